@@ -1,0 +1,209 @@
+"""Submission files: ``id,pred_label,probs``, as the KLUE-RE competition's submission CSV.
+
+``pred_label`` is a relation name; ``probs`` is the list of class probabilities in label order,
+written like ``[0.1, 0.9]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from objectives.errors import UserError
+from objectives.labels import LabelSet
+
+COLUMNS = ("id", "pred_label", "probs")
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """Predictions read from a submission file; arrays are read-only.
+
+    ``pred_ids`` holds the label id of each ``pred_label``; ``probs`` has shape (n, labels).
+    """
+
+    ids: tuple[str, ...]
+    pred_ids: np.ndarray
+    probs: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def write_predictions(
+    path: str | Path, ids: Sequence[str], probs: np.ndarray, label_set: LabelSet
+) -> None:
+    """Write a submission file atomically; ``pred_label`` is the most probable relation.
+
+    The file is written next to ``path`` under a temporary name and then renamed over it, so a
+    reader never sees half a file; the directory must exist. Raises ValueError for mismatched
+    shapes, values outside [0, 1] or repeated ids (callers' bugs).
+    """
+    path = Path(path)
+    probs = np.asarray(probs, dtype=np.float64)
+    _check_for_writing(ids, probs, len(label_set))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for example_id, row in zip(ids, probs, strict=True):
+        writer.writerow((example_id, label_set.name(int(row.argmax())), format_probs(row)))
+    # A unique name in the same directory: os.replace is atomic only within one file system.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def format_probs(row: np.ndarray) -> str:
+    """``[0.1, 0.9]``: Python's shortest round-trip form of each float, readable as JSON."""
+    return "[" + ", ".join(map(repr, np.asarray(row, dtype=np.float64).tolist())) + "]"
+
+
+def read_predictions(path: str | Path, label_set: LabelSet) -> Predictions:
+    """Read a submission file written by :func:`write_predictions` or by competition code.
+
+    Extra columns are ignored. Raises :class:`UserError` naming the file, row (1-based, header
+    not counted) and field for: a missing or empty file, non-UTF-8 text, a missing column, an
+    unknown ``pred_label``, ``probs`` that is not a list of ``len(label_set)`` probabilities, or
+    a repeated id.
+    """
+    path = Path(path)
+    rows = _csv_rows(path, _read_text(path))
+    ids: list[str] = []
+    pred_ids: list[int] = []
+    probs: list[list[float]] = []
+    first_row: dict[str, int] = {}
+    for number, row in rows:
+        where = f"{path}: row {number}"
+        example_id = row["id"].strip()
+        if not example_id:
+            raise UserError(f"{where}: id: empty")
+        if example_id in first_row:
+            raise UserError(f"{where}: id {example_id!r} repeats row {first_row[example_id]}")
+        first_row[example_id] = number
+        ids.append(example_id)
+        pred_ids.append(_pred_id(f"{where}: pred_label", row["pred_label"], label_set))
+        probs.append(parse_probs(f"{where}: probs", row["probs"], len(label_set)))
+    return Predictions(
+        ids=tuple(ids),
+        pred_ids=_read_only(np.asarray(pred_ids, dtype=np.int64)),
+        probs=_read_only(np.asarray(probs, dtype=np.float64).reshape(len(ids), len(label_set))),
+    )
+
+
+def parse_probs(where: str, text: str, num_labels: int) -> list[float]:
+    """Parse ``[0.1, 0.9]`` with a literal parser (JSON, then Python literals; never eval)."""
+    text = text.strip()
+    if not text:
+        raise UserError(f"{where}: empty")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise UserError(f"{where}: not a list of numbers: {_clip(text)}") from None
+    if not isinstance(value, list | tuple):
+        raise UserError(f"{where}: not a list of numbers: {_clip(text)}")
+    if len(value) != num_labels:
+        raise UserError(f"{where}: has {len(value)} values, expected {num_labels} (one per label)")
+    floats = []
+    for position, p in enumerate(value):
+        if isinstance(p, bool) or not isinstance(p, int | float):
+            raise UserError(f"{where}: value {position} is {_clip(repr(p))}, not a number")
+        if not 0.0 <= p <= 1.0:  # also false for NaN
+            raise UserError(
+                f"{where}: value {position} is {_clip(repr(p))}, not a probability in [0, 1]"
+            )
+        floats.append(float(p))
+    return floats
+
+
+def _pred_id(where: str, name: str, label_set: LabelSet) -> int:
+    name = name.strip()
+    if not name:
+        raise UserError(f"{where}: empty")
+    if name not in label_set:
+        raise UserError(f"{where}: {_clip(name)!r} is not a known relation (see --labels)")
+    return label_set.id(name)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: prediction file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a prediction file") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
+    if not text.strip():
+        raise UserError(f"{path}: file is empty")
+    return text
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, str]]]:
+    """(row number, fields by column) for each non-blank data row; row 1 is the line after the
+    header."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+        missing = [name for name in COLUMNS if name not in header]
+        if missing:
+            raise UserError(
+                f"{path}: missing column {missing[0]!r} (the header must name {', '.join(COLUMNS)})"
+            )
+        rows = []
+        for fields in reader:
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            number = reader.line_num - 1
+            if len(fields) != len(header):
+                raise UserError(
+                    f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
+                )
+            rows.append((number, dict(zip(header, fields, strict=True))))
+    except csv.Error as exc:
+        raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise UserError(f"{path}: no prediction rows after the header")
+    return rows
+
+
+def _check_for_writing(ids: Sequence[str], probs: np.ndarray, num_labels: int) -> None:
+    if probs.ndim != 2 or probs.shape != (len(ids), num_labels):
+        raise ValueError(
+            f"probs must have shape ({len(ids)}, {num_labels}) for {len(ids)} ids, "
+            f"got {probs.shape}"
+        )
+    if not ((probs >= 0.0) & (probs <= 1.0)).all():
+        raise ValueError("probs must be probabilities in [0, 1] (NaN is not); pass softmax output")
+    if len(set(ids)) != len(ids):
+        raise ValueError("ids repeat; a submission needs one row per example")
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

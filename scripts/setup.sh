@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create .venv and install the project into it. Idempotent: a second run installs nothing new.
+#   scripts/setup.sh          the service
+#   scripts/setup.sh dev      the service and what the tests need
+# torch comes first, so that the project's `torch>=2.2` is already satisfied and pip never pulls a
+# second, multi-GB build: the CUDA build where an NVIDIA GPU answers, else torch==2.13.0, which on
+# this project's machines is a CPU wheel on local disk. Set TORCH_SPEC to choose another torch
+# requirement and TORCH_INDEX_URL to take it from another wheel index (a CPU-only index elsewhere).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    spec=${TORCH_SPEC:-torch}
+  else
+    spec=${TORCH_SPEC:-torch==2.13.0}
+  fi
+  echo "installing $spec" >&2
+  if [ -n "${TORCH_INDEX_URL:-}" ]; then
+    "${pip[@]}" --index-url "$TORCH_INDEX_URL" "$spec"
+  else
+    "${pip[@]}" "$spec"
+  fi
+fi
+
+if [ "${1:-}" = dev ]; then
+  "${pip[@]}" -e ".[dev]"
+else
+  "${pip[@]}" -e .
+fi
