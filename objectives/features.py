@@ -1,0 +1,188 @@
+"""Tokenized examples for one (tokenizer, marker scheme, max_len, data) and their on-disk cache.
+
+Tokenizing is the same for every trial that shares those four things, so it is done once and
+kept: in this process (a dict) and on disk (one ``.npz`` per key, written to a temporary file and
+renamed into place, so two workers building the same entry at once both end with a whole file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from objectives.data import Dataset
+from objectives.labels import LabelSet
+from objectives.markers import char_to_token, mark_example
+
+CACHE_VERSION = "features-v1"
+IGNORE_LABEL = -100
+
+
+@dataclass(frozen=True)
+class Features:
+    """Token ids of every example, stored flat: example ``i`` is ``ids[starts[i]:starts[i+1]]``.
+
+    ``subject_index``/``object_index`` are the token positions of the entities' start markers
+    (0, the first token, where truncation cut the marker off). ``labels`` holds label ids, or
+    ``IGNORE_LABEL`` for unlabeled examples.
+    """
+
+    ids: np.ndarray
+    starts: np.ndarray
+    subject_index: np.ndarray
+    object_index: np.ndarray
+    labels: np.ndarray
+    truncated_entities: int
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def input_ids(self, i: int) -> np.ndarray:
+        return self.ids[self.starts[i] : self.starts[i + 1]]
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """A hash of everything that decides how the tokenizer splits text.
+
+    The backend's truncation and padding state is left out: a fast tokenizer keeps the settings
+    of its last call there, and they do not change how text splits.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        text = repr(sorted(tokenizer.get_vocab().items()))
+    else:
+        spec = json.loads(backend.to_str())
+        spec.pop("truncation", None)
+        spec.pop("padding", None)
+        text = json.dumps(spec, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def encode(
+    dataset: Dataset, tokenizer, scheme: str, max_len: int, labels: LabelSet | None
+) -> Features:
+    """Mark and tokenize every example (one batched call to the fast tokenizer)."""
+    marked = [mark_example(ex, scheme) for ex in dataset.examples]
+    encoded = tokenizer(
+        [m.text for m in marked],
+        truncation=True,
+        max_length=max_len,
+        return_offsets_mapping=True,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    ids_list = encoded["input_ids"]
+    lengths = np.fromiter((len(ids) for ids in ids_list), dtype=np.int64, count=len(ids_list))
+    starts = np.zeros(len(ids_list) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    subject_index = np.zeros(len(marked), dtype=np.int64)
+    object_index = np.zeros(len(marked), dtype=np.int64)
+    truncated = 0
+    for i, (m, offsets) in enumerate(zip(marked, encoded["offset_mapping"], strict=True)):
+        s = char_to_token(offsets, m.subject_start)
+        o = char_to_token(offsets, m.object_start)
+        truncated += s is None or o is None
+        subject_index[i] = s or 0
+        object_index[i] = o or 0
+    label_ids = np.array(
+        [
+            IGNORE_LABEL if ex.label is None or labels is None else labels.id(ex.label)
+            for ex in dataset.examples
+        ],
+        dtype=np.int64,
+    )
+    flat = np.fromiter((t for ids in ids_list for t in ids), dtype=np.int32, count=int(starts[-1]))
+    return Features(flat, starts, subject_index, object_index, label_ids, truncated)
+
+
+def cache_key(
+    dataset: Dataset, tokenizer, scheme: str, max_len: int, labels: LabelSet | None
+) -> str:
+    label_part = ",".join(labels.names) if labels is not None else "-"
+    parts = [
+        CACHE_VERSION,
+        tokenizer_fingerprint(tokenizer),
+        scheme,
+        str(max_len),
+        dataset.fingerprint,
+        hashlib.sha256(label_part.encode()).hexdigest()[:8],
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+class FeatureCache:
+    """Tokenized data, in memory for this process and on disk under ``root`` for every process."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self._memory: dict[str, Features] = {}
+        self.hits = {"memory": 0, "disk": 0, "built": 0}
+
+    def get(
+        self, dataset: Dataset, tokenizer, scheme: str, max_len: int, labels: LabelSet | None
+    ) -> Features:
+        key = cache_key(dataset, tokenizer, scheme, max_len, labels)
+        if key in self._memory:
+            self.hits["memory"] += 1
+            return self._memory[key]
+        features = self._load(key)
+        if features is None:
+            features = encode(dataset, tokenizer, scheme, max_len, labels)
+            self._store(key, features)
+            self.hits["built"] += 1
+        else:
+            self.hits["disk"] += 1
+        self._memory[key] = features
+        return features
+
+    def _path(self, key: str) -> Path | None:
+        return None if self.root is None else self.root / f"{key}.npz"
+
+    def _load(self, key: str) -> Features | None:
+        path = self._path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return Features(
+                    z["ids"],
+                    z["starts"],
+                    z["subject_index"],
+                    z["object_index"],
+                    z["labels"],
+                    int(z["truncated_entities"]),
+                )
+        except (OSError, KeyError, ValueError):
+            return None  # a damaged entry is rebuilt, never trusted
+
+    def _store(self, key: str, features: Features) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".npz", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(
+                    f,
+                    ids=features.ids,
+                    starts=features.starts,
+                    subject_index=features.subject_index,
+                    object_index=features.object_index,
+                    labels=features.labels,
+                    truncated_entities=np.int64(features.truncated_entities),
+                )
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,130 @@
+"""``python -m objectives.finetune``: one fine-tuning run with a known configuration, no study.
+
+Flags follow transformers' ``TrainingArguments`` where one exists. Precedence: flags, then
+``--config FILE`` (JSON or TOML, e.g. a configuration exported by ``search.report``), then the
+defaults. Every value is checked before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+from objectives.errors import ArgumentParser, UserError, run_main
+from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
+from objectives.inputs import load_trial_data
+from objectives.labels import NO_RELATION
+from objectives.logs import quiet_libraries
+from objectives.outputs import write_run
+from objectives.train import fine_tune
+
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="python -m objectives.finetune",
+        description="Fine-tune a model for relation extraction once, with a known configuration.",
+    )
+    data = parser.add_argument_group("data (default: the built-in sample data)")
+    data.add_argument("--train", type=Path, help="KLUE JSON, JSONL or competition CSV")
+    data.add_argument("--dev", type=Path)
+    data.add_argument("--test", type=Path, help="predict it with the best checkpoint")
+    data.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    data.add_argument(
+        "--no_relation", "--no-relation", default=NO_RELATION, help="the label F1 leaves out"
+    )
+
+    hp = parser.add_argument_group("hyperparameters (default: --config, then built-in)")
+    for f in dataclasses.fields(HParams):
+        hp.add_argument(f"--{f.name}", type=_TYPES[str(f.type)], default=None)
+    hp.add_argument("--config", type=Path, help="JSON or TOML file of hyperparameters")
+
+    run = parser.add_argument_group("run settings")
+    run.add_argument("--model", default=None, help="'tiny', a local directory or a hub id")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    precision = run.add_mutually_exclusive_group()
+    precision.add_argument("--precision", choices=("auto", "fp16", "bf16", "no"), default="auto")
+    precision.add_argument("--fp16", action="store_true", help="same as --precision fp16")
+    precision.add_argument("--bf16", action="store_true", help="same as --precision bf16")
+    run.add_argument("--eval_steps", type=int, help="evaluate every N optimizer steps")
+    run.add_argument("--evals_per_epoch", type=int, default=4)
+    run.add_argument("--eval_batch_size", type=int, default=128)
+    run.add_argument("--max_micro_batch_size", type=int, help="accumulate gradients above it")
+    run.add_argument("--save_checkpoint", action="store_true", help="keep the best checkpoint")
+    run.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
+    run.add_argument("--no_progress", action="store_true")
+    run.add_argument("--out", type=Path, required=True, help="output directory")
+    return parser
+
+
+def resolve_hparams(args: Namespace) -> tuple[HParams, str | None]:
+    """Flags over the config file over defaults. Returns the model a config file names too."""
+    config: dict[str, Any] = {}
+    model = None
+    if args.config is not None:
+        config = read_config(args.config)
+        model = config.get("model")
+        config = dict(config.get("hparams", config))
+        config.pop("model", None)
+    base = hparams_from_mapping(config, f"--config {args.config}") if config else HParams()
+    flags = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(HParams)
+        if getattr(args, f.name) is not None
+    }
+    return dataclasses.replace(base, **flags), model
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_libraries()
+    hp, config_model = resolve_hparams(args)
+    precision = "fp16" if args.fp16 else "bf16" if args.bf16 else args.precision
+    settings = RunSettings(
+        model=args.model or config_model or "tiny",
+        device=args.device,
+        precision=precision,
+        eval_steps=args.eval_steps,
+        evals_per_epoch=args.evals_per_epoch,
+        eval_batch_size=args.eval_batch_size,
+        max_micro_batch_size=args.max_micro_batch_size,
+        output_dir=args.out,
+        save_checkpoint=args.save_checkpoint,
+        cache_dir=args.cache_dir or default_cache_dir(),
+        progress=not args.no_progress,
+    )
+    train, dev, test = data_paths(args.train, args.dev, args.test)
+    data = load_trial_data(train, dev, test, args.labels, args.no_relation)
+    result = fine_tune(hp, settings, data)
+    written = write_run(args.out, result, hp, settings, data)
+    summary = {"status": result.status, "best_step": result.best_step, **result.metrics}
+    print(json.dumps(summary, indent=2))
+    print(f"outputs: {', '.join(written.values())}")
+    return 0 if result.status != "diverged" else 1
+
+
+def data_paths(
+    train: Path | None, dev: Path | None, test: Path | None
+) -> tuple[Path, Path, Path | None]:
+    """The given files, or the built-in sample data where neither train nor dev is given."""
+    if train is None and dev is None:
+        from objectives.sample import ensure_sample_data
+
+        root = ensure_sample_data()
+        return root / "train.json", root / "dev.json", test
+    if train is None or dev is None:
+        raise UserError("--train and --dev go together (give both, or neither for the sample data)")
+    return train, dev, test
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("RE_SEARCH_CACHE") or Path.home() / ".cache" / "re-search")
+
+
+if __name__ == "__main__":
+    run_main(main)

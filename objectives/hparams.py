@@ -1,0 +1,163 @@
+"""What one trial varies (:class:`HParams`) and how it runs (:class:`RunSettings`), validated once.
+
+Field names follow transformers' ``TrainingArguments`` where one exists, so the same names work as
+CLI flags, in ``--config`` files, in search spaces and in exported best configurations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from objectives.errors import UserError
+from objectives.markers import SCHEMES
+
+POOLINGS = ("cls", "entity_start")
+PRECISIONS = ("auto", "fp16", "bf16", "no")
+
+
+@dataclass(frozen=True)
+class HParams:
+    """The hyperparameters of one fine-tuning run (what a search varies)."""
+
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.1
+    num_train_epochs: float = 3.0
+    per_device_train_batch_size: int = 32
+    weight_decay: float = 0.01
+    focal_gamma: float = 0.0
+    label_smoothing_factor: float = 0.0
+    max_len: int = 128
+    markers: str = "typed_punct"
+    pooling: str = "cls"
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        _check_hparams(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run executes: model, device, precision, evaluation cadence, outputs (not searched)."""
+
+    model: str = "tiny"
+    device: str = "auto"
+    precision: str = "auto"
+    eval_steps: int | None = None
+    evals_per_epoch: int = 4
+    eval_batch_size: int = 128
+    max_micro_batch_size: int | None = None
+    output_dir: Path | None = None
+    save_checkpoint: bool = False
+    cache_dir: Path | None = None
+    progress: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            choices = ", ".join(PRECISIONS)
+            raise UserError(f"--precision: {self.precision!r} is not one of {choices}")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise UserError(f"--device: {self.device!r} is not auto, cpu, cuda or cuda:N")
+        for name in ("eval_steps", "max_micro_batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UserError(f"--{name}: must be at least 1, got {value}")
+        if self.evals_per_epoch < 1:
+            raise UserError(f"--evals_per_epoch: must be at least 1, got {self.evals_per_epoch}")
+        if self.eval_batch_size < 1:
+            raise UserError(f"--eval_batch_size: must be at least 1, got {self.eval_batch_size}")
+
+
+def _check_hparams(hp: HParams) -> None:
+    unit = "must be in [0, 1)"
+    checks: list[tuple[str, bool, str]] = [
+        ("learning_rate", _finite(hp.learning_rate) and hp.learning_rate > 0, "must be > 0"),
+        ("warmup_ratio", _finite(hp.warmup_ratio) and 0 <= hp.warmup_ratio < 1, unit),
+        ("num_train_epochs", _finite(hp.num_train_epochs) and hp.num_train_epochs > 0, "> 0"),
+        ("per_device_train_batch_size", _int(hp.per_device_train_batch_size, 1), "must be >= 1"),
+        ("weight_decay", _finite(hp.weight_decay) and hp.weight_decay >= 0, "must be >= 0"),
+        ("focal_gamma", _finite(hp.focal_gamma) and hp.focal_gamma >= 0, "must be >= 0"),
+        (
+            "label_smoothing_factor",
+            _finite(hp.label_smoothing_factor) and 0 <= hp.label_smoothing_factor < 1,
+            unit,
+        ),
+        ("max_len", _int(hp.max_len, 8), "must be an integer >= 8"),
+        ("seed", _int(hp.seed, 0), "must be an integer >= 0"),
+    ]
+    for name, ok, rule in checks:
+        if not ok:
+            rule = rule if rule.startswith("must") else f"must be {rule}"
+            raise UserError(f"--{name}: {rule}, got {getattr(hp, name)!r}")
+    if hp.markers not in SCHEMES:
+        raise UserError(f"--markers: {hp.markers!r} is not one of {', '.join(SCHEMES)}")
+    if hp.pooling not in POOLINGS:
+        raise UserError(f"--pooling: {hp.pooling!r} is not one of {', '.join(POOLINGS)}")
+    if hp.pooling == "entity_start" and hp.markers == "none":
+        raise UserError("--pooling entity_start needs entity markers (--markers is none)")
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int(value: object, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def hparams_from_mapping(
+    values: dict[str, Any], where: str, base: HParams | None = None
+) -> HParams:
+    """Build HParams from a mapping (a config file, a study's best trial), naming unknown keys."""
+    known = {f.name: f for f in dataclasses.fields(HParams)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        names = ", ".join(known)
+        raise UserError(f"{where}: unknown hyperparameter {unknown[0]!r}; known: {names}")
+    merged = {**(base or HParams()).to_dict()}
+    for name, value in values.items():
+        merged[name] = _coerce(where, name, value, known[name].type)
+    return HParams(**merged)
+
+
+def _coerce(where: str, name: str, value: Any, annotation: object) -> Any:
+    kind = str(annotation)
+    if kind == "int" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = {"int": int, "float": float, "str": str}.get(kind)
+    if isinstance(value, bool) or (expected is not None and not isinstance(value, expected)):
+        raise UserError(f"{where}: {name}: expected {kind}, got {value!r}")
+    return value
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """Read a run configuration (JSON or TOML): hyperparameter names as keys.
+
+    A file exported by the search report has the hyperparameters under ``"hparams"`` and may
+    carry ``"model"``; both shapes are accepted.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"--config {path}: file not found") from None
+    except UnicodeDecodeError:
+        raise UserError(f"--config {path}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"--config {path}: cannot parse: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"--config {path}: expected a mapping of hyperparameters")
+    return data
