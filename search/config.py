@@ -1,0 +1,133 @@
+"""A search's configuration: built once from the command line, checked, then never changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from objectives.errors import UserError
+from objectives.hparams import PRECISIONS
+from objectives.labels import NO_RELATION
+from search.sampling import SAMPLERS
+from search.stopping import PRUNERS
+
+# CLI names of the objectives -> the metric names a run reports.
+OBJECTIVES = {"f1": "micro_f1", "auprc": "auprc"}
+RUNNERS = ("real", "mock")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything a worker needs, and nothing secret beyond the storage URL itself."""
+
+    trials: int
+    storage: str
+    study: str
+    model: str
+    train: str
+    dev: str
+    test: str | None = None
+    labels: str | None = None
+    no_relation: str = NO_RELATION
+    space: str | None = None
+    workers: int = 1
+    devices: tuple[str, ...] = ()
+    sampler: str = "tpe"
+    pruner: str = "moasha"
+    objectives: tuple[str, ...] = ("micro_f1", "auprc")
+    hypothesis: str | None = None
+    timeout: float | None = None
+    seed: int | None = None
+    reduction_factor: int = 3
+    min_resource: int = 1
+    precision: str = "auto"
+    evals_per_epoch: int = 4
+    eval_steps: int | None = None
+    cache_dir: str | None = None
+    artifacts: str | None = None
+    runner: str = "real"
+    mock: dict[str, float] = field(default_factory=dict)
+    heartbeat_interval: int = 30
+    target_finished: int = 0  # set by the launcher: finished trials the study must reach
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchConfig:
+        data = dict(data)
+        data["devices"] = tuple(data.get("devices", ()))
+        data["objectives"] = tuple(data.get("objectives", ()))
+        return cls(**data)
+
+
+def _check(c: SearchConfig) -> None:
+    if c.trials < 1:
+        raise UserError(f"--trials: must be at least 1, got {c.trials}")
+    if c.workers < 1:
+        raise UserError(f"--workers: must be at least 1, got {c.workers}")
+    if c.sampler not in SAMPLERS:
+        raise UserError(f"--sampler: {c.sampler!r} is not one of {', '.join(SAMPLERS)}")
+    if c.pruner not in PRUNERS:
+        raise UserError(f"--pruner: {c.pruner!r} is not one of {', '.join(PRUNERS)}")
+    if not c.objectives or len(set(c.objectives)) != len(c.objectives):
+        raise UserError("--objectives: give f1, auprc or both, each once")
+    if c.pruner in ("median", "hyperband") and len(c.objectives) > 1:
+        raise UserError(
+            f"--pruner {c.pruner} works with one objective only (e.g. --objectives f1); "
+            "use --pruner moasha for several"
+        )
+    if c.reduction_factor < 2:
+        raise UserError(f"--reduction-factor: must be at least 2, got {c.reduction_factor}")
+    if c.min_resource < 1:
+        raise UserError(f"--min-resource: must be at least 1, got {c.min_resource}")
+    if c.timeout is not None and c.timeout <= 0:
+        raise UserError(f"--timeout: must be positive, got {c.timeout}")
+    if c.precision not in PRECISIONS:
+        raise UserError(f"--precision: {c.precision!r} is not one of {', '.join(PRECISIONS)}")
+    if c.evals_per_epoch < 1:
+        raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
+    if c.runner not in RUNNERS:
+        raise UserError(f"--runner: {c.runner!r} is not one of {', '.join(RUNNERS)}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,120}", c.study):
+        raise UserError(
+            f"--study: {c.study!r} must start with a letter or digit and use only "
+            "letters, digits and . _ : + -"
+        )
+
+
+def parse_objectives(text: str) -> tuple[str, ...]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in OBJECTIVES]
+    if unknown or not names:
+        raise UserError(f"--objectives: {text!r}: choose f1, auprc or f1,auprc")
+    return tuple(OBJECTIVES[n] for n in names)
+
+
+def parse_devices(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    devices = tuple(part.strip() for part in text.split(",") if part.strip())
+    for d in devices:
+        if not (d.isdigit() or d == "cpu"):
+            raise UserError(f"--devices: {d!r} is not a GPU index (e.g. --devices 0,1) or cpu")
+    return devices
+
+
+def default_study_name(model: str, train: str, fingerprint: str) -> str:
+    """``<model>-<train file>-<data hash>``: the same model and data continue the same study."""
+    model_part = re.sub(r"[^A-Za-z0-9._-]+", "-", model.rstrip("/").split("/")[-1]) or "model"
+    data_part = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(train).stem) or "data"
+    return f"{model_part}-{data_part}-{fingerprint[:8]}"
+
+
+def cpu_threads(workers: int) -> int:
+    """Torch threads per worker so that CPU workers share the cores instead of fighting."""
+    return max(1, (os.cpu_count() or 1) // workers)

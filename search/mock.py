@@ -1,0 +1,113 @@
+"""A mocked trial with the real one's shape, for the service's unit tests and benchmarks.
+
+``mock_fine_tune`` has ``objectives.train.fine_tune``'s signature and contract: the same
+hyperparameters, the same evaluation schedule (steps from the data size, batch size and epochs),
+both metrics at every evaluation through ``report``, early stop when ``report`` says so, and a
+:class:`~objectives.train.RunResult`. Its learning curves come from a smooth function of the
+hyperparameters with a real trade-off between F1 and AUPRC, so samplers and pruners have
+something to find. Run settings' ``extra`` tune it:
+
+- ``mock_seconds_per_eval``: wall time spent per evaluation interval (default 0);
+- ``mock_fail_rate``: chance that a trial raises (a crashed run);
+- ``mock_diverge_lr``: learning rates above it end with a non-finite loss;
+- ``mock_noise``: standard deviation of the final metrics' noise (default 0.5 points).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+
+import numpy as np
+
+from objectives.hparams import HParams, RunSettings
+from objectives.inputs import TrialData
+from objectives.train import Report, RunResult
+
+
+class MockTrialCrashed(RuntimeError):
+    """What a mocked crash raises (a bug in a real run, from the worker's point of view)."""
+
+
+def quality(hp: HParams) -> tuple[float, float]:
+    """Final (micro-F1, AUPRC) of a configuration, before noise: best near lr 3e-4, warm-up 0.1,
+    focal gamma 1 (helps F1 more than AUPRC), max_len 128, batch 32."""
+    lr = math.exp(-((math.log10(hp.learning_rate) - math.log10(3e-4)) ** 2) / 0.5)
+    warmup = math.exp(-((hp.warmup_ratio - 0.1) ** 2) / 0.05)
+    epochs = 1 - math.exp(-hp.num_train_epochs / 1.5)
+    batch = math.exp(-((math.log2(hp.per_device_train_batch_size) - 5) ** 2) / 4)
+    length = {64: 0.85, 128: 1.0, 256: 0.98}.get(hp.max_len, 0.9)
+    gamma_f1 = math.exp(-((hp.focal_gamma - 1.0) ** 2) / 2)
+    gamma_auprc = math.exp(-((hp.focal_gamma - 0.3) ** 2) / 3)
+    base = lr * warmup * epochs * batch * length
+    f1 = 20 + 65 * base * (0.8 + 0.2 * gamma_f1)
+    auprc = 15 + 70 * base * (0.8 + 0.2 * gamma_auprc) * (1 - 0.3 * hp.label_smoothing_factor)
+    return f1, auprc
+
+
+def mock_fine_tune(
+    hp: HParams,
+    settings: RunSettings,
+    data: TrialData,
+    report: Report | None = None,
+    workspace: object | None = None,
+) -> RunResult:
+    """Walk the real schedule, reporting a synthetic curve; see the module docstring."""
+    extra = settings.extra
+    seed = int(hashlib.sha256(repr(sorted(hp.to_dict().items())).encode()).hexdigest()[:8], 16)
+    rng = random.Random(seed)
+    if rng.random() < float(extra.get("mock_fail_rate", 0.0)):
+        raise MockTrialCrashed(f"mocked crash (lr={hp.learning_rate:.2e})")
+    report = report or (lambda step, metrics: True)
+    steps_per_epoch = math.ceil(len(data.train) / hp.per_device_train_batch_size)
+    total = max(1, math.ceil(steps_per_epoch * hp.num_train_epochs))
+    every = settings.eval_steps or max(1, steps_per_epoch // settings.evals_per_epoch)
+    noise = float(extra.get("mock_noise", 0.5))
+    final_f1, final_auprc = quality(hp)
+    final_f1 += rng.gauss(0, noise)
+    final_auprc += rng.gauss(0, noise)
+    pause = float(extra.get("mock_seconds_per_eval", 0.0))
+    diverge_lr = float(extra.get("mock_diverge_lr", math.inf))
+
+    evaluations: list[dict[str, float]] = []
+    status, reason, step, best = "complete", None, 0, None
+    started = time.perf_counter()
+    for step in [*range(every, total + 1, every), *([total] if total % every else [])]:
+        if pause:
+            time.sleep(pause)
+        if hp.learning_rate > diverge_lr:
+            status, reason = "diverged", f"non-finite training loss at step {step}"
+            break
+        progress = 1 - math.exp(-4 * step / total)
+        metrics = {
+            "micro_f1": final_f1 * progress,
+            "auprc": final_auprc * progress,
+            "accuracy": min(100.0, 30 + final_f1 * progress * 0.7),
+            "loss": 3.4 * (1 - progress) + 0.4,
+        }
+        evaluations.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
+        if best is None or metrics["micro_f1"] > best["micro_f1"]:
+            best = {"step": step, **metrics}
+        if not report(step, dict(metrics)):
+            status, reason = "stopped", f"stopped by the search at step {step}"
+            break
+    elapsed = time.perf_counter() - started
+    best = best or {"step": step}
+    best_step = int(best.pop("step"))
+    n_labels = len(data.labels)
+    logits = np.random.default_rng(seed).normal(size=(len(data.dev), n_labels)).astype(np.float32)
+    return RunResult(
+        status=status,
+        reason=reason,
+        metrics=best,
+        best_step=best_step,
+        steps=step,
+        total_steps=total,
+        evaluations=evaluations,
+        timings={"tokenize": 0.0, "train": elapsed, "eval": 0.0, "startup": 0.0},
+        memory={"process_peak_rss_mb": 0.0},
+        micro_batch_size=hp.per_device_train_batch_size,
+        dev_logits=logits if best else None,
+    )

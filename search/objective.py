@@ -1,0 +1,135 @@
+"""The objective: translate a trial into a run and the run's outcome into the trial's.
+
+It suggests values, builds the run's hyperparameters and settings, hands the run a ``report``
+callback that records each evaluation and asks the stopper, and records what the run ended with.
+One function, :meth:`Objective.__call__`, decides a trial's state: values (COMPLETE),
+``TrialPruned`` (PRUNED), or an exception (FAIL) with the reason in the ``fail_reason`` attribute.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+
+from objectives.hparams import HParams, RunSettings, hparams_from_mapping
+from objectives.inputs import TrialData
+from objectives.metrics import softmax
+from objectives.predictions import write_predictions
+from objectives.train import Report, RunResult, Workspace
+from search.config import SearchConfig
+from search.sampling import suggest
+from search.space import Space
+from search.stopping import Stopper
+
+Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
+
+PREDICTIONS_ATTR = "dev_predictions_artifact"
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class TrialDiverged(RuntimeError):
+    """The run's loss became NaN or infinite: the trial fails with that reason."""
+
+
+class Objective:
+    """Called by ``study.optimize`` once per trial, in one worker process."""
+
+    def __init__(
+        self,
+        config: SearchConfig,
+        space: Space,
+        data: TrialData,
+        runner: Runner,
+        stopper: Stopper,
+        workspace: Workspace,
+        artifacts: FileSystemArtifactStore | None,
+    ) -> None:
+        self.config = config
+        self.space = space
+        self.data = data
+        self.runner = runner
+        self.stopper = stopper
+        self.workspace = workspace
+        self.artifacts = artifacts
+        self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        self.last_crash = None
+        try:
+            return self._run(trial)
+        except (optuna.TrialPruned, TrialDiverged):
+            raise
+        except Exception as exc:
+            self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
+            raise
+
+    def _run(self, trial: optuna.Trial) -> tuple[float, ...]:
+        study = trial.study
+        params = suggest(trial, self.space)
+        model = str(params.pop("model", self.config.model))
+        hp = hparams_from_mapping(params, f"trial {trial.number}")
+        settings = self._settings(model)
+        trial.set_user_attr("model", model)
+        trial.set_user_attr("worker", WORKER_ID)
+        trial.set_user_attr("hparams", hp.to_dict())
+
+        def report(step: int, metrics: dict[str, float]) -> bool:
+            values = [metrics[name] for name in self.config.objectives]
+            return self.stopper.keep_going(study, trial, step, values)
+
+        try:
+            result = self.runner(hp, settings, self.data, report, self.workspace)
+        except BaseException as exc:
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._record(trial, result)
+        if result.status == "stopped":
+            trial.set_user_attr("pruned_reason", result.reason)
+            raise optuna.TrialPruned(result.reason)
+        if result.status == "diverged":
+            trial.set_user_attr("fail_reason", result.reason)
+            raise TrialDiverged(result.reason)
+        return tuple(float(result.metrics[name]) for name in self.config.objectives)
+
+    def _settings(self, model: str) -> RunSettings:
+        c = self.config
+        return RunSettings(
+            model=model,
+            precision=c.precision,
+            eval_steps=c.eval_steps,
+            evals_per_epoch=c.evals_per_epoch,
+            cache_dir=Path(c.cache_dir) if c.cache_dir else None,
+            extra=dict(c.mock),
+        )
+
+    def _record(self, trial: optuna.Trial, result: RunResult) -> None:
+        trial.set_user_attr("status", result.status)
+        trial.set_user_attr("best_step", result.best_step)
+        trial.set_user_attr("steps", result.steps)
+        trial.set_user_attr("total_steps", result.total_steps)
+        trial.set_user_attr("timings_s", result.timings)
+        trial.set_user_attr("memory", result.memory)
+        trial.set_user_attr("metrics", {k: round(v, 4) for k, v in result.metrics.items()})
+        if result.truncated_entities:
+            trial.set_user_attr("truncated_entities", result.truncated_entities)
+        if self.artifacts is not None and result.dev_logits is not None:
+            trial.set_user_attr(PREDICTIONS_ATTR, self._upload(trial, result))
+
+    def _upload(self, trial: optuna.Trial, result: RunResult) -> str:
+        """Dev predictions with class probabilities, as a submission-format CSV artifact."""
+        ids = [ex.id for ex in self.data.dev.examples]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"trial-{trial.number}-dev_predictions.csv"
+            write_predictions(path, ids, softmax(result.dev_logits), self.data.labels)
+            return upload_artifact(
+                artifact_store=self.artifacts,
+                file_path=str(path),
+                study_or_trial=trial,
+                mimetype="text/csv",
+            )

@@ -1,0 +1,239 @@
+"""``python -m search.run``: a hyperparameter search for relation extraction, start to finish.
+
+Reads and checks everything first (flags, data, search space, storage, an existing study's
+objectives) so that bad input writes nothing, creates the study once, then runs one worker in
+this process or one worker process per device, with a progress bar over the whole study, and
+ends by saying where to look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import optuna
+from tqdm.auto import tqdm
+
+from objectives.errors import ArgumentParser, UserError, run_main
+from objectives.finetune import data_paths
+from objectives.inputs import load_trial_data
+from objectives.labels import NO_RELATION
+from objectives.logs import quiet_libraries
+from objectives.models import default_cache_root
+from search.config import (
+    RUNNERS,
+    SearchConfig,
+    cpu_threads,
+    default_study_name,
+    parse_devices,
+    parse_objectives,
+)
+from search.sampling import SAMPLERS
+from search.space import load_space
+from search.stopping import PRUNERS
+from search.study import counts, create_or_load
+from search.summary import print_summary
+from search.worker import Interrupts, run_worker
+from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="python -m search.run",
+        description="Search fine-tuning hyperparameters for relation extraction (KLUE-RE).",
+    )
+    p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
+    p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
+    p.add_argument("--study", help="study name (default: from the model and the data)")
+    p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
+    p.add_argument("--train", type=Path, help="default: the built-in sample data")
+    p.add_argument("--dev", type=Path)
+    p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
+    p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
+    p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per device)")
+    p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
+    p.add_argument("--sampler", default="tpe", help=f"one of {', '.join(SAMPLERS)}")
+    p.add_argument("--pruner", default="moasha", help=f"one of {', '.join(PRUNERS)}")
+    p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
+    p.add_argument("--hypothesis", help="what this search is meant to find out, in words")
+    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument("--seed", type=int, help="sampler seed (workers offset it)")
+    p.add_argument("--reduction-factor", type=int, default=3, help="MO-ASHA's eta")
+    p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
+    p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
+    p.add_argument("--evals-per-epoch", type=int, default=4)
+    p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
+    p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
+    p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
+    p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
+    """Flags -> the one frozen config (data already read, for the study name's fingerprint)."""
+    devices = parse_devices(args.devices)
+    workers = args.workers if args.workers is not None else max(1, len(devices))
+    if devices and args.workers is not None and args.workers != len(devices):
+        raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
+    try:
+        mock = json.loads(args.mock)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--mock: not JSON: {exc.msg}") from None
+    storage = args.storage or default_storage_url()
+    return SearchConfig(
+        trials=args.trials,
+        storage=storage,
+        study=args.study or default_study_name(args.model, str(train), data_fingerprint),
+        model=args.model,
+        train=str(train),
+        dev=str(dev),
+        test=str(args.test) if args.test else None,
+        labels=str(args.labels) if args.labels else None,
+        no_relation=args.no_relation,
+        space=str(args.space) if args.space else None,
+        workers=workers,
+        devices=devices,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        objectives=parse_objectives(args.objectives),
+        hypothesis=args.hypothesis,
+        timeout=args.timeout,
+        seed=args.seed,
+        reduction_factor=args.reduction_factor,
+        min_resource=args.min_resource,
+        precision=args.precision,
+        evals_per_epoch=args.evals_per_epoch,
+        cache_dir=str(args.cache_dir or default_cache_root()),
+        artifacts=str(args.artifacts or artifact_dir_for(storage)),
+        runner=args.runner,
+        mock=mock,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.trials is not None and args.trials < 1:
+        raise UserError(f"--trials: must be at least 1, got {args.trials}")
+    quiet_libraries()
+    train, dev, _ = data_paths(args.train, args.dev, None)
+    data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
+    config = build_config(args, data.fingerprint, train, dev)
+    space = load_space(config.space)
+    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
+    study = create_or_load(storage, config, space, data)
+    finished, _, _ = counts(study)
+    config = dataclasses.replace(config, target_finished=finished + config.trials)
+    print(
+        f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
+        f"running {config.trials} more on {config.workers} worker(s)",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    if config.workers == 1 and not config.devices:
+        code = _run_here(config, study, finished, args.quiet)
+    else:
+        code = _run_processes(config, study, finished, args.quiet)
+    print_summary(study, config, time.monotonic() - started)
+    return code
+
+
+def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.set_num_threads(cpu_threads(1))
+    bar = tqdm(total=config.trials, desc="trials", unit="trial", disable=quiet)
+
+    def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        bar.n = min(config.trials, counts(study)[0] - finished)
+        bar.set_postfix_str(_best_text(study))
+        bar.refresh()
+
+    interrupts = Interrupts()
+    interrupts.install()
+    try:
+        return run_worker(config, on_trial=on_trial, interrupts=interrupts)
+    finally:
+        bar.close()
+
+
+def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
+    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress."""
+    slots = list(config.devices) or [None] * config.workers
+    log_dir = Path(config.artifacts).parent / "logs" / config.study
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(config.to_json(), f)
+        config_path = f.name
+    procs = []
+    for i, device in enumerate(slots):
+        env = {**os.environ, "RE_SEARCH_WORKER": str(i)}
+        if device is not None and device != "cpu":
+            env["CUDA_VISIBLE_DEVICES"] = device
+        elif device == "cpu":
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        log = open(log_dir / f"worker-{i}.log", "a", encoding="utf-8")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "search.worker", config_path],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    received: list[int] = []
+
+    def forward(signum, frame):
+        received.append(signum)
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    bar = tqdm(total=config.trials, desc="trials", unit="trial", disable=quiet)
+    try:
+        while any(p.poll() is None for p in procs):
+            done = counts(study)[0] - finished
+            bar.n = min(config.trials, done)
+            bar.set_postfix_str(_best_text(study))
+            bar.refresh()
+            time.sleep(1.0)
+        bar.n = min(config.trials, counts(study)[0] - finished)
+        bar.refresh()
+    finally:
+        bar.close()
+        os.unlink(config_path)
+    codes = [p.returncode for p in procs]
+    if received:
+        return 128 + received[0]
+    bad = [c for c in codes if c != 0]
+    if bad:
+        print(f"workers exited with {codes}; logs in {log_dir}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _best_text(study: optuna.Study) -> str:
+    try:
+        best = study.best_trials
+    except ValueError:
+        return ""
+    if not best:
+        return ""
+    top = max(best, key=lambda t: t.values[0])
+    return "best " + " ".join(f"{v:.1f}" for v in top.values)
+
+
+if __name__ == "__main__":
+    run_main(main)

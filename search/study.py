@@ -1,0 +1,129 @@
+"""Creating a study once, with what it records about itself, and loading it in workers."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from typing import Any
+
+import optuna
+from optuna.study import StudyDirection
+from optuna.trial import TrialState
+
+from objectives.errors import UserError
+from objectives.inputs import TrialData
+from objectives.versions import code_version, package_versions
+from search.config import SearchConfig
+from search.sampling import klue_recipe, make_sampler
+from search.space import Space
+from search.stopping import optuna_pruner
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return False
+    return True
+
+
+def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -> None:
+    """A study of that name must have the same objectives; raise before anything is written."""
+    if not study_exists(storage, config.study):
+        return
+    study_id = storage.get_study_id_from_name(config.study)
+    directions = storage.get_study_directions(study_id)
+    names = storage.get_study_user_attrs(study_id).get("objectives")
+    if names is None:
+        names = [f"objective {i}" for i in range(len(directions))]
+    wanted = list(config.objectives)
+    if list(names) != wanted or any(d != StudyDirection.MAXIMIZE for d in directions):
+        raise UserError(
+            f"--study {config.study}: exists with objectives {', '.join(names)}, "
+            f"not {', '.join(wanted)}; choose another --study or the same --objectives"
+        )
+
+
+def create_or_load(
+    storage: optuna.storages.BaseStorage, config: SearchConfig, space: Space, data: TrialData
+) -> optuna.Study:
+    """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
+
+    Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
+    recipe is enqueued only into a study that has no trials yet.
+    """
+    check_existing(storage, config)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=config.study,
+        directions=["maximize"] * len(config.objectives),
+        load_if_exists=True,
+    )
+    attrs = study.user_attrs
+    if "objectives" not in attrs:
+        with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(config.objectives))
+        for key, value in study_metadata(config, space, data).items():
+            study.set_user_attr(key, value)
+    if config.hypothesis and config.hypothesis not in [
+        h["text"] for h in attrs.get("hypotheses", [])
+    ]:
+        hypotheses = [*attrs.get("hypotheses", [])]
+        hypotheses.append({"text": config.hypothesis, "from_trial": len(study.trials)})
+        study.set_user_attr("hypotheses", hypotheses)
+        study.set_user_attr("hypothesis", config.hypothesis)
+    if not study.trials:
+        recipe = klue_recipe(config.model, space)
+        study.enqueue_trial(recipe, user_attrs={"origin": "KLUE paper recipe"})
+    return study
+
+
+def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:
+    return {
+        "objectives": list(config.objectives),
+        "model": config.model,
+        "data": {
+            "train": config.train,
+            "dev": config.dev,
+            "fingerprint": data.fingerprint,
+            "train_rows": len(data.train),
+            "dev_rows": len(data.dev),
+            "labels": data.labels.to_json(),
+        },
+        "space": space.to_json(),
+        "space_file": space.source,
+        "sampler": config.sampler,
+        "pruner": config.pruner,
+        "reduction_factor": config.reduction_factor,
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
+    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+    seed = None if config.seed is None else config.seed + _worker_offset()
+    return optuna.load_study(
+        study_name=config.study,
+        storage=storage,
+        sampler=make_sampler(config.sampler, seed),
+        pruner=optuna_pruner(config.pruner, len(config.objectives)),
+    )
+
+
+def _worker_offset() -> int:
+    return int(os.environ.get("RE_SEARCH_WORKER", "0"))
+
+
+def counts(study: optuna.Study) -> tuple[int, int, int]:
+    """(finished, running, waiting) trials of the study."""
+    trials = study.get_trials(deepcopy=False)
+    finished = sum(t.state in FINISHED for t in trials)
+    running = sum(t.state == TrialState.RUNNING for t in trials)
+    waiting = sum(t.state == TrialState.WAITING for t in trials)
+    return finished, running, waiting

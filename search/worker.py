@@ -1,0 +1,159 @@
+"""One worker: pulls trials from the shared study until it has enough finished trials.
+
+Started by ``search.run`` (in-process for one worker, as ``python -m search.worker`` processes
+for several), or by hand on another machine through ``search.run`` with the same storage URL and
+study. Workers share nothing but the storage URL.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.artifacts import FileSystemArtifactStore
+
+from objectives.errors import UserError, run_main
+from objectives.inputs import load_trial_data
+from objectives.logs import quiet_libraries
+from objectives.train import Workspace
+from search.config import SearchConfig, cpu_threads
+from search.objective import Objective, Runner
+from search.space import load_space
+from search.stopping import make_stopper
+from search.study import counts, load_for_worker
+from storage.urls import open_storage
+
+MAX_FAILURES_IN_A_ROW = 3
+POLL_SECONDS = 1.0
+
+
+class WorkerInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while a trial ran. A KeyboardInterrupt, so that Optuna marks the
+    running trial FAIL (it catches Exception and KeyboardInterrupt) before it reaches us."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+class Interrupts:
+    """Turns SIGINT/SIGTERM into a stop request; while a trial runs, into WorkerInterrupted."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.armed = False
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signum = signum
+        if self.armed:
+            self.armed = False
+            raise WorkerInterrupted(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum if self.signum else 0
+
+
+def choose_runner(name: str) -> Runner:
+    if name == "mock":
+        from search.mock import mock_fine_tune
+
+        return mock_fine_tune
+    from objectives.train import fine_tune
+
+    return fine_tune
+
+
+def run_worker(
+    config: SearchConfig,
+    runner: Runner | None = None,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+    interrupts: Interrupts | None = None,
+) -> int:
+    """Run trials until the study has ``config.target_finished`` finished trials, the timeout
+    passes, or a signal asks to stop. Returns the process exit code."""
+    interrupts = interrupts or Interrupts()
+    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
+    study = load_for_worker(storage, config)
+    objective = _objective(config, runner or choose_runner(config.runner), interrupts)
+    deadline = time.monotonic() + config.timeout if config.timeout else None
+    callbacks = [on_trial] if on_trial else []
+    failures = 0
+    while interrupts.signum is None:
+        finished, running, waiting = counts(study)
+        if finished >= config.target_finished:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if finished + running >= config.target_finished and not waiting:
+            # the last trials are running elsewhere; wait in case one fails and must be redone
+            _fail_stale(study)
+            time.sleep(POLL_SECONDS)
+            continue
+        try:
+            study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+        except WorkerInterrupted:
+            break
+        failures = failures + 1 if objective.last_crash else 0
+        if failures >= MAX_FAILURES_IN_A_ROW:
+            # the same crash every time is a bug or a broken setup, not a bad configuration
+            print(
+                f"worker: {failures} trials in a row crashed; last: {objective.last_crash}",
+                file=sys.stderr,
+            )
+            return 1
+    return interrupts.exit_code
+
+
+def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> Objective:
+    space = load_space(config.space)
+    data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
+    workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
+    artifacts = None
+    if config.artifacts:
+        Path(config.artifacts).mkdir(parents=True, exist_ok=True)
+        artifacts = FileSystemArtifactStore(config.artifacts)
+
+    def guarded(*args):
+        interrupts.armed = True
+        try:
+            return runner(*args)
+        finally:
+            interrupts.armed = False
+
+    stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
+    return Objective(config, space, data, guarded, stopper, workspace, artifacts)
+
+
+def _fail_stale(study: optuna.Study) -> None:
+    if optuna.storages.is_heartbeat_enabled(study._storage):
+        optuna.storages.fail_stale_trials(study)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m search.worker CONFIG_JSON``: one worker process, started by search.run."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise UserError("usage: python -m search.worker CONFIG.json (started by search.run)")
+    config = SearchConfig.from_json(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    quiet_libraries()
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.set_num_threads(cpu_threads(config.workers))
+    interrupts = Interrupts()
+    interrupts.install()
+    return run_worker(config, interrupts=interrupts)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,120 @@
+"""search.run end to end with the mocked trial (real Optuna, real SQLite, real processes)."""
+
+import json
+import sqlite3
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from objectives.errors import UserError
+from search.pruning import evals_of
+from search.run import main
+
+MOCK = json.dumps({"mock_noise": 0.5})
+
+
+def run(tmp_path, *flags, study="s"):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", study, "--quiet"]
+    return main([*argv, *flags]), storage
+
+
+def load(storage, name="s"):
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def test_search_records_what_the_issue_asks(tmp_path, capsys):
+    code, storage = run(tmp_path, "--trials", "16", "--seed", "1", "--hypothesis", "gamma helps")
+    assert code == 0
+    study = load(storage)
+    finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    assert len(finished) == 16
+    assert study.trials[0].user_attrs["origin"] == "KLUE paper recipe"
+    assert study.trials[0].params["learning_rate"] == 5e-5
+    assert any(t.state == TrialState.PRUNED for t in study.trials)
+    assert study.metric_names == ["micro_f1", "auprc"]
+    attrs = study.user_attrs
+    assert attrs["hypothesis"] == "gamma helps"
+    assert {"data", "model", "space", "code_version", "packages"} <= set(attrs)
+    complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
+    evals = evals_of(complete)
+    assert evals and all(len(v) == 2 for v in evals.values())
+    assert complete.intermediate_values  # the dashboard's learning curve
+    expected = {"hparams", "timings_s", "memory", "dev_predictions_artifact"}
+    assert expected <= set(complete.user_attrs)
+    pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
+    assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
+    out = capsys.readouterr().out
+    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "python -m search.report" in out
+
+
+def test_rerunning_the_same_study_adds_trials(tmp_path):
+    run(tmp_path, "--trials", "5")
+    run(tmp_path, "--trials", "4")
+    study = load_study_finished = load(f"sqlite:///{tmp_path / 'study.db'}")
+    finished = [t for t in load_study_finished.trials if t.state != TrialState.FAIL]
+    assert len(finished) == 9
+    assert sum(t.user_attrs.get("origin") == "KLUE paper recipe" for t in study.trials) == 1
+
+
+@pytest.mark.parametrize("objectives", ["f1", "auprc"])
+def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
+    flags = ["--trials", "12", "--objectives", objectives, "--pruner", "median"]
+    code, storage = run(tmp_path, *flags)
+    assert code == 0
+    study = load(storage)
+    assert len(study.directions) == 1
+    assert any(t.state == TrialState.PRUNED for t in study.trials)
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--trials", "0"], "--trials"),
+        (["--sampler", "bayes"], "--sampler"),
+        (["--pruner", "asha"], "--pruner"),
+        (["--objectives", "f1,accuracy"], "--objectives"),
+        (["--storage", "mongodb://localhost/x"], "--storage"),
+        (["--pruner", "median"], "--pruner median works with one objective"),
+        (["--mock", "{nope"], "--mock"),
+    ],
+)
+def test_bad_flags_write_nothing(tmp_path, flags, named):
+    with pytest.raises(UserError, match=named.replace("-", r"\-")):
+        run(tmp_path, *flags)
+    db = tmp_path / "study.db"
+    if db.exists():
+        assert sqlite3.connect(db).execute("select count(*) from studies").fetchone() == (0,)
+
+
+def test_existing_study_with_other_objectives_is_refused_untouched(tmp_path):
+    run(tmp_path, "--trials", "3")
+    with pytest.raises(UserError, match="exists with objectives micro_f1, auprc"):
+        run(tmp_path, "--trials", "3", "--objectives", "f1")
+    study = load(f"sqlite:///{tmp_path / 'study.db'}")
+    assert len(study.trials) == 3
+
+
+def test_bad_space_writes_nothing(tmp_path):
+    space = tmp_path / "bad.toml"
+    space.write_text("[learning_rate]\nlow = 0\nhigh = 1\nlog = true\n")
+    with pytest.raises(UserError, match="log range"):
+        run(tmp_path, "--trials", "3", "--space", str(space))
+    assert not (tmp_path / "study.db").exists()
+
+
+def test_two_worker_processes_share_the_study(tmp_path):
+    mock = json.dumps({"mock_seconds_per_eval": 0.05})
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    code = main(
+        ["--runner", "mock", "--mock", mock, "--storage", storage, "--study", "w",
+         "--trials", "10", "--workers", "2", "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    study = load(storage, "w")
+    finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    assert 10 <= len(finished) <= 11  # a last race may finish one extra trial
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 2
+    assert not [t for t in study.trials if t.state == TrialState.RUNNING]

@@ -1,0 +1,47 @@
+import optuna
+import pytest
+
+from search.sampling import SAMPLERS, klue_recipe, make_sampler, suggest
+from search.space import load_space
+
+
+def test_recipe_for_base_and_large_models():
+    space = load_space()
+    base = klue_recipe("klue/roberta-base", space)
+    large = klue_recipe("klue/roberta-large", space)
+    assert base["learning_rate"] == 5e-5 and base["per_device_train_batch_size"] == 32
+    assert large["learning_rate"] == 2e-5 and large["num_train_epochs"] == 10
+    assert large["warmup_ratio"] == 0.2 and large["max_len"] == 256
+    assert base["markers"] == "entity" and base["pooling"] == "cls"
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_every_sampler_suggests_inside_the_space_on_two_objectives(name):
+    space = load_space()
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler(name, 0))
+    for i in range(12):
+        trial = study.ask()
+        params = suggest(trial, space)
+        assert 1e-5 <= params["learning_rate"] <= 3e-3
+        assert params["max_len"] in (64, 128, 256)
+        if i % 3 == 2:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, [params["learning_rate"] * 1e3, params["warmup_ratio"]])
+    assert len(study.trials) == 12
+
+
+def test_tpe_survives_pruned_trials_with_learning_curves_on_two_objectives():
+    """Optuna's TPE reads pruned trials' last intermediate value through study.direction, which
+    a two-objective study refuses; MO-ASHA gives pruned trials curves, so this must work."""
+    space = load_space()
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler("tpe", 1))
+    for i in range(20):
+        trial = study.ask()
+        suggest(trial, space)
+        study._storage.set_trial_intermediate_value(trial._trial_id, 1, float(i))
+        if i % 2:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, [float(i), float(-i)])
+    assert sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials) == 0
