@@ -92,6 +92,8 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--timeout: must be positive, got {c.timeout}")
     if c.precision not in PRECISIONS:
         raise UserError(f"--precision: {c.precision!r} is not one of {', '.join(PRECISIONS)}")
+    if c.heartbeat_interval < 1:
+        raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
     if c.runner not in RUNNERS:

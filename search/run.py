@@ -75,6 +75,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
     p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
     p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
+    p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -117,6 +118,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
         mock=mock,
+        heartbeat_interval=args.heartbeat,
     )
 
 

@@ -1,0 +1,75 @@
+"""SIGINT/SIGTERM to a search, and a SIGKILLed worker: no trial stays RUNNING, none is lost."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+pytestmark = pytest.mark.integration
+
+SLOW_MOCK = json.dumps({"mock_seconds_per_eval": 0.5})
+
+
+def start(tmp_path, study, *flags):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    cmd = [
+        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", SLOW_MOCK,
+        "--storage", storage, "--study", study, "--quiet", *flags,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, storage
+
+
+def wait_for_running(storage, study, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            trials = optuna.load_study(study_name=study, storage=storage).trials
+        except KeyError:
+            trials = []
+        if any(t.state == TrialState.RUNNING and t.intermediate_values for t in trials):
+            return
+        time.sleep(0.2)
+    raise AssertionError("no trial started")
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "workers"),
+    [(signal.SIGTERM, 143, "1"), (signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "2")],
+)
+def test_signal_ends_running_trials_with_a_reason(tmp_path, sig, code, workers):
+    proc, storage = start(tmp_path, "sig", "--trials", "50", "--workers", workers)
+    wait_for_running(storage, "sig", proc)
+    proc.send_signal(sig)
+    proc.communicate(timeout=120)
+    assert proc.returncode == code
+    trials = optuna.load_study(study_name="sig", storage=storage).trials
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert failed and all("interrupted by SIG" in t.user_attrs["fail_reason"] for t in failed)
+
+
+def test_sigkilled_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path):
+    proc, storage = start(tmp_path, "hb", "--trials", "3", "--heartbeat", "1")
+    wait_for_running(storage, "hb", proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    study = optuna.load_study(study_name="hb", storage=storage)
+    (killed,) = [t for t in study.trials if t.state == TrialState.RUNNING]
+    time.sleep(3)  # past the grace period: the dead worker's heartbeat is stale
+    proc, _ = start(tmp_path, "hb", "--trials", "2", "--heartbeat", "1")
+    proc.communicate(timeout=180)
+    assert proc.returncode == 0
+    trials = optuna.load_study(study_name="hb", storage=storage).trials
+    assert trials[killed.number].state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert retried and retried[0].params == killed.params
+    assert retried[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]

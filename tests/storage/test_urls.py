@@ -1,0 +1,261 @@
+"""storage.urls: one URL -> one Optuna storage, with one-line errors that never show a password."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import optuna
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from objectives.errors import UserError, run_main
+from storage.urls import (
+    artifact_dir_for,
+    default_storage_url,
+    mask_url,
+    open_storage,
+    storage_kind,
+    supports_heartbeat,
+)
+
+X = optuna.distributions.FloatDistribution(0.0, 1.0)
+
+pytestmark = [
+    # Optuna's own note that heartbeats are beaten by Study.optimize, not by ask/tell.
+    pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used:UserWarning"),
+    pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning"),
+]
+
+
+def _dispose(storage: optuna.storages.BaseStorage) -> None:
+    engine = getattr(storage, "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _round_trip(url: str) -> None:
+    """Create a study, finish one trial, and read it back through a second storage object."""
+    storage = open_storage(url)
+    study = optuna.create_study(storage=storage, study_name="round-trip")
+    trial = study.ask({"x": X})
+    study.tell(trial, trial.params["x"] * 2)
+    _dispose(storage)
+    again = open_storage(url)
+    loaded = optuna.load_study(storage=again, study_name="round-trip")
+    (finished,) = loaded.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert finished.value == pytest.approx(finished.params["x"] * 2)
+    _dispose(again)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("sqlite:///searches.db", "sqlite"),
+        ("sqlite+pysqlite:////abs/searches.db", "sqlite"),
+        ("postgresql://u:p@h:5432/db", "postgresql"),
+        ("postgres://u@h/db", "postgresql"),
+        ("postgresql+psycopg://u@h/db", "postgresql"),
+        ("mysql+pymysql://u@h/db", "mysql"),
+        ("journal:///runs/searches.log", "journal-file"),
+        ("runs/searches.jsonl", "journal-file"),
+        ("redis://127.0.0.1:6379/0", "journal-redis"),
+        ("grpc://127.0.0.1:13000", "grpc"),
+        ("memory:", "memory"),
+        ("inmemory", "memory"),
+        ("  MEMORY  ", "memory"),
+    ],
+)
+def test_storage_kind_names_every_scheme(url: str, kind: str) -> None:
+    assert storage_kind(url) == kind
+    assert supports_heartbeat(url) == (kind in {"sqlite", "postgresql", "mysql"})
+
+
+@pytest.mark.parametrize("url", ["ftp://host/x", "redis+x://h", "", "searches.db"])
+def test_unknown_or_missing_scheme_is_a_one_line_user_error(url: str) -> None:
+    with pytest.raises(UserError, match=r"^--storage.*use sqlite:///FILE\.db") as info:
+        open_storage(url)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_scheme_is_named() -> None:
+    with pytest.raises(UserError, match="unknown scheme 'ftp'"):
+        storage_kind("ftp://user:secret@host/x")
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "postgresql://postgres:hunter2@127.0.0.1:5999/test",
+            "postgresql://postgres:***@127.0.0.1:5999/test",
+        ),
+        ("redis://:hunter2@127.0.0.1:6379/0?prefix=a", "redis://:***@127.0.0.1:6379/0?prefix=a"),
+        ("mysql://root@h/db?password=hunter2", "mysql://root@h/db?password=***"),
+        ("odd://u:hunter2@[bad", "odd://u:***@[bad"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("postgresql://postgres@h/db", "postgresql://postgres@h/db"),
+        ("memory:", "memory:"),
+    ],
+)
+def test_mask_url_hides_passwords_and_leaves_the_rest(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+@given(st.text(alphabet=st.characters(codec="ascii", categories=("L", "N", "P", "S")), min_size=6))
+def test_mask_url_never_contains_the_password(password: str) -> None:
+    url = f"postgresql://worker:{quote(password, safe='')}@db.internal:5432/searches"
+    assume(password not in "postgresql://worker:***@db.internal:5432/searches")
+    masked = mask_url(url)
+    assert password not in masked
+    assert quote(password, safe="") not in masked
+    assert "***" in masked
+
+
+def test_sqlite_is_wal_with_busy_timeout_heartbeat_and_parent_dir(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "s.db"
+    storage = open_storage(f"sqlite:///{path}", heartbeat_interval=7, grace_period=30)
+    with storage.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+    assert path.is_file()
+    assert storage.get_heartbeat_interval() == 7
+    assert storage.grace_period == 30
+    retry = storage.get_heartbeat_stale_trial_callback()
+    assert isinstance(retry, optuna.storages.RetryHeartbeatStaleTrialCallback)
+    _dispose(storage)
+
+
+def test_stale_trial_is_failed_and_retried_with_the_same_parameters(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=1, grace_period=1)
+    study = optuna.create_study(storage=storage)
+    trial = study.ask({"x": X})
+    storage.record_heartbeat(trial._trial_id)  # then the worker "dies": no more beats
+    time.sleep(2.2)  # SQLite's now() has whole seconds: more than grace_period + 1 s
+    optuna.storages.fail_stale_trials(study)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    assert study.get_trials()[1].params == trial.params
+    _dispose(storage)
+
+
+def test_heartbeat_can_be_switched_off(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
+    assert storage.get_heartbeat_interval() is None
+    _dispose(storage)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal", "bare-journal", "memory"])
+def test_study_round_trip(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    if kind == "memory":
+        study = optuna.create_study(storage=open_storage("memory:"))
+        study.tell(study.ask({"x": X}), 0.5)
+        assert [t.value for t in study.trials] == [0.5]
+        return
+    url = {
+        "sqlite": "sqlite:///runs/s.db",
+        "journal": "journal:///runs/s.log",
+        "bare-journal": "runs/s.jsonl",
+    }[kind]
+    _round_trip(url)
+    assert any((tmp_path / "runs").iterdir())
+
+
+def test_absolute_journal_url_uses_four_slashes(tmp_path: Path) -> None:
+    path = tmp_path / "j" / "s.log"
+    _round_trip(f"journal:///{path}")
+    assert path.stat().st_size > 0
+
+
+def test_journal_url_with_a_host_is_rejected() -> None:
+    with pytest.raises(UserError, match="three slashes"):
+        open_storage("journal://host/s.log")
+
+
+def test_missing_driver_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)  # import MySQLdb now fails
+    with pytest.raises(UserError) as info:
+        open_storage("mysql://root:hunter2@127.0.0.1/db")
+    message = str(info.value)
+    assert "pip install mysqlclient" in message
+    assert "hunter2" not in message and "***" in message
+
+
+def test_grpc_without_grpcio_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "grpc", None)
+    with pytest.raises(UserError, match="pip install grpcio"):
+        open_storage("grpc://127.0.0.1:13000")
+
+
+def test_unreachable_postgres_fails_fast_without_the_password() -> None:
+    started = time.perf_counter()
+    with pytest.raises(UserError) as info:
+        open_storage("postgresql://postgres:hunter2@127.0.0.1:1/test")
+    assert time.perf_counter() - started < 5
+    message = str(info.value)
+    assert message.startswith(
+        "--storage postgresql://postgres:***@127.0.0.1:1/test: cannot connect"
+    )
+    assert "hunter2" not in message and "\n" not in message
+
+
+def test_unreachable_redis_fails_fast_without_the_password() -> None:
+    started = time.perf_counter()
+    with pytest.raises(UserError, match=r"redis://:\*\*\*@127\.0\.0\.1:1/0\?prefix=p: cannot"):
+        open_storage("redis://:hunter2@127.0.0.1:1/0?prefix=p")
+    assert time.perf_counter() - started < 5
+
+
+def test_a_storage_error_exits_2_with_one_masked_line(capsys: pytest.CaptureFixture[str]) -> None:
+    def main(argv: list[str] | None = None) -> int:
+        open_storage("postgresql://postgres:hunter2@127.0.0.1:1/test")
+        return 0
+
+    with pytest.raises(SystemExit) as info:
+        run_main(main, [])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --storage postgresql://postgres:***@") and err.count("\n") == 1
+    assert "hunter2" not in err
+
+
+def test_a_file_that_is_not_a_database_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database " * 100)
+    with pytest.raises(UserError, match="cannot open: file is not a database"):
+        open_storage(f"sqlite:///{path}")
+
+
+def test_a_malformed_server_url_is_a_user_error() -> None:
+    with pytest.raises(UserError, match=r"postgresql://u:\*\*\*@h:abc/db: not a database URL"):
+        open_storage("postgresql://u:hunter2@h:abc/db")
+
+
+def test_redis_without_the_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(UserError, match="pip install redis"):
+        open_storage("redis://127.0.0.1:6379/0")
+
+
+def test_bad_arguments_are_programming_errors() -> None:
+    with pytest.raises(ValueError, match="pool_size"):
+        open_storage("memory:", pool_size=0)
+    with pytest.raises(ValueError, match="positive"):
+        open_storage("memory:", heartbeat_interval=0)
+
+
+def test_defaults_and_artifact_dirs(tmp_path: Path) -> None:
+    assert default_storage_url() == "sqlite:///searches.db"
+    assert default_storage_url(tmp_path) == f"sqlite:///{tmp_path}/searches.db"
+    assert storage_kind(default_storage_url(tmp_path)) == "sqlite"
+    assert artifact_dir_for("sqlite:///searches.db") == Path("searches-artifacts")
+    assert artifact_dir_for(f"sqlite:///{tmp_path}/a.db") == tmp_path / "a-artifacts"
+    assert artifact_dir_for("journal:///runs/s.log") == Path("runs/s-artifacts")
+    assert artifact_dir_for("runs/s.jsonl") == Path("runs/s-artifacts")
+    assert artifact_dir_for("postgresql://u@h/db") == Path("artifacts")
+    assert artifact_dir_for("sqlite:///:memory:") == Path("artifacts")
+    assert artifact_dir_for("memory:") == Path("artifacts")
