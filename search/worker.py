@@ -22,6 +22,7 @@ from objectives.inputs import load_trial_data
 from objectives.logs import quiet_libraries
 from objectives.train import Workspace
 from search.config import SearchConfig, cpu_threads
+from search.curves import publish_learning_curves
 from search.objective import Objective, Runner
 from search.space import load_space
 from search.stopping import make_stopper
@@ -86,7 +87,8 @@ def run_worker(
     study = load_for_worker(storage, config)
     objective = _objective(config, runner or choose_runner(config.runner), interrupts)
     deadline = time.monotonic() + config.timeout if config.timeout else None
-    callbacks = [on_trial] if on_trial else []
+    curves = _CurvePublisher()
+    callbacks = [curves, *([on_trial] if on_trial else [])]
     failures = 0
     while interrupts.signum is None:
         finished, running, waiting = counts(study)
@@ -111,6 +113,7 @@ def run_worker(
                 file=sys.stderr,
             )
             return 1
+    curves.flush(study)
     return interrupts.exit_code
 
 
@@ -132,6 +135,27 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
 
     stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
     return Objective(config, space, data, guarded, stopper, workspace, artifacts)
+
+
+class _CurvePublisher:
+    """Refreshes the dashboard's all-objective learning curves after trials, at most every
+    ``every`` seconds per worker (the figure holds every trial, so each save rewrites it)."""
+
+    def __init__(self, every: float = 15.0) -> None:
+        self.every = every
+        self.last = -float("inf")
+        self.pending = False
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.pending = True
+        if time.monotonic() - self.last >= self.every:
+            self.flush(study)
+
+    def flush(self, study: optuna.Study) -> None:
+        if self.pending:
+            publish_learning_curves(study)
+            self.pending = False
+            self.last = time.monotonic()
 
 
 def _fail_stale(study: optuna.Study) -> None:

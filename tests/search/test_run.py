@@ -8,6 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from objectives.errors import UserError
+from search.curves import learning_curves_figure
 from search.pruning import evals_of
 from search.run import main
 
@@ -45,6 +46,10 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     assert expected <= set(complete.user_attrs)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
     assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
+    figure = learning_curves_figure(study)
+    assert {trace.xaxis for trace in figure.data} == {"x", "x2"}  # one panel per objective
+    system = study._storage.get_study_system_attrs(study._study_id)
+    assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
     assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
     assert "python -m search.report" in out
