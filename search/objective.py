@@ -8,6 +8,7 @@ One function, :meth:`Objective.__call__`, decides a trial's state: values (COMPL
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
@@ -23,9 +24,11 @@ from objectives.metrics import softmax
 from objectives.predictions import write_predictions
 from objectives.train import Report, RunResult, Workspace
 from search.config import SearchConfig
+from search.lease import Lease
 from search.sampling import suggest
 from search.space import Space
 from search.stopping import Stopper
+from storage.urls import supports_heartbeat
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -84,7 +87,8 @@ class Objective:
             return self.stopper.keep_going(study, trial, step, values)
 
         try:
-            result = self.runner(hp, settings, self.data, report, self.workspace)
+            with self._lease(trial):
+                result = self.runner(hp, settings, self.data, report, self.workspace)
         except BaseException as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
             raise
@@ -96,6 +100,12 @@ class Objective:
             trial.set_user_attr("fail_reason", result.reason)
             raise TrialDiverged(result.reason)
         return tuple(float(result.metrics[name]) for name in self.config.objectives)
+
+    def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
+        """Optuna beats for relational storages; journal storages get the project's lease."""
+        if supports_heartbeat(self.config.storage):
+            return contextlib.nullcontext()
+        return Lease(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
 
     def _settings(self, model: str) -> RunSettings:
         c = self.config

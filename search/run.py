@@ -35,6 +35,7 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
+from search.hypotheses import check_hypothesis
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.stopping import PRUNERS
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
     space = load_space(config.space)
+    if config.hypothesis:
+        check_hypothesis(config.hypothesis, config.objectives)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = create_or_load(storage, config, space, data)
     finished, _, _ = counts(study)

@@ -23,11 +23,12 @@ from objectives.logs import quiet_libraries
 from objectives.train import Workspace
 from search.config import SearchConfig, cpu_threads
 from search.curves import publish_learning_curves
+from search.lease import reap_expired
 from search.objective import Objective, Runner
 from search.space import load_space
 from search.stopping import make_stopper
 from search.study import counts, load_for_worker
-from storage.urls import open_storage
+from storage.urls import open_storage, supports_heartbeat
 
 MAX_FAILURES_IN_A_ROW = 3
 POLL_SECONDS = 1.0
@@ -98,9 +99,11 @@ def run_worker(
             break
         if finished + running >= config.target_finished and not waiting:
             # the last trials are running elsewhere; wait in case one fails and must be redone
-            _fail_stale(study)
+            _fail_stale(study, config)
             time.sleep(POLL_SECONDS)
             continue
+        if not supports_heartbeat(config.storage):
+            reap_expired(study)  # study.optimize does this itself for heartbeat storages
         try:
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
         except WorkerInterrupted:
@@ -158,9 +161,12 @@ class _CurvePublisher:
             self.last = time.monotonic()
 
 
-def _fail_stale(study: optuna.Study) -> None:
-    if optuna.storages.is_heartbeat_enabled(study._storage):
+def _fail_stale(study: optuna.Study, config: SearchConfig) -> None:
+    """Fail (and re-enqueue) trials of dead workers: Optuna's heartbeat, or our lease."""
+    if supports_heartbeat(config.storage):
         optuna.storages.fail_stale_trials(study)
+    else:
+        reap_expired(study)
 
 
 def main(argv: list[str] | None = None) -> int:

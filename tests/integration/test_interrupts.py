@@ -11,13 +11,18 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from storage.urls import open_storage
+
 pytestmark = pytest.mark.integration
 
 SLOW_MOCK = json.dumps({"mock_seconds_per_eval": 0.5})
 
 
-def start(tmp_path, study, *flags):
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
+def start(tmp_path, study, *flags, kind="sqlite"):
+    if kind == "sqlite":
+        storage = f"sqlite:///{tmp_path / 'study.db'}"
+    else:
+        storage = f"journal:///{tmp_path / 'study.log'}"
     cmd = [
         sys.executable, "-m", "search.run", "--runner", "mock", "--mock", SLOW_MOCK,
         "--storage", storage, "--study", study, "--quiet", *flags,
@@ -26,12 +31,16 @@ def start(tmp_path, study, *flags):
     return proc, storage
 
 
+def _load(url, name):
+    return optuna.load_study(study_name=name, storage=open_storage(url, heartbeat_interval=None))
+
+
 def wait_for_running(storage, study, proc, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         try:
-            trials = optuna.load_study(study_name=study, storage=storage).trials
+            trials = _load(storage, study).trials
         except KeyError:
             trials = []
         if any(t.state == TrialState.RUNNING and t.intermediate_values for t in trials):
@@ -50,24 +59,26 @@ def test_signal_ends_running_trials_with_a_reason(tmp_path, sig, code, workers):
     proc.send_signal(sig)
     proc.communicate(timeout=120)
     assert proc.returncode == code
-    trials = optuna.load_study(study_name="sig", storage=storage).trials
+    trials = _load(storage, "sig").trials
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     failed = [t for t in trials if t.state == TrialState.FAIL]
     assert failed and all("interrupted by SIG" in t.user_attrs["fail_reason"] for t in failed)
 
 
-def test_sigkilled_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path):
-    proc, storage = start(tmp_path, "hb", "--trials", "3", "--heartbeat", "1")
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_sigkilled_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, kind):
+    """Optuna's heartbeat on SQLite; the project's own lease on a journal file."""
+    proc, storage = start(tmp_path, "hb", "--trials", "3", "--heartbeat", "1", kind=kind)
     wait_for_running(storage, "hb", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
-    study = optuna.load_study(study_name="hb", storage=storage)
+    study = _load(storage, "hb")
     (killed,) = [t for t in study.trials if t.state == TrialState.RUNNING]
     time.sleep(3)  # past the grace period: the dead worker's heartbeat is stale
-    proc, _ = start(tmp_path, "hb", "--trials", "2", "--heartbeat", "1")
+    proc, _ = start(tmp_path, "hb", "--trials", "2", "--heartbeat", "1", kind=kind)
     proc.communicate(timeout=180)
     assert proc.returncode == 0
-    trials = optuna.load_study(study_name="hb", storage=storage).trials
+    trials = _load(storage, "hb").trials
     assert trials[killed.number].state == TrialState.FAIL
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retried and retried[0].params == killed.params

@@ -84,6 +84,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
         (["--mock", "{nope"], "--mock"),
+        (["--hypothesis", "focal_gama > 1 improves f1"], "focal_gama"),
     ],
 )
 def test_bad_flags_write_nothing(tmp_path, flags, named):
