@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -52,7 +53,7 @@ class Dataset:
     def labeled(self) -> bool:
         return all(ex.label is not None for ex in self.examples)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """A content hash of the examples: the same data has one fingerprint in any format."""
         return fingerprint(self.examples)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,17 @@ class Features:
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
+    fingerprint = _FINGERPRINTS.get(tokenizer)
+    if fingerprint is None:
+        fingerprint = _FINGERPRINTS[tokenizer] = _tokenizer_fingerprint(tokenizer)
+    return fingerprint
+
+
+# Serializing a tokenizer costs tens of milliseconds; a tokenizer object is hashed once.
+_FINGERPRINTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tokenizer_fingerprint(tokenizer) -> str:
     """A hash of everything that decides how the tokenizer splits text.
 
     The backend's truncation and padding state is left out: a fast tokenizer keeps the settings

@@ -63,4 +63,3 @@ def load_trial_data(
     if len({ex.label for ex in train_set.examples}) < 2:
         raise UserError(f"{train}: needs at least two different labels to train a classifier")
     return TrialData(train_set, dev_set, labels, test_set)
-

@@ -2,7 +2,7 @@
 # Create .venv and install the project into it. Idempotent: a second run installs nothing new.
 #   scripts/setup.sh          the service
 #   scripts/setup.sh dev      the service and what the tests need
-# torch comes first, so that the project's `torch>=2.2` is already satisfied and pip never pulls a
+# torch comes first, so that the project's `torch>=2.4` is already satisfied and pip never pulls a
 # second, multi-GB build: the CUDA build where an NVIDIA GPU answers, else torch==2.13.0, which on
 # this project's machines is a CPU wheel on local disk. Set TORCH_SPEC to choose another torch
 # requirement and TORCH_INDEX_URL to take it from another wheel index (a CPU-only index elsewhere).

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
@@ -37,7 +38,14 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class TrialDiverged(RuntimeError):
-    """The run's loss became NaN or infinite: the trial fails with that reason."""
+    """The run's loss became NaN or infinite, or the model collapsed: the trial fails."""
+
+
+def constant_predictions(logits: np.ndarray | None) -> bool:
+    """Every dev example got the same class probabilities (to float precision)."""
+    if logits is None or len(logits) < 2:
+        return False
+    return bool(np.ptp(softmax(logits), axis=0).max() < 1e-7)
 
 
 class Objective:
@@ -99,6 +107,12 @@ class Objective:
         if result.status == "diverged":
             trial.set_user_attr("fail_reason", result.reason)
             raise TrialDiverged(result.reason)
+        if constant_predictions(result.dev_logits):
+            # KLUE's trapezoid AUPRC gives tied scores (1 + prevalence) / 2 per class, about 52:
+            # a collapsed model would otherwise sit on the Pareto front
+            reason = "the model predicts the same probabilities for every dev example"
+            trial.set_user_attr("fail_reason", reason)
+            raise TrialDiverged(reason)
         return tuple(float(result.metrics[name]) for name in self.config.objectives)
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
-    space = load_space(config.space)
+    space = load_space(config.space, config.model)
     if config.hypothesis:
         check_hypothesis(config.hypothesis, config.objectives)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import optuna
@@ -64,7 +65,14 @@ def _wrap(study: optuna.Study) -> optuna.Study:
 
 
 def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
-    """One value per parameter of the space; fixed ones are recorded as user attributes."""
+    """One value per parameter of the space; fixed ones are returned as they are."""
+    with warnings.catch_warnings():
+        # the KLUE recipe is enqueued as it is, even where it lies outside the space
+        warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
+        return _suggest(trial, space)
+
+
+def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, p in space.params.items():
         if isinstance(p, FloatRange):

@@ -32,6 +32,7 @@ from typing import Any
 
 from objectives.errors import UserError
 from objectives.hparams import HParams
+from objectives.models import TINY
 
 SEARCHABLE = (*(f.name for f in dataclasses.fields(HParams)), "model")
 
@@ -88,13 +89,15 @@ class Space:
         return None
 
 
-def default_space_path() -> Path:
-    return Path(str(resources.files("search").joinpath("default_space.toml")))
+def default_space_path(model: str = "") -> Path:
+    """The shipped space: the tiny model's own for ``tiny``, else the one for pretrained encoders."""
+    name = "tiny_space.toml" if model == TINY else "default_space.toml"
+    return Path(str(resources.files("search").joinpath(name)))
 
 
-def load_space(path: str | Path | None = None) -> Space:
-    """Read and check a space file (the shipped default when ``path`` is None)."""
-    path = Path(path) if path is not None else default_space_path()
+def load_space(path: str | Path | None = None, model: str = "") -> Space:
+    """Read and check a space file (the shipped one for ``model`` when ``path`` is None)."""
+    path = Path(path) if path is not None else default_space_path(model)
     where = f"--space {path}"
     try:
         text = path.read_text(encoding="utf-8")

@@ -121,7 +121,7 @@ def run_worker(
 
 
 def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> Objective:
-    space = load_space(config.space)
+    space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
     artifacts = None

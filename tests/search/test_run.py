@@ -124,3 +124,14 @@ def test_two_worker_processes_share_the_study(tmp_path):
     assert 10 <= len(finished) <= 11  # a last race may finish one extra trial
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+
+def test_constant_predictions_fail_the_trial():
+    import numpy as np
+
+    from search.objective import constant_predictions
+
+    assert constant_predictions(np.tile([1.0, 2.0, 3.0], (5, 1)))
+    rng = np.random.default_rng(0)
+    assert not constant_predictions(rng.normal(size=(5, 3)))
+    assert not constant_predictions(None)

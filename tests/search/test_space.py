@@ -28,6 +28,13 @@ def test_default_space_covers_the_issue_parameters():
     assert isinstance(space.params["markers"], Choice)
 
 
+def test_tiny_model_gets_its_own_space():
+    tiny, pretrained = load_space(model="tiny"), load_space(model="klue/roberta-large")
+    assert tiny.source.endswith("tiny_space.toml")
+    assert pretrained.source.endswith("default_space.toml")
+    assert tiny.params["learning_rate"].low > pretrained.params["learning_rate"].low
+
+
 def test_model_choices_and_fixed_values(tmp_path):
     space = load_space(
         write(tmp_path, '[model]\nchoices = ["tiny", "klue/roberta-base"]\n[seed]\nvalue = 7\n')
