@@ -90,7 +90,7 @@ class Space:
 
 
 def default_space_path(model: str = "") -> Path:
-    """The shipped space: the tiny model's own for ``tiny``, else the one for pretrained encoders."""
+    """The shipped space: the tiny model's own for ``tiny``, else the pretrained encoders'."""
     name = "tiny_space.toml" if model == TINY else "default_space.toml"
     return Path(str(resources.files("search").joinpath(name)))
 
