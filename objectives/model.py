@@ -8,7 +8,11 @@ which is the stronger head for relation extraction.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
+from safetensors.torch import save_file
 from torch import nn
 from transformers import AutoModel
 
@@ -72,3 +76,31 @@ def build_classifier(model_path: str, labels: LabelSet, pooling: str, tokenizer)
     if len(tokenizer) > encoder.get_input_embeddings().num_embeddings:
         encoder.resize_token_embeddings(len(tokenizer))
     return EntityStartClassifier(encoder, len(labels))
+
+
+def save_classifier(model: nn.Module, tokenizer, labels: LabelSet, out: Path) -> str:
+    """Save the best checkpoint so that it loads again with transformers and this module.
+
+    ``cls``: the ``AutoModelForSequenceClassification`` directory, with the label names in its
+    config. ``entity_start``: the encoder's directory plus ``head.safetensors`` and
+    ``head.json`` for :class:`EntityStartClassifier`'s head.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(out)
+    if isinstance(model, ClsClassifier):
+        config = model.model.config
+        config.id2label = dict(enumerate(labels.names))
+        config.label2id = {name: i for i, name in enumerate(labels.names)}
+        model.model.save_pretrained(out)
+    else:
+        model.encoder.save_pretrained(out)
+        save_file(
+            {k: v.contiguous() for k, v in model.head.state_dict().items()},
+            out / "head.safetensors",
+        )
+        (out / "head.json").write_text(
+            json.dumps(
+                {"pooling": "entity_start", "labels": list(labels.names)}, ensure_ascii=False
+            )
+        )
+    return str(out)

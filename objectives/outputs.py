@@ -36,6 +36,8 @@ def write_run(
         ids = [ex.id for ex in data.test.examples]
         write_predictions(path, ids, softmax(result.test_logits), data.labels)
         written["test_predictions"] = str(path)
+    if result.checkpoint:
+        written["checkpoint"] = result.checkpoint
     write_json(out_dir / "run.json", run_record(result, hp, settings, data))
     written["run"] = str(out_dir / "run.json")
     return written
@@ -78,6 +80,7 @@ def run_record(
             "steps": result.steps,
             "total_steps": result.total_steps,
             "micro_batch_size": result.micro_batch_size,
+            "checkpoint": result.checkpoint,
             "evaluations": result.evaluations,
         },
         "timings_s": result.timings,

@@ -31,7 +31,7 @@ from objectives.labels import LabelSet
 from objectives.loss import focal_loss
 from objectives.markers import special_tokens
 from objectives.metrics import evaluate
-from objectives.model import build_classifier
+from objectives.model import build_classifier, save_classifier
 from objectives.models import load_tokenizer, max_positions, resolve_model
 from objectives.resources import MemoryMeter
 
@@ -63,6 +63,7 @@ class RunResult:
     dev_logits: np.ndarray | None = field(default=None, repr=False)
     test_logits: np.ndarray | None = field(default=None, repr=False)
     truncated_entities: dict[str, int] = field(default_factory=dict)
+    checkpoint: str | None = None
 
 
 class Workspace:
@@ -123,6 +124,12 @@ def fine_tune(
     loop = _Loop(hp, settings, accelerator, model, tokenizer.pad_token_id, train, data.labels)
     try:
         result = loop.run(dev, test, report, timings, started)
+        if settings.save_checkpoint and settings.output_dir and loop.best_state is not None:
+            model = accelerator.unwrap_model(loop.model)
+            model.load_state_dict(loop.best_state)
+            result.checkpoint = save_classifier(
+                model, tokenizer, data.labels, settings.output_dir / "checkpoint"
+            )
     finally:
         loop.release()
         _release(accelerator)

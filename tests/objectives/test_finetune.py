@@ -47,7 +47,7 @@ def test_one_run_writes_its_outputs(tmp_path, capsys):
             "--train", str(paths["train"]), "--dev", str(paths["dev"]),
             "--test", str(paths["dev"]), "--config", str(config),
             "--num_train_epochs", "2", "--per_device_train_batch_size", "16",
-            "--eval_steps", "4", "--no_progress", "--out", str(out),
+            "--eval_steps", "4", "--no_progress", "--out", str(out), "--save_checkpoint",
         ]
     )  # fmt: skip
     assert code == 0
@@ -62,6 +62,11 @@ def test_one_run_writes_its_outputs(tmp_path, capsys):
     dev_lines = (out / "dev_predictions.csv").read_text().splitlines()
     assert dev_lines[0] == "id,pred_label,probs" and len(dev_lines) == 33
     assert (out / "test_predictions.csv").exists()
+    from transformers import AutoModelForSequenceClassification
+
+    best = AutoModelForSequenceClassification.from_pretrained(out / "checkpoint")
+    assert best.config.id2label[18] == "per:employee_of"
+    assert run["result"]["checkpoint"] == str(out / "checkpoint")
     printed = json.loads(capsys.readouterr().out.split("\noutputs:")[0])
     assert printed["status"] == "complete"
 

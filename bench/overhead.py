@@ -1,0 +1,187 @@
+"""The service's own cost: the share of a worker's time not spent training or evaluating, and
+per-trial overhead against bare Optuna on the same storage.
+
+    python bench/overhead.py service --storage sqlite:///searches.db --study NAME
+        reads a finished single-worker search (the default run) and prints the share of the
+        worker's wall time outside training and evaluation (goal < 3%)
+    python bench/overhead.py per-trial [--trials 20] [--seconds 0.5]
+        the mocked trial at a fixed duration, run by search.run's worker and by a bare
+        study.optimize loop on the same kind of storage, interleaved; prints per-trial wall time
+        of each and the ratio (goal <= 1.2x)
+
+Both save JSON in bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import itertools
+
+import optuna
+from optuna.trial import TrialState
+
+from objectives.logs import quiet_libraries
+from objectives.versions import code_version, package_versions
+from storage.urls import open_storage
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def service_share(storage: str, study_name: str) -> dict:
+    """Worker wall time (first trial start to last trial end) against the time the trials spent
+    in training and evaluation, from the trials' own timing records."""
+    study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    trials = [t for t in study.trials if t.datetime_start and t.datetime_complete]
+    wall = (
+        max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)
+    ).total_seconds()
+    parts = {"train": 0.0, "eval": 0.0, "tokenize": 0.0, "in_trial_other": 0.0}
+    for t in trials:
+        timings = t.user_attrs.get("timings_s", {})
+        trial_wall = (t.datetime_complete - t.datetime_start).total_seconds()
+        parts["train"] += timings.get("train", 0.0)
+        parts["eval"] += timings.get("eval", 0.0)
+        parts["tokenize"] += timings.get("tokenize", 0.0)
+        parts["in_trial_other"] += trial_wall - sum(
+            timings.get(k, 0.0) for k in ("train", "eval", "tokenize")
+        )
+    working = parts["train"] + parts["eval"]
+    return {
+        "trials": len(trials),
+        "wall_s": round(wall, 2),
+        "train_s": round(parts["train"], 2),
+        "eval_s": round(parts["eval"], 2),
+        "tokenize_s": round(parts["tokenize"], 2),
+        "in_trial_other_s": round(parts["in_trial_other"], 2),
+        "between_trials_s": round(wall - sum(parts.values()), 2),
+        "overhead_share": round(1 - working / wall, 4),
+        "goal": 0.03,
+        "met": 1 - working / wall < 0.03,
+    }
+
+
+def _mock_settings(seconds: float) -> dict:
+    # the mock trial walks 4 evaluations per epoch; tiny space epochs 1..3 vary its length, so the
+    # duration is fixed per evaluation and both contenders see the same trials (same sampler seed)
+    return {"mock_seconds_per_eval": seconds}
+
+
+def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
+    from search.run import main
+
+    storage = f"sqlite:///{tmp / f'ours-{tag}.db'}"
+    main(
+        ["--runner", "mock", "--mock", json.dumps(_mock_settings(seconds)), "--storage", storage,
+         "--study", "o", "--trials", str(trials), "--pruner", "none", "--sampler", "random",
+         "--seed", "0", "--quiet"]
+    )  # fmt: skip
+    return _trial_walls(storage, "o")
+
+
+def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
+    """What a user would write with Optuna alone: suggest, train (the same mocked trial), return
+    both metrics; no evaluations recorded, no pruning, no attributes, no artifacts."""
+    from objectives.hparams import RunSettings, hparams_from_mapping
+    from objectives.inputs import load_trial_data
+    from objectives.sample import ensure_sample_data
+    from search.mock import mock_fine_tune
+    from search.sampling import suggest
+    from search.space import load_space
+
+    root = ensure_sample_data()
+    data = load_trial_data(root / "train.json", root / "dev.json")
+    space = load_space(model="tiny")
+    settings = RunSettings(extra=_mock_settings(seconds))
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        hp = hparams_from_mapping(suggest(trial, space), "trial")
+        result = mock_fine_tune(hp, settings, data, None, None)
+        return result.metrics["micro_f1"], result.metrics["auprc"]
+
+    storage = f"sqlite:///{tmp / f'bare-{tag}.db'}"
+    study = optuna.create_study(
+        storage=open_storage(storage),
+        study_name="b",
+        directions=["maximize", "maximize"],
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
+    study.optimize(objective, n_trials=trials)
+    return _trial_walls(storage, "b")
+
+
+def _trial_walls(storage: str, name: str) -> list[float]:
+    """Per-trial wall time including the gap to the previous trial (the worker's loop)."""
+    study = optuna.load_study(study_name=name, storage=open_storage(storage))
+    done = sorted(
+        (t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)),
+        key=lambda t: t.datetime_start,
+    )
+    walls = []
+    for prev, cur in itertools.pairwise(done):
+        walls.append((cur.datetime_complete - prev.datetime_complete).total_seconds())
+    return walls
+
+
+def per_trial(trials: int, seconds: float, rounds: int) -> dict:
+    ours, bare = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds):
+            ours += run_ours(Path(tmp), trials, seconds, str(i))
+            bare += run_bare(Path(tmp), trials, seconds, str(i))
+    o, b = statistics.median(ours), statistics.median(bare)
+    return {
+        "trials_per_round": trials,
+        "rounds": rounds,
+        "mock_seconds_per_eval": seconds,
+        "ours_median_trial_s": round(o, 4),
+        "bare_optuna_median_trial_s": round(b, 4),
+        "ratio": round(o / b, 3),
+        "overhead_ms_per_trial": round((o - b) * 1000, 1),
+        "goal": 1.2,
+        "met": o / b <= 1.2,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/overhead.py")
+    sub = parser.add_subparsers(dest="part", required=True)
+    s = sub.add_parser("service")
+    s.add_argument("--storage", default="sqlite:///searches.db")
+    s.add_argument("--study", required=True)
+    p = sub.add_parser("per-trial")
+    p.add_argument("--trials", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=0.1, help="mocked seconds per evaluation")
+    p.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    load_start = os.getloadavg()[0]
+    if args.part == "service":
+        result = service_share(args.storage, args.study)
+    else:
+        result = per_trial(args.trials, args.seconds, args.rounds)
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg()[0],
+        "packages": package_versions(),
+        "code_version": code_version(),
+    }
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"overhead_{args.part.replace('-', '_')}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"saved {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
