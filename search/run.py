@@ -60,7 +60,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
     p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
-    p.add_argument("--workers", type=int, help="worker processes (default: one per device)")
+    p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
     p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
     p.add_argument("--sampler", default="tpe", help=f"one of {', '.join(SAMPLERS)}")
     p.add_argument("--pruner", default="moasha", help=f"one of {', '.join(PRUNERS)}")
@@ -77,6 +77,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
     p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
+    p.add_argument(
+        "--create-only",
+        action="store_true",
+        help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
+        "step before workers start",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -84,7 +90,7 @@ def build_parser() -> ArgumentParser:
 def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
     """Flags -> the one frozen config (data already read, for the study name's fingerprint)."""
     devices = parse_devices(args.devices)
-    workers = args.workers if args.workers is not None else max(1, len(devices))
+    workers = args.workers if args.workers is not None else default_workers(devices)
     if devices and args.workers is not None and args.workers != len(devices):
         raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
     try:
@@ -123,6 +129,19 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     )
 
 
+def default_workers(devices: tuple[str, ...]) -> int:
+    """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
+    per core (up to 4): single-threaded processes train a small model faster than one process
+    using every core, which spends its time synchronizing threads on small matrices."""
+    if devices:
+        return len(devices)
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.device_count()
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.trials is not None and args.trials < 1:
@@ -137,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = create_or_load(storage, config, space, data)
     finished, _, _ = counts(study)
+    if args.create_only:
+        print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
+        return 0
     config = dataclasses.replace(config, target_finished=finished + config.trials)
     print(
         f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
@@ -150,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         code = _run_processes(config, study, finished, args.quiet)
     print_summary(study, config, time.monotonic() - started)
     return code
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
@@ -174,7 +202,8 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
 
 def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress."""
-    slots = list(config.devices) or [None] * config.workers
+    gpus = _gpu_count()
+    slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
     log_dir = Path(config.artifacts).parent / "logs" / config.study
     log_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

@@ -135,3 +135,12 @@ def test_constant_predictions_fail_the_trial():
     rng = np.random.default_rng(0)
     assert not constant_predictions(rng.normal(size=(5, 3)))
     assert not constant_predictions(None)
+
+
+def test_create_only_makes_the_study_once_and_runs_nothing(tmp_path):
+    code, storage = run(tmp_path, "--create-only")
+    assert code == 0
+    run(tmp_path, "--create-only")
+    study = load(storage)
+    assert len(study.trials) == 1 and study.trials[0].state == TrialState.WAITING
+    assert study.trials[0].user_attrs["origin"] == "KLUE paper recipe"
