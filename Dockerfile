@@ -1,0 +1,34 @@
+# The worker image: this project on a CUDA build of torch. The same image runs the one-shot
+# study creation, the workers (ENTRYPOINT: python -m search.run) and, with its entrypoint
+# replaced, optuna-dashboard. See docker-compose.yml.
+ARG BASE_IMAGE=pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime
+FROM ${BASE_IMAGE}
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HOME=/cache/hf \
+    RE_SEARCH_CACHE=/cache/re-search \
+    TOKENIZERS_PARALLELISM=false
+
+WORKDIR /opt/re-search
+COPY pyproject.toml README.md ./
+COPY objectives ./objectives
+COPY search ./search
+COPY storage ./storage
+# The base image's torch satisfies torch>=2.4, so pip keeps it; the check fails the build if a
+# dependency ever replaced it with a CPU-only build.
+RUN pip install . \
+    && python -c "import torch, search.run; assert torch.version.cuda, 'torch lost its CUDA build'"
+
+# Named volumes mounted on these directories start with the image's owner, so the non-root
+# user can write to them.
+RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin re \
+    && mkdir -p /cache/hf /cache/re-search /runs \
+    && chown -R re:re /cache /runs
+USER re
+# Relative outputs (reports/, logs) land in the shared runs volume, not in the image.
+WORKDIR /runs
+
+ENTRYPOINT ["python", "-m", "search.run"]
+CMD ["--help"]
