@@ -81,7 +81,8 @@ def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     storage = f"sqlite:///{tmp / f'ours-{tag}.db'}"
     main(
         ["--runner", "mock", "--mock", json.dumps(_mock_settings(seconds)), "--storage", storage,
-         "--study", "o", "--trials", str(trials), "--pruner", "none", "--sampler", "random",
+         "--study", "o", "--trials", str(trials), "--workers", "1", "--pruner", "none",
+         "--sampler", "random",
          "--seed", "0", "--quiet"]
     )  # fmt: skip
     return _trial_walls(storage, "o")
