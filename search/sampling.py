@@ -113,11 +113,11 @@ _RECIPE_COMMON = {
 
 
 def klue_recipe(model: str, space: Space) -> dict[str, Any]:
-    """The paper's configuration for ``model``'s size, expressed in the space's parameters.
+    """The paper's configuration for ``model``'s size, as close as the space allows.
 
-    Values are the recipe's own, even outside a range (Optuna runs an enqueued value as given);
-    a categorical that lacks the recipe's value takes its first choice, since a categorical
-    cannot hold a value outside its list.
+    A value outside a range is clipped into it, and a categorical that lacks the recipe's value
+    takes its first choice: a trial outside the space's distributions could not be retried
+    (Optuna validates a retried trial's parameters) and would mislead the sampler.
     """
     size = "large" if "large" in model.lower() else "base"
     recipe = {**_RECIPES[size], **_RECIPE_COMMON}
@@ -133,8 +133,8 @@ def klue_recipe(model: str, space: Space) -> dict[str, Any]:
         if isinstance(p, Choice) and value not in p.choices:
             value = p.choices[0]
         if isinstance(p, IntRange):
-            value = int(value)
+            value = int(min(max(value, p.low), p.high))
         elif isinstance(p, FloatRange):
-            value = float(value)
+            value = float(min(max(value, p.low), p.high))
         params[name] = value
     return params

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
+from optuna.exceptions import UpdateFinishedTrialError
 
 from objectives.errors import UserError, run_main
 from objectives.inputs import load_trial_data
@@ -108,6 +109,13 @@ def run_worker(
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
         except WorkerInterrupted:
             break
+        except (ValueError, UpdateFinishedTrialError) as exc:
+            if not _lost_claim(exc):
+                raise
+            # SQLite cannot lock a row: two workers may both claim one enqueued (WAITING) trial;
+            # the one that finishes second finds it finished and drops its duplicate result
+            print(f"worker: {exc} (another worker ran the same enqueued trial)", file=sys.stderr)
+            continue
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
@@ -159,6 +167,10 @@ class _CurvePublisher:
             publish_learning_curves(study)
             self.pending = False
             self.last = time.monotonic()
+
+
+def _lost_claim(exc: Exception) -> bool:
+    return isinstance(exc, UpdateFinishedTrialError) or str(exc).startswith("Cannot tell a ")
 
 
 def _fail_stale(study: optuna.Study, config: SearchConfig) -> None:

@@ -68,14 +68,15 @@ def test_signal_ends_running_trials_with_a_reason(tmp_path, sig, code, workers):
 @pytest.mark.parametrize("kind", ["sqlite", "journal"])
 def test_sigkilled_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, kind):
     """Optuna's heartbeat on SQLite; the project's own lease on a journal file."""
-    proc, storage = start(tmp_path, "hb", "--trials", "3", "--heartbeat", "1", kind=kind)
+    flags = ["--heartbeat", "1", "--workers", "1"]  # one process: SIGKILL takes the worker with it
+    proc, storage = start(tmp_path, "hb", "--trials", "3", *flags, kind=kind)
     wait_for_running(storage, "hb", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     study = _load(storage, "hb")
     (killed,) = [t for t in study.trials if t.state == TrialState.RUNNING]
     time.sleep(3)  # past the grace period: the dead worker's heartbeat is stale
-    proc, _ = start(tmp_path, "hb", "--trials", "2", "--heartbeat", "1", kind=kind)
+    proc, _ = start(tmp_path, "hb", "--trials", "2", *flags, kind=kind)
     proc.communicate(timeout=180)
     assert proc.returncode == 0
     trials = _load(storage, "hb").trials

@@ -46,3 +46,12 @@ def test_tpe_survives_pruned_trials_with_learning_curves_on_two_objectives():
         else:
             study.tell(trial, [float(i), float(-i)])
     assert sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials) == 0
+
+
+def test_recipe_is_clipped_into_the_space(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[learning_rate]\nlow = 1e-4\nhigh = 1e-3\nlog = true\n[max_len]\nchoices = [64]\n"
+    )
+    recipe = klue_recipe("klue/roberta-base", load_space(path))
+    assert recipe == {"learning_rate": 1e-4, "max_len": 64}
