@@ -7,16 +7,11 @@ import warnings
 
 
 def quiet_libraries() -> None:
-    """Keep transformers' load reports and progress bars, tokenizers' fork warnings and
-    Optuna's per-trial log lines off the console; errors and warnings still show."""
+    """Keep transformers' load reports and progress bars and tokenizers' fork warnings off the
+    console; errors still show. (The search service quiets Optuna's per-trial lines itself.)"""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", module="accelerate")
-    try:
-        import optuna
-    except ImportError:  # objectives/ runs without the search service too
-        return
-    optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -55,6 +55,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     url = args.storage or default_storage_url()
     _check_sqlite_file(url)
     storage = open_storage(url, heartbeat_interval=None)

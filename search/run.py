@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: must be at least 1, got {args.trials}")
     quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)

@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError("usage: python -m search.worker CONFIG.json (started by search.run)")
     config = SearchConfig.from_json(json.loads(Path(args[0]).read_text(encoding="utf-8")))
     quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     import torch
 
     if not torch.cuda.is_available():

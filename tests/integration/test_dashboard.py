@@ -211,7 +211,7 @@ def test_dashboard_shows_the_search(tmp_path):
     opened = open_storage(storage)
     study = optuna.load_study(study_name=STUDY, storage=opened)
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    assert len(finished) == 4
+    assert 4 <= len(finished) <= 5  # two workers may both start the last trial
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     study_id = opened.get_study_id_from_name(STUDY)
 

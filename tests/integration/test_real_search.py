@@ -53,7 +53,7 @@ def test_tiny_model_search_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = optuna.load_study(study_name="real", storage=open_storage(storage))
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    assert len(finished) == 4
+    assert 4 <= len(finished) <= 5  # two workers may both start the last trial
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert complete and all(0 <= v <= 100 for t in complete for v in t.values)
     trial = complete[0]

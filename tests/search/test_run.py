@@ -18,6 +18,7 @@ MOCK = json.dumps({"mock_noise": 0.5})
 def run(tmp_path, *flags, study="s"):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", study, "--quiet"]
+    argv += ["--workers", "1"]  # exact counts; two workers may finish one extra trial
     return main([*argv, *flags]), storage
 
 
