@@ -154,7 +154,7 @@ class TrialRecorder(TrainerCallback):
         self.current: int | None = None
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.current = int(state.trial_name)
+        self.current = int(state.trial_name or 0)  # None when trained outside a search
         self.trials[self.current] = {"steps": 0, "evals": []}
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -176,11 +176,10 @@ class TrialRecorder(TrainerCallback):
         print(f"hf trial {self.current}: {record['steps']} steps, best micro-F1 {best:.2f}")
 
 
-def run_hf(
-    data: TrialData, model_path: Path, trials: int, seed: int, pruner: str, workdir: Path
-) -> dict[str, Any]:
-    """``Trainer.hyperparameter_search`` over ``trials`` trials; the summary with its wall time."""
-    started, cpu_started = time.perf_counter(), cpu_seconds()
+def build_trainer(
+    data: TrialData, model_path: Path, workdir: Path, recorder: TrialRecorder
+) -> Trainer:
+    """The Trainer a user hands to ``hyperparameter_search``: data tokenized once, model_init."""
     # Trainer builds its own Accelerator; the last fine_tune's singletons must not leak into it.
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()
@@ -212,7 +211,6 @@ def run_hf(
         use_cpu=True,
         seed=TRAIN_SEED,
     )
-    recorder = TrialRecorder()
     trainer = Trainer(
         model_init=model_init,
         args=args,
@@ -224,9 +222,19 @@ def run_hf(
         callbacks=[recorder],
     )
     trainer.remove_callback(PrinterCallback)  # its metrics dict after every evaluation
+    return trainer
+
+
+def run_hf(
+    data: TrialData, model_path: Path, trials: int, seed: int, pruner: str, workdir: Path
+) -> dict[str, Any]:
+    """``Trainer.hyperparameter_search`` over ``trials`` trials; the summary with its wall time."""
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    recorder = TrialRecorder()
+    trainer = build_trainer(data, model_path, workdir, recorder)
     storage = optuna.storages.InMemoryStorage()
     trainer.hyperparameter_search(
-        hp_space=functools.partial(hf_space, train_size=len(train)),
+        hp_space=functools.partial(hf_space, train_size=len(data.train.examples)),
         compute_objective=micro_f1_objective,
         n_trials=trials,
         direction="maximize",
