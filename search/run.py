@@ -260,13 +260,11 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
 
 
 def _best_text(study: optuna.Study) -> str:
-    try:
-        best = study.best_trials
-    except ValueError:
+    """The best first objective so far and that trial's other values (a Pareto-optimal trial)."""
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
         return ""
-    if not best:
-        return ""
-    top = max(best, key=lambda t: t.values[0])
+    top = max(complete, key=lambda t: t.values)
     return "best " + " ".join(f"{v:.1f}" for v in top.values)
 
 

@@ -7,6 +7,7 @@ study. Workers share nothing but the storage URL.
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sys
@@ -92,6 +93,7 @@ def run_worker(
     curves = _CurvePublisher()
     callbacks = [curves, *([on_trial] if on_trial else [])]
     failures = 0
+    _settle()
     while interrupts.signum is None:
         finished, running, waiting = counts(study)
         if finished >= config.target_finished:
@@ -116,6 +118,7 @@ def run_worker(
             # the one that finishes second finds it finished and drops its duplicate result
             print(f"worker: {exc} (another worker ran the same enqueued trial)", file=sys.stderr)
             continue
+        _settle()
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
@@ -126,6 +129,15 @@ def run_worker(
             return 1
     curves.flush(study)
     return interrupts.exit_code
+
+
+def _settle() -> None:
+    """Move what outlives a trial (imports, data, caches, the study's trials) out of the garbage
+    collector's reach. accelerate's ``free_memory`` runs a full collection at the end of every
+    trial to release the model; over the half a million objects a worker holds that took 0.2-0.6
+    s a trial on 2 cores, and with them frozen it scans only what the trial made."""
+    gc.collect()
+    gc.freeze()
 
 
 def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> Objective:
