@@ -14,9 +14,9 @@ from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import ArgumentParser, UserError, run_main
+from objectives.errors import ArgumentParser, run_main
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
-from objectives.inputs import load_trial_data
+from objectives.inputs import data_paths, load_trial_data
 from objectives.labels import NO_RELATION
 from objectives.logs import quiet_libraries
 from objectives.outputs import write_run
@@ -106,20 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, indent=2))
     print(f"outputs: {', '.join(written.values())}")
     return 0 if result.status != "diverged" else 1
-
-
-def data_paths(
-    train: Path | None, dev: Path | None, test: Path | None
-) -> tuple[Path, Path, Path | None]:
-    """The given files, or the built-in sample data where neither train nor dev is given."""
-    if train is None and dev is None:
-        from objectives.sample import ensure_sample_data
-
-        root = ensure_sample_data()
-        return root / "train.json", root / "dev.json", test
-    if train is None or dev is None:
-        raise UserError("--train and --dev go together (give both, or neither for the sample data)")
-    return train, dev, test
 
 
 def default_cache_dir() -> Path:

@@ -63,3 +63,17 @@ def load_trial_data(
     if len({ex.label for ex in train_set.examples}) < 2:
         raise UserError(f"{train}: needs at least two different labels to train a classifier")
     return TrialData(train_set, dev_set, labels, test_set)
+
+
+def data_paths(
+    train: Path | None, dev: Path | None, test: Path | None
+) -> tuple[Path, Path, Path | None]:
+    """The given files, or the built-in sample data where neither train nor dev is given."""
+    if train is None and dev is None:
+        from objectives.sample import ensure_sample_data
+
+        root = ensure_sample_data()
+        return root / "train.json", root / "dev.json", test
+    if train is None or dev is None:
+        raise UserError("--train and --dev go together (give both, or neither for the sample data)")
+    return train, dev, test

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,8 +23,7 @@ import optuna
 from tqdm.auto import tqdm
 
 from objectives.errors import ArgumentParser, UserError, run_main
-from objectives.finetune import data_paths
-from objectives.inputs import load_trial_data
+from objectives.inputs import data_paths, load_trial_data
 from objectives.labels import NO_RELATION
 from objectives.logs import quiet_libraries
 from objectives.models import default_cache_root
@@ -36,12 +36,12 @@ from search.config import (
     parse_objectives,
 )
 from search.hypotheses import check_hypothesis
+from search.interrupts import Interrupts
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.stopping import PRUNERS
 from search.study import counts, create_or_load
 from search.summary import print_summary
-from search.worker import Interrupts, run_worker
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 
 
@@ -135,10 +135,9 @@ def default_workers(devices: tuple[str, ...]) -> int:
     using every core, which spends its time synchronizing threads on small matrices."""
     if devices:
         return len(devices)
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.device_count()
+    gpus = _gpu_count()
+    if gpus:
+        return gpus
     return max(1, min(os.cpu_count() or 1, 4))
 
 
@@ -176,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _gpu_count() -> int:
+    """CUDA devices torch sees; without an NVIDIA driver on the machine, 0 without importing torch
+    (seconds of the launcher's start-up on a CPU machine, before any worker starts)."""
+    if not (shutil.which("nvidia-smi") or Path("/dev/nvidiactl").exists()):
+        return 0
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
@@ -183,6 +186,8 @@ def _gpu_count() -> int:
 
 def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
     import torch
+
+    from search.worker import run_worker  # torch and transformers: only where trials run here
 
     if not torch.cuda.is_available():
         torch.set_num_threads(cpu_threads(1))

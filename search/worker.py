@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from objectives.logs import quiet_libraries
 from objectives.train import Workspace
 from search.config import SearchConfig, cpu_threads
 from search.curves import publish_learning_curves
+from search.interrupts import Interrupts, WorkerInterrupted
 from search.lease import reap_expired
 from search.objective import Objective, Runner
 from search.space import load_space
@@ -34,37 +34,6 @@ from storage.urls import open_storage, supports_heartbeat
 
 MAX_FAILURES_IN_A_ROW = 3
 POLL_SECONDS = 1.0
-
-
-class WorkerInterrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived while a trial ran. A KeyboardInterrupt, so that Optuna marks the
-    running trial FAIL (it catches Exception and KeyboardInterrupt) before it reaches us."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
-class Interrupts:
-    """Turns SIGINT/SIGTERM into a stop request; while a trial runs, into WorkerInterrupted."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.armed = False
-
-    def install(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signum = signum
-        if self.armed:
-            self.armed = False
-            raise WorkerInterrupted(signum)
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum if self.signum else 0
 
 
 def choose_runner(name: str) -> Runner:
