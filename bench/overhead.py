@@ -51,7 +51,7 @@ def service_share(storage: str, study_name: str) -> dict:
     )
     parts = {"train": 0.0, "eval": 0.0, "tokenize": 0.0, "startup": 0.0}
     for t in trials:
-        timings = t.user_attrs.get("timings_s", {})
+        timings = t.user_attrs.get("run", {}).get("timings_s", {})
         for key in parts:
             parts[key] += timings.get(key, 0.0)
     working = parts["train"] + parts["eval"]

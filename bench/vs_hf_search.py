@@ -375,8 +375,8 @@ def summarize_ours(trials: Sequence[FrozenTrial], wall: float) -> dict[str, Any]
                 "state": t.state.name,
                 "params": t.params,
                 "values": t.values,
-                "steps": int(t.user_attrs.get("steps", 0)),
-                "total_steps": int(t.user_attrs.get("total_steps", 0)),
+                "steps": int(t.user_attrs.get("run", {}).get("steps", 0)),
+                "total_steps": int(t.user_attrs.get("run", {}).get("total_steps", 0)),
                 "evals": evals,
                 **_best_of(evals),
             }

@@ -54,8 +54,9 @@ def _fmt(value: object) -> str:
 def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
     """(optimizer steps run, steps planned) over finished trials: what pruning saved."""
     done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    spent = sum(int(t.user_attrs.get("steps", 0)) for t in done)
-    planned = sum(int(t.user_attrs.get("total_steps", 0)) for t in done)
+    runs = [t.user_attrs.get("run", {}) for t in done]
+    spent = sum(int(run.get("steps", 0)) for run in runs)
+    planned = sum(int(run.get("total_steps", 0)) for run in runs)
     return spent, planned
 
 

@@ -57,8 +57,8 @@ def test_tiny_model_search_end_to_end(tmp_path):
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert complete and all(0 <= v <= 100 for t in complete for v in t.values)
     trial = complete[0]
-    assert trial.user_attrs["timings_s"]["train"] > 0
-    assert trial.user_attrs["memory"]["process_peak_rss_mb"] > 0
+    assert trial.user_attrs["run"]["timings_s"]["train"] > 0
+    assert trial.user_attrs["run"]["memory"]["process_peak_rss_mb"] > 0
     assert len(trial.intermediate_values) >= 1
     assert "Pareto front" in proc.stdout
     # the dev predictions are stored, with one probability per KLUE label

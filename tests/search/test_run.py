@@ -43,8 +43,11 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
     assert complete.intermediate_values  # the dashboard's learning curve
-    expected = {"hparams", "timings_s", "memory", "dev_predictions_artifact"}
+    expected = {"hparams", "run", "dev_predictions_artifact"}
     assert expected <= set(complete.user_attrs)
+    record = complete.user_attrs["run"]
+    assert record["status"] == "complete" and record["steps"] == record["total_steps"] > 0
+    assert {"timings_s", "memory", "metrics", "best_step"} <= set(record)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
     assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
     figure = learning_curves_figure(study)
