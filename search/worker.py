@@ -131,9 +131,11 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
 
 class _CurvePublisher:
     """Refreshes the dashboard's all-objective learning curves after trials, at most every
-    ``every`` seconds per worker (the figure holds every trial, so each save rewrites it)."""
+    ``every`` seconds per worker (the figure holds every trial, so each save rewrites it: ~0.1 s
+    at 40 trials on 2 cores; the dashboard's native micro-F1 curves are live at every
+    evaluation)."""
 
-    def __init__(self, every: float = 15.0) -> None:
+    def __init__(self, every: float = 60.0) -> None:
         self.every = every
         self.last = -float("inf")
         self.pending = False
