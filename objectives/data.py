@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import csv
 import functools
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 from objectives.errors import UserError
 from objectives.labels import LabelSet
+from objectives.textfiles import csv_rows, read_text
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ class _Counter:
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(row number, raw record) pairs; row numbers are 1-based data rows (CSV: line - 1)."""
-    text = _read_text(path)
+    text = read_text(path)
     if not text.strip():
         raise UserError(f"{path}: file is empty")
     suffix = path.suffix.lower()
@@ -117,22 +116,8 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if suffix == ".json":
         return _json_rows(path, text)
     if suffix in (".csv", ".tsv"):
-        return _csv_rows(path, text, "\t" if suffix == ".tsv" else ",")
+        return csv_rows(path, text, "\t" if suffix == ".tsv" else ",")[1]
     raise UserError(f"{path}: unknown data format {suffix!r}; use .json (KLUE), .jsonl or .csv")
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a data file") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
 
 
 def _json_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -168,28 +153,6 @@ def _jsonl_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise UserError(f"{path}: row {line_number}: expected a JSON object")
         rows.append((line_number, record))
-    return rows
-
-
-def _csv_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-        header = [name.strip() for name in header]
-        if header and header[0] in ("", "Unnamed: 0"):
-            header[0] = "_index"  # pandas' to_csv index column
-        rows = []
-        for fields in reader:
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            number = reader.line_num - 1
-            if len(fields) != len(header):
-                raise UserError(
-                    f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
-                )
-            rows.append((number, dict(zip(header, fields, strict=True))))
-    except csv.Error as exc:
-        raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
     return rows
 
 

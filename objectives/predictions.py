@@ -20,6 +20,7 @@ import numpy as np
 
 from objectives.errors import UserError
 from objectives.labels import LabelSet
+from objectives.textfiles import csv_rows, read_text
 
 COLUMNS = ("id", "pred_label", "probs")
 
@@ -143,45 +144,19 @@ def _pred_id(where: str, name: str, label_set: LabelSet) -> int:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: prediction file not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a prediction file") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
+    text = read_text(path, "prediction file")
     if not text.strip():
         raise UserError(f"{path}: file is empty")
     return text
 
 
 def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, str]]]:
-    """(row number, fields by column) for each non-blank data row; row 1 is the line after the
-    header."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-        missing = [name for name in COLUMNS if name not in header]
-        if missing:
-            raise UserError(
-                f"{path}: missing column {missing[0]!r} (the header must name {', '.join(COLUMNS)})"
-            )
-        rows = []
-        for fields in reader:
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            number = reader.line_num - 1
-            if len(fields) != len(header):
-                raise UserError(
-                    f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
-                )
-            rows.append((number, dict(zip(header, fields, strict=True))))
-    except csv.Error as exc:
-        raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
+    header, rows = csv_rows(path, text)
+    missing = [name for name in COLUMNS if name not in header]
+    if missing:
+        raise UserError(
+            f"{path}: missing column {missing[0]!r} (the header must name {', '.join(COLUMNS)})"
+        )
     if not rows:
         raise UserError(f"{path}: no prediction rows after the header")
     return rows
