@@ -11,6 +11,9 @@ something to find. Run settings' ``extra`` tune it:
 - ``mock_fail_rate``: chance that a trial raises (a crashed run);
 - ``mock_diverge_lr``: learning rates above it end with a non-finite loss;
 - ``mock_noise``: standard deviation of the final metrics' noise (default 0.5 points).
+
+Its dev and test logits (see :func:`mock_logits`) are deterministic per configuration, so the
+stored predictions and an ensemble of them can be tested without training.
 """
 
 from __future__ import annotations
@@ -96,8 +99,7 @@ def mock_fine_tune(
     elapsed = time.perf_counter() - started
     best = best or {"step": step}
     best_step = int(best.pop("step"))
-    n_labels = len(data.labels)
-    logits = np.random.default_rng(seed).normal(size=(len(data.dev), n_labels)).astype(np.float32)
+    dev_logits, test_logits = mock_logits(data, seed, final_f1)
     return RunResult(
         status=status,
         reason=reason,
@@ -109,5 +111,22 @@ def mock_fine_tune(
         timings={"tokenize": 0.0, "train": elapsed, "eval": 0.0, "startup": 0.0},
         memory={"process_peak_rss_mb": 0.0},
         micro_batch_size=hp.per_device_train_batch_size,
-        dev_logits=logits if best else None,
+        dev_logits=dev_logits if best else None,
+        test_logits=test_logits if best else None,
     )
+
+
+def mock_logits(data: TrialData, seed: int, f1: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Deterministic dev and test logits: noise, plus on dev a push towards the gold label that
+    grows with the trial's F1, so better trials predict better and trials err differently."""
+    rng = np.random.default_rng(seed)
+    n_labels = len(data.labels)
+    # noise shared by every trial plus the trial's own: ensembles help, but not without limit
+    shared = np.random.default_rng(0).normal(size=(len(data.dev), n_labels))
+    dev = 0.8 * shared + 0.6 * rng.normal(size=(len(data.dev), n_labels))
+    gold = [data.labels.id(ex.label) for ex in data.dev.examples]
+    dev[np.arange(len(gold)), gold] += 3.0 * max(f1, 0.0) / 100.0
+    test = None
+    if data.test is not None:
+        test = rng.normal(size=(len(data.test), n_labels)).astype(np.float32)
+    return dev.astype(np.float32), test

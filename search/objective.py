@@ -19,6 +19,7 @@ import numpy as np
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
+from objectives.data import Dataset
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.inputs import TrialData
 from objectives.metrics import softmax
@@ -26,6 +27,7 @@ from objectives.predictions import write_predictions
 from objectives.train import Report, RunResult, Workspace
 from search.config import SearchConfig
 from search.lease import Lease
+from search.records import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
 from search.sampling import suggest
 from search.space import Space
 from search.stopping import Stopper
@@ -33,9 +35,6 @@ from storage.urls import supports_heartbeat
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
-PREDICTIONS_ATTR = "dev_predictions_artifact"
-# status, steps, total_steps, best_step, metrics, timings_s, memory (, truncated_entities)
-RUN_ATTR = "run"
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -149,14 +148,19 @@ class Objective:
             record["truncated_entities"] = result.truncated_entities
         trial.set_user_attr(RUN_ATTR, record)
         if self.artifacts is not None and result.dev_logits is not None:
-            trial.set_user_attr(PREDICTIONS_ATTR, self._upload(trial, result))
+            dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
+            trial.set_user_attr(PREDICTIONS_ATTR, dev)
+        # the test set's probabilities at the same best state, for ensembles without retraining
+        if self.artifacts is not None and result.test_logits is not None:
+            test = self._upload(trial, "test", self.data.test, result.test_logits)
+            trial.set_user_attr(TEST_PREDICTIONS_ATTR, test)
 
-    def _upload(self, trial: optuna.Trial, result: RunResult) -> str:
-        """Dev predictions with class probabilities, as a submission-format CSV artifact."""
-        ids = [ex.id for ex in self.data.dev.examples]
+    def _upload(self, trial: optuna.Trial, split: str, data: Dataset, logits: np.ndarray) -> str:
+        """Predictions with class probabilities, as a submission-format CSV artifact."""
+        ids = [ex.id for ex in data.examples]
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"trial-{trial.number}-dev_predictions.csv"
-            write_predictions(path, ids, softmax(result.dev_logits), self.data.labels)
+            path = Path(tmp) / f"trial-{trial.number}-{split}_predictions.csv"
+            write_predictions(path, ids, softmax(logits), self.data.labels)
             return upload_artifact(
                 artifact_store=self.artifacts,
                 file_path=str(path),

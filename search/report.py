@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     url = args.storage or default_storage_url()
-    _check_sqlite_file(url)
+    check_sqlite_file(url)
     storage = open_storage(url, heartbeat_interval=None)
     study = load_study(storage, args.study)
     out = args.out if args.out is not None else Path("reports") / study.study_name
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_sqlite_file(url: str) -> None:
+def check_sqlite_file(url: str) -> None:
     """A report reads: a missing SQLite file is a wrong --storage, not a new empty database."""
     if storage_kind(url) != "sqlite":
         return

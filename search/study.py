@@ -69,6 +69,8 @@ def create_or_load(
             study.set_metric_names(list(config.objectives))
         for key, value in study_metadata(config, space, data).items():
             study.set_user_attr(key, value)
+    else:
+        record_test(study, config, data)
     if config.hypothesis and config.hypothesis not in [
         h["text"] for h in attrs.get("hypotheses", [])
     ]:
@@ -92,6 +94,8 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
             "fingerprint": data.fingerprint,
             "train_rows": len(data.train),
             "dev_rows": len(data.dev),
+            "dev_fingerprint": data.dev.fingerprint,
+            **_test_metadata(config, data),
             "labels": data.labels.to_json(),
         },
         "space": space.to_json(),
@@ -103,6 +107,34 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
+    """The test file whose probabilities trials store, for an ensemble to check ``--test``."""
+    if data.test is None:
+        return {}
+    return {
+        "test": config.test,
+        "test_fingerprint": data.test.fingerprint,
+        "test_rows": len(data.test),
+    }
+
+
+def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> None:
+    """A study created without ``--test`` records the first test file it is run with; another
+    test file than the recorded one is refused, so all stored test predictions are of one file."""
+    recorded = study.user_attrs.get("data") or {}
+    wanted = _test_metadata(config, data)
+    if not wanted:
+        return
+    if "test_fingerprint" not in recorded:
+        study.set_user_attr("data", {**recorded, **wanted})
+    elif recorded["test_fingerprint"] != wanted["test_fingerprint"]:
+        raise UserError(
+            f"--test {config.test}: study {config.study} stores test predictions of another file "
+            f"({recorded.get('test')}, fingerprint {recorded['test_fingerprint']}); give that "
+            "file or another --study"
+        )
 
 
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:

@@ -1,0 +1,12 @@
+"""Names of the trial attributes that the search writes and its other commands read.
+
+A light module (no torch): ``search.ensemble``, ``search.final`` and ``search.report`` read
+these without importing the objective that writes them.
+"""
+
+# what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory
+# (and truncated_entities when any entity was cut by max_len)
+RUN_ATTR = "run"
+# artifact ids of the dev and test predictions (submission CSV with class probabilities)
+PREDICTIONS_ATTR = "dev_predictions_artifact"
+TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
