@@ -9,6 +9,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
+from search.records import RUN_ATTR
 from storage.urls import mask_url, storage_kind
 
 SHOWN_PARAMS = (
@@ -54,7 +55,7 @@ def _fmt(value: object) -> str:
 def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
     """(optimizer steps run, steps planned) over finished trials: what pruning saved."""
     done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    runs = [t.user_attrs.get("run", {}) for t in done]
+    runs = [t.user_attrs.get(RUN_ATTR, {}) for t in done]
     spent = sum(int(run.get("steps", 0)) for run in runs)
     planned = sum(int(run.get("total_steps", 0)) for run in runs)
     return spent, planned
