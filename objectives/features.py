@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +82,23 @@ def _tokenizer_fingerprint(tokenizer) -> str:
 
 
 def encode(
-    dataset: Dataset, tokenizer, scheme: str, max_len: int, labels: LabelSet | None
+    dataset: Dataset,
+    tokenizer,
+    scheme: str,
+    max_len: int,
+    labels: LabelSet | None,
+    unmarked: Sequence[bool] | None = None,
 ) -> Features:
-    """Mark and tokenize every example (one batched call to the fast tokenizer)."""
-    marked = [mark_example(ex, scheme) for ex in dataset.examples]
+    """Mark and tokenize every example (one batched call to the fast tokenizer).
+
+    ``unmarked`` (marker-token dropout, training data only) says per example whether to leave its
+    markers out: such an example is tokenized as the plain sentence (scheme ``none``).
+    """
+    plain = unmarked if unmarked is not None else [False] * len(dataset)
+    marked = [
+        mark_example(ex, "none" if drop else scheme)
+        for ex, drop in zip(dataset.examples, plain, strict=True)
+    ]
     encoded = tokenizer(
         [m.text for m in marked],
         truncation=True,

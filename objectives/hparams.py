@@ -19,6 +19,7 @@ from objectives.markers import SCHEMES
 
 POOLINGS = ("cls", "entity_start")
 PRECISIONS = ("auto", "fp16", "bf16", "no")
+AUGMENTATIONS = ("aug_entity_swap", "aug_aeda", "aug_marker_dropout")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class HParams:
     markers: str = "typed_punct"
     pooling: str = "cls"
     seed: int = 42
+    # training-data augmentation (objectives/augment.py), each a probability; 0 is off
+    aug_entity_swap: float = 0.0
+    aug_aeda: float = 0.0
+    aug_marker_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         _check_hparams(self)
@@ -93,6 +98,7 @@ def _check_hparams(hp: HParams) -> None:
         ),
         ("max_len", _int(hp.max_len, 8), "must be an integer >= 8"),
         ("seed", _int(hp.seed, 0), "must be an integer >= 0"),
+        *((name, _probability(getattr(hp, name)), "must be in [0, 1]") for name in AUGMENTATIONS),
     ]
     for name, ok, rule in checks:
         if not ok:
@@ -104,6 +110,10 @@ def _check_hparams(hp: HParams) -> None:
         raise UserError(f"--pooling: {hp.pooling!r} is not one of {', '.join(POOLINGS)}")
     if hp.pooling == "entity_start" and hp.markers == "none":
         raise UserError("--pooling entity_start needs entity markers (--markers is none)")
+
+
+def _probability(value: object) -> bool:
+    return _finite(value) and 0 <= value <= 1  # type: ignore[operator]
 
 
 def _finite(value: object) -> bool:

@@ -22,10 +22,11 @@ from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from objectives.augment import augment_train
 from objectives.batching import collate, eval_batches, split, train_batches
 from objectives.errors import UserError
-from objectives.features import FeatureCache, Features
-from objectives.hparams import HParams, RunSettings
+from objectives.features import FeatureCache, Features, encode
+from objectives.hparams import AUGMENTATIONS, HParams, RunSettings
 from objectives.inputs import TrialData
 from objectives.labels import LabelSet
 from objectives.loss import focal_loss
@@ -111,7 +112,7 @@ def fine_tune(
     tokenizer = workspace.tokenizer(model_path, hp.markers)
 
     t = time.perf_counter()
-    train = workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
+    train = _train_features(hp, data, tokenizer, workspace)
     dev = workspace.features.get(data.dev, tokenizer, hp.markers, hp.max_len, data.labels)
     test = None
     if data.test is not None:
@@ -136,6 +137,28 @@ def fine_tune(
     result.memory = meter.peak()
     result.truncated_entities = {"train": train.truncated_entities, "dev": dev.truncated_entities}
     return result
+
+
+def _train_features(hp: HParams, data: TrialData, tokenizer, workspace: Workspace) -> Features:
+    """The train set's features, augmented when ``hp`` says so (dev and test never are).
+
+    Augmented data is drawn once per run from ``hp.seed``, so the step schedule is fixed before
+    training starts, and tokenized for this run alone, bypassing the feature cache: it depends on
+    the seed and the probabilities, which differ from trial to trial in a search that varies
+    them, so a cached entry would rarely be read again and would only fill memory and disk.
+    """
+    if not any(getattr(hp, name) > 0 for name in AUGMENTATIONS):
+        return workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
+    augmented = augment_train(
+        data.train,
+        entity_swap_p=hp.aug_entity_swap,
+        aeda_p=hp.aug_aeda,
+        marker_dropout_p=hp.aug_marker_dropout,
+        seed=hp.seed,
+    )
+    return encode(
+        augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
+    )
 
 
 def _accelerator(settings: RunSettings) -> Accelerator:

@@ -39,7 +39,7 @@ class SearchConfig:
     sampler: str = "tpe"
     pruner: str = "moasha"
     objectives: tuple[str, ...] = ("micro_f1", "auprc")
-    hypothesis: str | None = None
+    hypotheses: tuple[str, ...] = ()  # --hypothesis, repeatable; each is checked in search.run
     timeout: float | None = None
     seed: int | None = None
     reduction_factor: int = 3
@@ -65,6 +65,7 @@ class SearchConfig:
         data = dict(data)
         data["devices"] = tuple(data.get("devices", ()))
         data["objectives"] = tuple(data.get("objectives", ()))
+        data["hypotheses"] = tuple(data.get("hypotheses", ()))
         return cls(**data)
 
 
@@ -96,6 +97,8 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
+    if any(not h.strip() for h in c.hypotheses):
+        raise UserError("--hypothesis: empty; write what the search should find out")
     if c.runner not in RUNNERS:
         raise UserError(f"--runner: {c.runner!r} is not one of {', '.join(RUNNERS)}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,120}", c.study):

@@ -110,6 +110,7 @@ class Group:
     trials: tuple[int, ...]
     values: tuple[float, ...]
     pruned: int  # PRUNED trials on this side: left out of the test, shown for context
+    pruned_trials: tuple[int, ...] = ()
 
     @property
     def n(self) -> int:
@@ -123,7 +124,13 @@ class Group:
                 "median": statistics.median(self.values),
                 "best": max(self.values),
             }
-        return {**stats, "pruned": self.pruned, "trials": list(self.trials)}
+        return {
+            **stats,
+            "pruned": self.pruned,
+            "trials": list(self.trials),
+            "values": list(self.values),
+            "pruned_trials": list(self.pruned_trials),
+        }
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,9 @@ def evaluate(
         elif trial.values is not None:
             numbers.append(trial.number)
             values.append(float(trial.values[index]))
-    with_, without = (Group(tuple(n), tuple(v), len(p)) for n, v, p in (sides[True], sides[False]))
+    with_, without = (
+        Group(tuple(n), tuple(v), len(p), tuple(p)) for n, v, p in (sides[True], sides[False])
+    )
     importance = None if importances is None else importances.get(hypothesis.param)
     verdict, reason, p_value = _decide(hypothesis, with_, without)
     difference = None

@@ -422,8 +422,21 @@ def _hypothesis_lines(
         f"p = {p_value}; importance of {verdict['param']} for {verdict['objective']}: {importance}."
     )
     for label, g in groups:
-        lines.append(f"- {label}: trials {', '.join(map(str, g['trials'])) or 'none'}")
+        lines.append(f"- {label}: {_side_text(g)}")
     return lines
+
+
+def _side_text(group: Mapping[str, Any]) -> str:
+    """The complete trials of one side with their values, then the pruned ones."""
+    values = group.get("values") or [None] * len(group["trials"])
+    complete = ", ".join(f"{n} ({_num(v)})" for n, v in zip(group["trials"], values, strict=True))
+    text = f"trials {complete or 'none'}"
+    pruned = group.get("pruned_trials") or []
+    if pruned:
+        text += f"; pruned {', '.join(map(str, pruned))}"
+    elif group.get("pruned"):
+        text += f"; {group['pruned']} pruned"
+    return text
 
 
 def _num(value: float | None, signed: bool = False) -> str:

@@ -65,7 +65,13 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--sampler", default="tpe", help=f"one of {', '.join(SAMPLERS)}")
     p.add_argument("--pruner", default="moasha", help=f"one of {', '.join(PRUNERS)}")
     p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
-    p.add_argument("--hypothesis", help="what this search is meant to find out, in words")
+    p.add_argument(
+        "--hypothesis",
+        action="append",
+        default=[],
+        help="what this search is meant to find out, e.g. 'focal_gamma > 1 improves f1' "
+        "(repeat the flag for several; the report gives each a verdict)",
+    )
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--seed", type=int, help="sampler seed (workers offset it)")
     p.add_argument("--reduction-factor", type=int, default=3, help="MO-ASHA's eta")
@@ -114,7 +120,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         sampler=args.sampler,
         pruner=args.pruner,
         objectives=parse_objectives(args.objectives),
-        hypothesis=args.hypothesis,
+        hypotheses=tuple(dict.fromkeys(h.strip() for h in args.hypothesis)),
         timeout=args.timeout,
         seed=args.seed,
         reduction_factor=args.reduction_factor,
@@ -151,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
     space = load_space(config.space, config.model)
-    if config.hypothesis:
-        check_hypothesis(config.hypothesis, config.objectives)
+    for hypothesis in config.hypotheses:
+        check_hypothesis(hypothesis, config.objectives)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = create_or_load(storage, config, space, data)
     finished, _, _ = counts(study)

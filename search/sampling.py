@@ -109,6 +109,10 @@ _RECIPE_COMMON = {
     "label_smoothing_factor": 0.0,
     "markers": "entity",
     "pooling": "cls",
+    # the paper trains on the data as it is
+    "aug_entity_swap": 0.0,
+    "aug_aeda": 0.0,
+    "aug_marker_dropout": 0.0,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -71,17 +72,32 @@ def create_or_load(
             study.set_user_attr(key, value)
     else:
         record_test(study, config, data)
-    if config.hypothesis and config.hypothesis not in [
-        h["text"] for h in attrs.get("hypotheses", [])
-    ]:
-        hypotheses = [*attrs.get("hypotheses", [])]
-        hypotheses.append({"text": config.hypothesis, "from_trial": len(study.trials)})
-        study.set_user_attr("hypotheses", hypotheses)
-        study.set_user_attr("hypothesis", config.hypothesis)
+    record_hypotheses(study, config.hypotheses)
     if not study.trials:
         recipe = klue_recipe(config.model, space)
         study.enqueue_trial(recipe, user_attrs={"origin": "KLUE paper recipe"})
     return study
+
+
+def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
+    """Add the hypotheses the study does not have yet to its ``hypotheses`` attribute, each with
+    the trial it was written before (``from_trial``).
+
+    The single ``hypothesis`` attribute of earlier versions is kept in sync: it holds the most
+    recently added hypothesis, so readers that know only it still find one.
+    """
+    attrs = study.user_attrs
+    recorded = list(attrs.get("hypotheses", []))
+    if not recorded and attrs.get("hypothesis"):  # a study written before the list existed
+        recorded = [{"text": attrs["hypothesis"], "from_trial": 0}]
+    known = {h["text"] for h in recorded}
+    new = [text for text in dict.fromkeys(texts) if text not in known]
+    if not new:
+        return
+    since = len(study.trials)
+    recorded += [{"text": text, "from_trial": since} for text in new]
+    study.set_user_attr("hypotheses", recorded)
+    study.set_user_attr("hypothesis", recorded[-1]["text"])
 
 
 def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:

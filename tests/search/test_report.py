@@ -362,3 +362,66 @@ def test_report_of_a_mocked_search(tmp_path, monkeypatch, capsys):
     assert config["hparams"] == trial.user_attrs["hparams"]
     assert (out / "plots" / "learning_curves.html").exists()
     assert "# Search report: m" in capsys.readouterr().out
+
+
+def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monkeypatch, capsys):
+    """The issue's example, "focal gamma above 1 beats cross-entropy", among several hypotheses
+    given at once to a mocked search, and what the report says about each."""
+    from search import run
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    hypotheses = [
+        "focal_gamma > 1 improves f1",
+        "lr >= 3e-4 hurts auprc",
+        "aug_aeda > 0 improves f1",  # fixed at 0 in the shipped space: nothing on one side
+        "augmentation is worth its time",
+    ]
+    argv = ["--runner", "mock", "--storage", url, "--study", "h", "--quiet", "--seed", "5"]
+    argv += ["--workers", "1", "--trials", "24"]
+    assert run.main([*argv, *(f for h in hypotheses for f in ("--hypothesis", h))]) == 0
+    capsys.readouterr()
+    assert report.main(["--storage", url, "--study", "h", "--no-png"]) == 0
+    data = json.loads((Path("reports") / "h" / "report.json").read_text(encoding="utf-8"))
+    md = (Path("reports") / "h" / "report.md").read_text(encoding="utf-8")
+    assert [v["text"] for v in data["hypotheses"]] == hypotheses
+    study = optuna.load_study(study_name="h", storage=url)
+    by_number = {t.number: t for t in study.trials}
+    gamma, lr, aeda, free = data["hypotheses"]
+    checks = (
+        (gamma, "focal_gamma", 0, lambda value: value > 1),
+        (lr, "learning_rate", 1, lambda value: value >= 3e-4),
+    )
+    for h, param, index, condition in checks:
+        assert h["checked"] and h["param"] == param
+        sides = {True: h["with_condition"], False: h["without_condition"]}
+        for holds, side in sides.items():
+            assert side["n"] == len(side["trials"]) == len(side["values"])
+            for number, value in zip(side["trials"], side["values"], strict=True):
+                trial = by_number[number]
+                assert trial.state == TrialState.COMPLETE and trial.values[index] == value
+                assert condition(trial.user_attrs["hparams"][param]) == holds
+            assert side["pruned"] == len(side["pruned_trials"])
+            for number in side["pruned_trials"]:
+                assert by_number[number].state == TrialState.PRUNED
+                assert condition(by_number[number].user_attrs["hparams"][param]) == holds
+        complete = sum(t.state == TrialState.COMPLETE for t in study.trials)
+        pruned = sum(t.state == TrialState.PRUNED for t in study.trials)
+        assert sides[True]["n"] + sides[False]["n"] == complete
+        assert sides[True]["pruned"] + sides[False]["pruned"] == pruned
+        objective = "micro_f1" if index == 0 else "auprc"
+        ranking = data["importances"][objective].get("importances") or {}
+        assert h["importance"] == ranking.get(param)
+        if h["p_value"] is not None and h["p_value"] < 0.1:
+            assert h["verdict"] in ("supported", "contradicted")
+        else:
+            assert h["verdict"] == "inconclusive"
+        section = md.split(f'### "{h["text"]}"')[1].split("###")[0]
+        first = sides[True]["trials"][0]
+        assert f"{first} ({sides[True]['values'][0]:.2f})" in section
+        assert "Mann-Whitney" in section and f"importance of {param}" in section
+    assert pruned > 0  # so the pruned counts above were exercised
+    assert aeda["verdict"] == "inconclusive" and aeda["with_condition"]["n"] == 0
+    assert "0 with the condition" in aeda["reason"]
+    assert free["checked"] is False and free["verdict"] == "not checkable"
+    assert md.count('\n### "') == len(hypotheses)

@@ -148,3 +148,56 @@ def test_create_only_makes_the_study_once_and_runs_nothing(tmp_path):
     study = load(storage)
     assert len(study.trials) == 1 and study.trials[0].state == TrialState.WAITING
     assert study.trials[0].user_attrs["origin"] == "KLUE paper recipe"
+
+
+def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_from(tmp_path):
+    first = ["focal_gamma > 1 improves f1", "gamma helps"]
+    code, storage = run(tmp_path, "--trials", "3", *(f for h in first for f in ("--hypothesis", h)))
+    assert code == 0
+    attrs = load(storage).user_attrs
+    assert attrs["hypotheses"] == [{"text": h, "from_trial": 0} for h in first]
+    assert attrs["hypothesis"] == "gamma helps"  # the single attribute of earlier versions
+    run(
+        tmp_path,
+        "--trials",
+        "2",
+        "--hypothesis",
+        "gamma helps",
+        "--hypothesis",
+        "lr < 1e-3 hurts f1",
+    )
+    study = load(storage)
+    texts = [(h["text"], h["from_trial"]) for h in study.user_attrs["hypotheses"]]
+    assert texts == [(first[0], 0), (first[1], 0), ("lr < 1e-3 hurts f1", 3)]
+    assert study.user_attrs["hypothesis"] == "lr < 1e-3 hurts f1"
+
+
+def test_one_bad_hypothesis_among_several_writes_nothing(tmp_path):
+    flags = ["--hypothesis", "focal_gamma > 1 improves f1", "--hypothesis", "gamma > x helps f1"]
+    with pytest.raises(UserError, match="focal_gamma is a number, got 'x'"):
+        run(tmp_path, "--trials", "2", *flags)
+    assert not (tmp_path / "study.db").exists()
+    with pytest.raises(UserError, match="--hypothesis: empty"):
+        run(tmp_path, "--trials", "2", "--hypothesis", " ")
+    assert not (tmp_path / "study.db").exists()
+
+
+def test_the_config_keeps_its_hypotheses_through_json():
+    from search.config import SearchConfig
+
+    config = SearchConfig(
+        trials=1, storage="sqlite://", study="s", model="tiny", train="t", dev="d",
+        hypotheses=("a", "b"),
+    )  # fmt: skip
+    assert SearchConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
+
+
+def test_a_study_with_only_the_old_single_hypothesis_keeps_it(tmp_path):
+    _, storage = run(tmp_path, "--create-only")
+    study = load(storage)
+    study.set_user_attr("hypothesis", "old words")
+    study._storage.set_study_user_attr(study._study_id, "hypotheses", [])
+    run(tmp_path, "--create-only", "--hypothesis", "gamma > 1 helps f1")
+    attrs = load(storage).user_attrs
+    assert [h["text"] for h in attrs["hypotheses"]] == ["old words", "gamma > 1 helps f1"]
+    assert attrs["hypothesis"] == "gamma > 1 helps f1"

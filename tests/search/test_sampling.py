@@ -55,3 +55,14 @@ def test_recipe_is_clipped_into_the_space(tmp_path):
     )
     recipe = klue_recipe("klue/roberta-base", load_space(path))
     assert recipe == {"learning_rate": 1e-4, "max_len": 64}
+
+
+def test_recipe_trains_without_augmentation_where_the_space_searches_it(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text(
+        "[aug_aeda]\nlow = 0.0\nhigh = 0.5\n[aug_entity_swap]\nchoices = [0.3, 0.0]\n"
+        "[aug_marker_dropout]\nvalue = 0.2\n",
+        encoding="utf-8",
+    )
+    recipe = klue_recipe("klue/roberta-base", load_space(path))
+    assert recipe == {"aug_aeda": 0.0, "aug_entity_swap": 0.0}  # a fixed value stays the space's
