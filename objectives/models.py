@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 TINY = "tiny"
+# ``NAME+tapt``: NAME after task-adaptive pretraining on the task's own sentences (objectives.tapt)
+TAPT_SUFFIX = "+tapt"
 # Bump when the tiny recipe changes, so old cache directories are not reused.
 TINY_VERSION = "tiny-v1"
 TINY_SEED = 0
@@ -113,9 +115,17 @@ def resolve_model(
 ) -> str:
     """Turn ``--model`` into something ``from_pretrained`` takes.
 
-    ``tiny`` builds (or reuses) the tiny model on ``corpus()``; an existing directory is returned
-    as its path; anything else is taken for a hub id and returned unchanged.
+    ``tiny`` builds (or reuses) the tiny model on ``corpus()``; ``NAME+tapt`` builds (or reuses)
+    NAME adapted to ``corpus()`` by masked-LM training (:mod:`objectives.tapt`); an existing
+    directory is returned as its path; anything else is taken for a hub id and returned unchanged.
     """
+    base = tapt_base(name)
+    if base is not None:
+        if corpus is None:
+            raise UserError(f"--model {name}: needs the task's sentences to adapt {base} to")
+        from objectives.tapt import ensure_tapt_model  # tapt imports this module
+
+        return str(ensure_tapt_model(base, list(corpus()), cache_root))
     if name == TINY:
         if corpus is None:
             raise UserError("--model tiny: needs training sentences to build its tokenizer")
@@ -123,6 +133,22 @@ def resolve_model(
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
     return name
+
+
+def tapt_base(name: str) -> str | None:
+    """The model ``NAME+tapt`` adapts (NAME), or None for a plain model name.
+
+    Raises a :class:`UserError` when the suffix hangs on something that is not a model name.
+    """
+    if not name.endswith(TAPT_SUFFIX) or Path(name).expanduser().is_dir():
+        return None  # a directory named like that is a directory
+    base = name[: -len(TAPT_SUFFIX)]
+    if not base.strip() or base != base.strip() or TAPT_SUFFIX in base:
+        raise UserError(
+            f"--model {name}: '{TAPT_SUFFIX}' must follow a model name ('tiny', a local "
+            f"directory or a hub id), as in tiny{TAPT_SUFFIX}"
+        )
+    return base
 
 
 def load_tokenizer(
@@ -179,6 +205,13 @@ def load_model(
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
     return model
+
+
+def load_masked_lm(name_or_path: str) -> PreTrainedModel:
+    """The model with a masked-LM head (a fresh head where the checkpoint has none)."""
+    from transformers import AutoModelForMaskedLM
+
+    return _from_pretrained(AutoModelForMaskedLM.from_pretrained, name_or_path)
 
 
 def max_positions(name_or_path: str) -> int:

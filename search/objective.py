@@ -83,7 +83,7 @@ class Objective:
 
     def _run(self, trial: optuna.Trial) -> tuple[float, ...]:
         study = trial.study
-        params = suggest(trial, self.space)
+        params = suggest(trial, self.space, self.config.model)
         model = str(params.pop("model", self.config.model))
         hp = hparams_from_mapping(params, f"trial {trial.number}")
         settings = self._settings(model)

@@ -134,6 +134,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "counts": {state.name.lower(): sum(t.state == state for t in trials) for state in COUNTED},
         "pareto": [trial_row(t, names) for t in front],
         "best": {name: trial_row(t, names) for name, t in best.items()},
+        "best_by_model": best_by_model(trials, names, study.directions),
         "baseline": baseline_summary(baseline(study), best, names),
         "importances": importances,
         "hypotheses": hypothesis_verdicts(study, trials, names, importances),
@@ -150,6 +151,25 @@ def best_per_objective(
             pick = max if direction == StudyDirection.MAXIMIZE else min
             best[name] = pick(complete, key=lambda t, i=i: t.values[i])
     return best
+
+
+def best_by_model(
+    trials: Sequence[FrozenTrial], names: Sequence[str], directions: Sequence[StudyDirection]
+) -> dict[str, dict[str, Any]]:
+    """Per model, when the study compares several: its best trial per objective and counts."""
+    by_model: dict[str, list[FrozenTrial]] = {}
+    for t in trials:
+        model = t.params.get("model", t.user_attrs.get("model"))
+        if model is not None:
+            by_model.setdefault(str(model), []).append(t)
+    if len(by_model) < 2:
+        return {}
+    out = {}
+    for model, group in by_model.items():
+        best = best_per_objective(group, names, directions)
+        states = {s.name.lower(): sum(t.state == s for t in group) for s in COUNTED[:3]}
+        out[model] = {"best": {n: trial_row(t, names) for n, t in best.items()}, **states}
+    return out
 
 
 def trial_row(trial: FrozenTrial, names: Sequence[str]) -> dict[str, Any]:
@@ -288,6 +308,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     title = "Pareto front" if len(names) > 1 else "Best trial"
     lines += [f"## {title}", "", _trial_table(report["pareto"], names, report["configs"]), ""]
     lines += ["## Best trial per objective", "", *_best_lines(report), ""]
+    if report.get("best_by_model"):
+        lines += ["## Best trial per model", "", *_model_lines(report), ""]
     lines += ["## KLUE-recipe baseline", "", _baseline_line(report), ""]
     lines += ["## Parameter importances (fANOVA)", ""]
     for name, result in report["importances"].items():
@@ -364,6 +386,18 @@ def _best_lines(report: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"- {name}: trial {row['trial']}, {row['values'][name]:.2f}{extra}; config `{config}`"
         )
+    return lines
+
+
+def _model_lines(report: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for model, entry in report["best_by_model"].items():
+        best = ", ".join(
+            f"{name} {row['values'][name]:.2f} (trial {row['trial']})"
+            for name, row in entry["best"].items()
+        )
+        counts = f"{entry['complete']} complete, {entry['pruned']} pruned, {entry['fail']} failed"
+        lines.append(f"- `{model}`: {best or 'no complete trial'}; {counts}")
     return lines
 
 

@@ -26,7 +26,7 @@ from objectives.errors import ArgumentParser, UserError, run_main
 from objectives.inputs import data_paths, load_trial_data
 from objectives.labels import NO_RELATION
 from objectives.logs import quiet_libraries
-from objectives.models import default_cache_root
+from objectives.models import default_cache_root, tapt_base
 from search.config import (
     RUNNERS,
     SearchConfig,
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: must be at least 1, got {args.trials}")
+    tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     train, dev, _ = data_paths(args.train, args.dev, None)

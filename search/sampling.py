@@ -8,7 +8,7 @@ from typing import Any
 import optuna
 
 from objectives.errors import UserError
-from search.space import Choice, Fixed, FloatRange, IntRange, Space
+from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
 
@@ -64,26 +64,35 @@ def _wrap(study: optuna.Study) -> optuna.Study:
     return _FirstDirection(study) if len(study.directions) > 1 else study  # type: ignore[return-value]
 
 
-def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
-    """One value per parameter of the space; fixed ones are returned as they are."""
+def suggest(trial: optuna.Trial, space: Space, model: str | None = None) -> dict[str, Any]:
+    """One value per parameter of the space; fixed ones are returned as they are.
+
+    The model comes first (``model`` when the space does not list any), so that a parameter
+    with ``by_model`` ranges is suggested from that model's range. Optuna takes one parameter
+    name with different ranges in different trials (only the log flag must not change); TPE
+    then samples that parameter on its own rather than jointly with the others.
+    """
     with warnings.catch_warnings():
         # the KLUE recipe is enqueued as it is, even where it lies outside the space
         warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
-        return _suggest(trial, space)
+        params: dict[str, Any] = {}
+        if "model" in space.params:
+            params["model"] = _suggest_one(trial, "model", space.params["model"])
+            model = str(params["model"])
+        for name in space.params:
+            if name != "model":
+                params[name] = _suggest_one(trial, name, space.param_for(name, model))
+        return params
 
 
-def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, p in space.params.items():
-        if isinstance(p, FloatRange):
-            params[name] = trial.suggest_float(name, p.low, p.high, log=p.log, step=p.step)
-        elif isinstance(p, IntRange):
-            params[name] = trial.suggest_int(name, p.low, p.high, log=p.log, step=p.step)
-        elif isinstance(p, Choice):
-            params[name] = trial.suggest_categorical(name, list(p.choices))
-        elif isinstance(p, Fixed):
-            params[name] = p.value
-    return params
+def _suggest_one(trial: optuna.Trial, name: str, p: Param) -> Any:
+    if isinstance(p, FloatRange):
+        return trial.suggest_float(name, p.low, p.high, log=p.log, step=p.step)
+    if isinstance(p, IntRange):
+        return trial.suggest_int(name, p.low, p.high, log=p.log, step=p.step)
+    if isinstance(p, Choice):
+        return trial.suggest_categorical(name, list(p.choices))
+    return p.value
 
 
 # KLUE-baseline's fine-tuning recipe for KLUE-RE (its run_all.sh): small/base models and large.
@@ -119,19 +128,23 @@ _RECIPE_COMMON = {
 def klue_recipe(model: str, space: Space) -> dict[str, Any]:
     """The paper's configuration for ``model``'s size, as close as the space allows.
 
-    A value outside a range is clipped into it, and a categorical that lacks the recipe's value
-    takes its first choice: a trial outside the space's distributions could not be retried
-    (Optuna validates a retried trial's parameters) and would mislead the sampler.
+    Where the space lists models, the recipe's model is ``model`` if listed, else the first
+    listed. A value outside a range (that model's range, where it has one) is clipped into it,
+    and a categorical that lacks the recipe's value takes its first choice: a trial outside the
+    space's distributions could not be retried (Optuna validates a retried trial's parameters)
+    and would mislead the sampler.
     """
+    params: dict[str, Any] = {}
+    chosen = space.params.get("model")
+    if isinstance(chosen, Choice):
+        model = params["model"] = model if model in chosen.choices else chosen.choices[0]
+    elif isinstance(chosen, Fixed):
+        model = str(chosen.value)
     size = "large" if "large" in model.lower() else "base"
     recipe = {**_RECIPES[size], **_RECIPE_COMMON}
-    params: dict[str, Any] = {}
-    for name, p in space.params.items():
-        if name == "model":
-            if isinstance(p, Choice):
-                params[name] = model if model in p.choices else p.choices[0]
-            continue
-        if name not in recipe or isinstance(p, Fixed):
+    for name in space.params:
+        p = space.param_for(name, model)
+        if name == "model" or name not in recipe or isinstance(p, Fixed):
             continue
         value = recipe[name]
         if isinstance(p, Choice) and value not in p.choices:

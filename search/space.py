@@ -17,6 +17,16 @@ A space file has one table per parameter, named as the hyperparameter (and ``mod
     [label_smoothing_factor]
     value = 0.0                 # fixed: recorded, not searched
 
+    [model]                     # models are a choice too (NAME+tapt: NAME after TAPT)
+    choices = ["klue/roberta-base", "klue/roberta-large"]
+
+    [learning_rate.by_model]    # a range of its own for some models (low, high or both)
+    "klue/roberta-large" = { low = 5e-6, high = 3e-5 }
+
+A ``by_model`` entry overrides only the bounds: the log flag and step stay the parameter's, since
+Optuna refuses a parameter whose log flag changes between trials. An entry for NAME also serves
+``NAME+tapt`` unless that has its own.
+
 Every problem is reported with the file and the parameter before any study exists.
 """
 
@@ -32,7 +42,7 @@ from typing import Any
 
 from objectives.errors import UserError
 from objectives.hparams import HParams
-from objectives.models import TINY
+from objectives.models import TINY, tapt_base
 
 SEARCHABLE = (*(f.name for f in dataclasses.fields(HParams)), "model")
 
@@ -43,6 +53,7 @@ class FloatRange:
     high: float
     log: bool = False
     step: float | None = None
+    by_model: dict[str, FloatRange] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class IntRange:
     high: int
     log: bool = False
     step: int = 1
+    by_model: dict[str, IntRange] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,10 +100,24 @@ class Space:
             return [str(param.value)]
         return None
 
+    def param_for(self, name: str, model: str | None) -> Param:
+        """``name``'s parameter for trials of ``model``: its ``by_model`` range where it has one
+        for the model (or for the model that ``model`` adapts with ``+tapt``)."""
+        param = self.params[name]
+        overrides = getattr(param, "by_model", None)
+        if not overrides or model is None:
+            return param
+        if model in overrides:
+            return overrides[model]
+        base = _tapt_base(model)
+        return overrides.get(base, param) if base is not None else param
+
 
 def default_space_path(model: str = "") -> Path:
-    """The shipped space: the tiny model's own for ``tiny``, else the pretrained encoders'."""
-    name = "tiny_space.toml" if model == TINY else "default_space.toml"
+    """The shipped space: the tiny model's own for ``tiny`` (and ``tiny+tapt``), else the
+    pretrained encoders'."""
+    tiny = TINY in (model, _tapt_base(model))
+    name = "tiny_space.toml" if tiny else "default_space.toml"
     return Path(str(resources.files("search").joinpath(name)))
 
 
@@ -113,6 +139,7 @@ def load_space(path: str | Path | None = None, model: str = "") -> Space:
         raise UserError(f"{where}: no parameters")
     params = {name: parse_param(where, name, spec) for name, spec in data.items()}
     space = Space(params, str(path))
+    _check_models(where, space, model)
     _check_values(where, space)
     return space
 
@@ -136,9 +163,28 @@ def parse_param(where: str, name: str, spec: Any) -> Param:
         if len(set(map(repr, choices))) != len(choices):
             raise UserError(f"{where}: choices repeat a value")
         return Choice(tuple(choices))
-    _only(where, keys, {"low", "high", "log", "step"})
+    _only(where, keys, {"low", "high", "log", "step", "by_model"})
     if "low" not in keys or "high" not in keys:
         raise UserError(f"{where}: needs low and high, choices, or value")
+    base = _range(where, name, spec)
+    overrides = spec.get("by_model", {})
+    if not isinstance(overrides, dict):
+        raise UserError(f"{where}: by_model must be a table of model = {{ low, high }}")
+    by_model = {}
+    for model, bounds in overrides.items():
+        at = f"{where[:-1]}.by_model] {model!r}"
+        if not isinstance(bounds, dict) or not bounds:
+            raise UserError(f"{at}: expected {{ low = ..., high = ... }}")
+        _only(at, set(bounds), {"low", "high"})
+        merged = {"low": base.low, "high": base.high, "log": base.log, "step": spec.get("step")}
+        by_model[model] = _range(at, name, {**merged, **bounds}, type(base))
+    return dataclasses.replace(base, by_model=by_model)
+
+
+def _range(
+    where: str, name: str, spec: dict[str, Any], kind: type | None = None
+) -> FloatRange | IntRange:
+    """A low/high range, checked; ``kind`` forces the type (a by_model entry keeps its base's)."""
     low, high, log, step = spec["low"], spec["high"], spec.get("log", False), spec.get("step")
     for key, value in (("low", low), ("high", high)):
         if not _number(value):
@@ -153,9 +199,43 @@ def parse_param(where: str, name: str, spec: Any) -> Param:
         raise UserError(f"{where}: step must be a positive number")
     if log and step is not None:
         raise UserError(f"{where}: log and step cannot be combined")
-    if _integer_param(name, low, high, step):
+    if kind is IntRange or (kind is None and _integer_param(name, low, high, step)):
         return IntRange(int(low), int(high), log, int(step or 1))
     return FloatRange(float(low), float(high), log, None if step is None else float(step))
+
+
+def _tapt_base(model: str) -> str | None:
+    try:
+        return tapt_base(model)
+    except UserError:
+        return None
+
+
+def _check_models(where: str, space: Space, model: str) -> None:
+    """Model choices must be model names; by_model entries must name one of the study's models.
+
+    The study's models are the space's ``[model]`` values, else ``model`` (the --model flag).
+    """
+    models = space.models()
+    for name in models or []:
+        try:
+            tapt_base(name)
+        except UserError:
+            raise UserError(
+                f"{where}: [model]: {name!r} is not a model name ('+tapt' must follow one, as "
+                "in tiny+tapt)"
+            ) from None
+    known = models or ([model] if model else [])
+    if not known:
+        return
+    known_set = set(known) | {b for b in map(_tapt_base, known) if b is not None}
+    for param_name, param in space.params.items():
+        for entry in getattr(param, "by_model", {}):
+            if entry not in known_set:
+                raise UserError(
+                    f"{where}: [{param_name}.by_model]: {entry!r} is not one of the study's "
+                    f"models ({', '.join(known)})"
+                )
 
 
 def _number(value: Any) -> bool:
@@ -191,7 +271,8 @@ def _check_values(where: str, space: Space) -> None:
 
 def _corners(param: Param) -> list[Any]:
     if isinstance(param, (FloatRange, IntRange)):
-        return [param.low, param.high]
+        ranges = [param, *param.by_model.values()]
+        return [value for r in ranges for value in (r.low, r.high)]
     if isinstance(param, Choice):
         return list(param.choices)
     return [param.value]

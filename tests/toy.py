@@ -39,3 +39,18 @@ def toy_data(train: int = 160, dev: int = 48, seed: int = 0, test: bool = False)
         klue_labels(),
         test_set,
     )
+
+
+def write_toy_files(directory, train: int = 160, dev: int = 48, seed: int = 0):
+    """``toy_data`` as KLUE JSON files: (train path, dev path)."""
+    from pathlib import Path
+
+    from objectives.sample import write_klue_json
+
+    data = toy_data(train, dev, seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = directory / "train.json", directory / "dev.json"
+    write_klue_json(paths[0], list(data.train.examples))
+    write_klue_json(paths[1], list(data.dev.examples))
+    return paths

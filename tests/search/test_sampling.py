@@ -66,3 +66,64 @@ def test_recipe_trains_without_augmentation_where_the_space_searches_it(tmp_path
     )
     recipe = klue_recipe("klue/roberta-base", load_space(path))
     assert recipe == {"aug_aeda": 0.0, "aug_entity_swap": 0.0}  # a fixed value stays the space's
+
+
+MODELS_SPACE = """
+[model]
+choices = ["tiny", "tiny+tapt", "klue/roberta-large"]
+
+[learning_rate]
+low = 1e-4
+high = 5e-3
+log = true
+
+[learning_rate.by_model]
+"klue/roberta-large" = { low = 5e-6, high = 3e-5 }
+
+[warmup_ratio]
+low = 0.0
+high = 0.3
+
+[max_len]
+choices = [64, 128]
+"""
+
+
+@pytest.mark.parametrize("name", ["tpe", "nsga2"])
+def test_learning_rate_comes_from_the_suggested_models_range(tmp_path, name):
+    """One parameter name, two ranges: Optuna accepts it in one study (TPE falls back to
+    sampling it on its own), and every value lies in its own model's range."""
+    path = tmp_path / "s.toml"
+    path.write_text(MODELS_SPACE)
+    space = load_space(path)
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler(name, 0))
+    study.enqueue_trial(klue_recipe("tiny", space))
+    seen = set()
+    for i in range(30):
+        trial = study.ask()
+        params = suggest(trial, space)
+        assert next(iter(params)) == "model"
+        lr = space.param_for("learning_rate", params["model"])
+        assert lr.low <= params["learning_rate"] <= lr.high
+        assert trial.distributions["learning_rate"].high == lr.high
+        seen.add(params["model"])
+        if i % 4 == 3:
+            study._storage.set_trial_intermediate_value(trial._trial_id, 1, float(i))
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            large = params["model"] == "klue/roberta-large"
+            study.tell(trial, [params["learning_rate"] * (1e5 if large else 1e3), float(i)])
+    assert seen == set(space.models())
+    assert not [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+
+
+def test_recipe_with_models_as_a_choice_takes_the_first_and_clips_into_its_range(tmp_path):
+    path = tmp_path / "s.toml"
+    listed = '["tiny", "tiny+tapt", "klue/roberta-large"]'
+    path.write_text(MODELS_SPACE.replace(listed, '["klue/roberta-large", "tiny"]'))
+    space = load_space(path)
+    recipe = klue_recipe("tiny-but-not-listed", space)
+    assert recipe["model"] == "klue/roberta-large"
+    assert recipe["learning_rate"] == 2e-5  # the large recipe, inside the large model's range
+    assert recipe["max_len"] == 64  # 256 is not a choice: the first one
+    assert klue_recipe("tiny", space)["learning_rate"] == 1e-4  # 5e-5 clipped into tiny's range

@@ -69,3 +69,94 @@ def test_bad_spaces_name_the_file_and_parameter(tmp_path, text, expected):
 def test_missing_space_file(tmp_path):
     with pytest.raises(UserError, match="file not found"):
         load_space(tmp_path / "nope.toml")
+
+
+BY_MODEL = """
+[model]
+choices = ["tiny", "tiny+tapt", "klue/roberta-large"]
+
+[learning_rate]
+low = 1e-4
+high = 5e-3
+log = true
+
+[learning_rate.by_model]
+"klue/roberta-large" = { low = 5e-6, high = 3e-5 }
+"tiny+tapt" = { high = 1e-3 }
+
+[num_train_epochs]
+low = 1
+high = 4
+by_model = { "klue/roberta-large" = { low = 2 } }
+"""
+
+
+def test_by_model_ranges_override_the_bounds_and_keep_the_log_flag(tmp_path):
+    space = load_space(write(tmp_path, BY_MODEL))
+    assert space.models() == ["tiny", "tiny+tapt", "klue/roberta-large"]
+    lr = space.params["learning_rate"]
+    large = space.param_for("learning_rate", "klue/roberta-large")
+    assert (large.low, large.high, large.log) == (5e-6, 3e-5, True)
+    assert space.param_for("learning_rate", "tiny") is lr
+    tapt = space.param_for("learning_rate", "tiny+tapt")
+    assert (tapt.low, tapt.high, tapt.log) == (1e-4, 1e-3, True)  # low from the parameter
+    epochs = space.param_for("num_train_epochs", "klue/roberta-large")
+    assert isinstance(epochs, IntRange) and (epochs.low, epochs.high) == (2, 4)
+    assert space.to_json()["learning_rate"]["by_model"]["klue/roberta-large"]["high"] == 3e-5
+
+
+def test_by_model_entry_for_a_model_serves_its_tapt_variant(tmp_path):
+    text = BY_MODEL.replace('"tiny+tapt" = { high = 1e-3 }\n', "").replace(
+        '"klue/roberta-large"]', '"klue/roberta-large", "klue/roberta-large+tapt"]'
+    )
+    space = load_space(write(tmp_path, text))
+    adapted = space.param_for("learning_rate", "klue/roberta-large+tapt")
+    assert (adapted.low, adapted.high) == (5e-6, 3e-5)
+
+
+def test_by_model_applies_to_the_model_flag_when_the_space_lists_none(tmp_path):
+    text = '[learning_rate]\nlow = 1e-5\nhigh = 1e-4\nby_model = { "org/big" = { high = 2e-5 } }\n'
+    space = load_space(write(tmp_path, text), model="org/big")
+    assert space.param_for("learning_rate", "org/big").high == 2e-5
+    with pytest.raises(UserError, match=r"'org/big' is not one of the study's models \(tiny\)"):
+        load_space(write(tmp_path, text), model="tiny")
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ('"org/other" = { low = 1e-5 }', "[learning_rate.by_model]: 'org/other' is not one of"),
+        ('"tiny" = { low = 1e-3, high = 1e-4 }', "[learning_rate.by_model] 'tiny': low 0.001 is"),
+        ('"tiny" = { low = 0.0 }', "[learning_rate.by_model] 'tiny': a log range must stay above"),
+        ('"tiny" = { low = 1e-5, log = false }', "[learning_rate.by_model] 'tiny': unexpected key"),
+        ('"tiny" = 1e-5', "[learning_rate.by_model] 'tiny': expected { low"),
+    ],
+)
+def test_bad_by_model_entries_name_the_file_and_parameter(tmp_path, entry, expected):
+    text = (
+        '[model]\nchoices = ["tiny", "tiny+tapt"]\n[learning_rate]\nlow = 1e-4\nhigh = 5e-3\n'
+        f"log = true\n[learning_rate.by_model]\n{entry}\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as info:
+        load_space(path)
+    message = str(info.value)
+    assert str(path) in message and expected in message and "\n" not in message
+
+
+def test_by_model_ranges_are_checked_as_hyperparameters(tmp_path):
+    text = '[warmup_ratio]\nlow = 0.0\nhigh = 0.3\nby_model = { "tiny" = { high = 1.5 } }\n'
+    path = write(tmp_path, text)
+    with pytest.raises(UserError, match=r"\[warmup_ratio\]: must be in \[0, 1\), got 1.5"):
+        load_space(path, model="tiny")
+
+
+@pytest.mark.parametrize("choice", ["+tapt", "tiny+tapt+tapt", " tiny+tapt"])
+def test_tapt_suffix_must_follow_a_model_name(tmp_path, choice):
+    path = write(tmp_path, f'[model]\nchoices = ["tiny", "{choice}"]\n')
+    with pytest.raises(UserError, match=r"\[model\]: .* is not a model name"):
+        load_space(path)
+
+
+def test_tiny_tapt_gets_the_tiny_space():
+    assert load_space(model="tiny+tapt").source.endswith("tiny_space.toml")
