@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from objectives.hparams import HParams, RunSettings
 from objectives.inputs import TrialData
 from objectives.metrics import softmax
 from objectives.predictions import write_predictions
+from objectives.textfiles import write_text_atomic
 from objectives.train import RunResult
 from objectives.versions import code_version, package_versions
 
@@ -91,13 +90,5 @@ def run_record(
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temporary file in the same directory, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (see :func:`objectives.textfiles.write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -10,8 +10,6 @@ import ast
 import csv
 import io
 import json
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ import numpy as np
 
 from objectives.errors import UserError
 from objectives.labels import LabelSet
-from objectives.textfiles import csv_rows, read_text
+from objectives.textfiles import csv_rows, read_text, write_text_atomic
 
 COLUMNS = ("id", "pred_label", "probs")
 
@@ -57,16 +55,7 @@ def write_predictions(
     writer.writerow(COLUMNS)
     for example_id, row in zip(ids, probs, strict=True):
         writer.writerow((example_id, label_set.name(int(row.argmax())), format_probs(row)))
-    # A unique name in the same directory: os.replace is atomic only within one file system.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def format_probs(row: np.ndarray) -> str:

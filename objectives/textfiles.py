@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import uuid
 from pathlib import Path
 
 from objectives.errors import UserError
@@ -48,3 +50,18 @@ def csv_rows(
     except csv.Error as exc:
         raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
     return header, rows
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` so that a reader sees the old file or the whole new one:
+    a unique temporary name beside it (os.replace is atomic only within one file system), flushed
+    to disk, then renamed over it. The directory must exist."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

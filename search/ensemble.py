@@ -11,10 +11,8 @@ and checked before anything is written; bad input is one line and exit code 2.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from objectives.errors import ArgumentParser, UserError, run_main
 from objectives.labels import LabelSet
 from objectives.logs import quiet_libraries
 from objectives.predictions import Predictions, read_predictions, write_predictions
+from objectives.textfiles import write_text_atomic
 from search.config import OBJECTIVES
 from search.records import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.report import check_sqlite_file, load_study, objective_names
@@ -352,17 +351,8 @@ def write_outputs(
         chosen = [by_number[n] for n in part["trials"]]
         probs = soft_vote([m.test.probs for m in chosen])
         write_predictions(out / part["submission"], chosen[0].test.ids, probs, labels)
-    _write_text(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    _write_text(out / "report.txt", render_text(report) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out / "report.txt", render_text(report) + "\n")
 
 
 def render_text(report: dict[str, Any]) -> str:

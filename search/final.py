@@ -1,0 +1,355 @@
+"""``python -m search.final``: retrain a study's chosen configuration on K folds, soft-vote.
+
+Reads the study (the trial's hyperparameters and model, the data files and label set it was
+searched on), checks every input before training, runs :func:`objectives.kfold.run_kfold`, and
+only when every fold has succeeded writes into ``--out``: the submission (``submission.csv``,
+the K models' mean probabilities), each fold's test probabilities, the out-of-fold predictions
+(scorable with ``python -m objectives.score --gold TRAIN --pred oof_predictions.csv``), the fold
+of each training example, and ``report.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import sys
+from argparse import Namespace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from objectives.data import Dataset, read_dataset
+from objectives.errors import ArgumentParser, UserError, run_main
+from objectives.finetune import default_cache_dir
+from objectives.hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
+from objectives.kfold import (
+    FoldFailed,
+    FoldResult,
+    KFoldResult,
+    check_folds,
+    floors,
+    label_ids,
+    run_kfold,
+)
+from objectives.labels import LabelSet, infer_labels
+from objectives.logs import quiet_libraries
+from objectives.predictions import write_predictions
+from objectives.textfiles import write_text_atomic
+from search.config import OBJECTIVES
+from search.report import check_sqlite_file, load_study, objective_names
+from storage.urls import default_storage_url, mask_url, open_storage
+
+SUBMISSION = "submission.csv"
+OOF = "oof_predictions.csv"
+FOLDS = "folds.csv"
+REPORT = "report.json"
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="python -m search.final",
+        description="Retrain a study's trial on K stratified folds and soft-vote a submission.",
+    )
+    p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
+    p.add_argument("--study", help="study name (default: the storage's only study)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--trial", type=int, help="the trial's number")
+    which.add_argument("--best", choices=tuple(OBJECTIVES), help="the best complete trial by it")
+    p.add_argument("--folds", type=int, default=5, help="K (default 5)")
+    p.add_argument("--train", type=Path, help="labeled training data (default: the study's)")
+    p.add_argument("--dev", type=Path, help="scored by every fold model (default: the study's)")
+    p.add_argument("--test", type=Path, required=True, help="the data to submit predictions for")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--seed", type=int, help="fold split and training seed (default: the trial's)")
+    p.add_argument("--model", help="override the trial's model ('tiny', a directory, a hub id)")
+    p.add_argument("--precision", default="auto", help=f"one of {', '.join(PRECISIONS)}")
+    p.add_argument("--evals-per-epoch", type=int, default=4, help="best-step candidates")
+    p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.folds < 2:
+        raise UserError(f"--folds: must be at least 2, got {args.folds}")
+    if args.seed is not None and args.seed < 0:
+        raise UserError(f"--seed: must be >= 0, got {args.seed}")
+    quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = args.storage or default_storage_url()
+    check_sqlite_file(url)
+    study = load_study(open_storage(url, heartbeat_interval=None), args.study)
+    trial = choose_trial(study, args.trial, args.best)
+    hp = trial_hparams(trial)
+    if args.seed is not None:
+        hp = dataclasses.replace(hp, seed=args.seed)
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a directory")
+    train, dev, test, labels = read_inputs(args, study)
+    check_folds(train, args.folds)
+    model = args.model or trial.user_attrs.get("model") or study.user_attrs.get("model")
+    settings = RunSettings(
+        model=model or "tiny",
+        precision=args.precision,
+        evals_per_epoch=args.evals_per_epoch,
+        cache_dir=args.cache_dir or default_cache_dir(),
+        progress=not args.quiet,
+    )
+    print(
+        f"trial {trial.number} of {study.study_name} ({settings.model}) on {args.folds} folds "
+        f"of {train.path} ({len(train)} examples)",
+        file=sys.stderr,
+    )
+    try:
+        result = run_kfold(
+            hp, settings, train, labels, args.folds, test, dev, on_fold=_print_fold(args.folds)
+        )
+    except FoldFailed as exc:
+        print(f"error: {exc}; nothing written to {args.out}", file=sys.stderr)
+        return 1
+    report = build_report(study, trial, hp, settings, train, dev, test, labels, result)
+    report["storage"] = mask_url(url)
+    report["chosen_by"] = f"--trial {args.trial}" if args.best is None else f"--best {args.best}"
+    write_outputs(args.out, report, result, train, test, labels)
+    print(render_summary(report))
+    print(f"written to {args.out}/ ({', '.join(report['files'])})", file=sys.stderr)
+    return 0
+
+
+def read_inputs(
+    args: Namespace, study: optuna.Study
+) -> tuple[Dataset, Dataset | None, Dataset, LabelSet]:
+    """Train (the study's file unless --train), dev (likewise, where it still exists), test,
+    and the study's label set; the readers name the file and row of anything wrong."""
+    recorded = study.user_attrs.get("data") or {}
+    train_path = _data_file(args.train, recorded.get("train"), "--train")
+    labels = study_labels(study, train_path)
+    train = read_dataset(train_path, labels)
+    dev_path = args.dev or _existing(recorded.get("dev"))
+    dev = read_dataset(dev_path, labels) if dev_path is not None else None
+    test = read_dataset(args.test, labels, with_labels=False)
+    return train, dev, test, labels
+
+
+def choose_trial(study: optuna.Study, number: int | None, best: str | None) -> FrozenTrial:
+    """``--trial N`` (it must be COMPLETE and carry its hyperparameters) or ``--best OBJ``."""
+    trials = study.get_trials(deepcopy=False)
+    if best is not None:
+        return best_trial(study, trials, OBJECTIVES[best], best)
+    by_number = {t.number: t for t in trials}
+    if number not in by_number:
+        there = f"0..{max(by_number)}" if by_number else "none"
+        raise UserError(f"--trial {number}: no such trial in study {study.study_name} ({there})")
+    trial = by_number[number]
+    if trial.state != TrialState.COMPLETE:
+        why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason")
+        state = trial.state.name + (f" ({why})" if why else "")
+        raise UserError(
+            f"--trial {number}: is {state}, not COMPLETE: its configuration never finished "
+            "training; choose a COMPLETE trial, or --best f1 / --best auprc"
+        )
+    if "hparams" not in trial.user_attrs:
+        raise UserError(
+            f"--trial {number}: records no hyperparameters (user attribute 'hparams'); "
+            "choose another trial, or --best f1 / --best auprc"
+        )
+    return trial
+
+
+def best_trial(
+    study: optuna.Study, trials: list[FrozenTrial], metric: str, flag: str
+) -> FrozenTrial:
+    names = objective_names(study)
+    if metric not in names:
+        raise UserError(
+            f"--best {flag}: study {study.study_name} optimizes {', '.join(names)}, not {metric}"
+        )
+    index = names.index(metric)
+    complete = [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.values and "hparams" in t.user_attrs
+    ]
+    if not complete:
+        raise UserError(f"--best {flag}: study {study.study_name} has no complete trial yet")
+    sign = 1 if study.directions[index] == optuna.study.StudyDirection.MAXIMIZE else -1
+    return max(complete, key=lambda t: (sign * t.values[index], -t.number))
+
+
+def trial_hparams(trial: FrozenTrial) -> HParams:
+    hparams = trial.user_attrs["hparams"]
+    if not isinstance(hparams, dict):
+        raise UserError(f"trial {trial.number}: user attribute 'hparams' is not a mapping")
+    return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
+
+
+def study_labels(study: optuna.Study, train_path: Path) -> LabelSet:
+    """The label set the study searched with (its order is the order of ``probs``)."""
+    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    if recorded:
+        return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
+    names = [ex.label for ex in read_dataset(train_path, None).examples]
+    return infer_labels(names)
+
+
+def _data_file(given: Path | None, recorded: str | None, flag: str) -> Path:
+    if given is not None:
+        return given
+    if recorded is None:
+        raise UserError(f"{flag}: the study records no {flag[2:]} file; pass {flag} FILE")
+    if not Path(recorded).exists():
+        raise UserError(f"{flag}: the study's {flag[2:]} file {recorded} is not here; pass {flag}")
+    return Path(recorded)
+
+
+def _existing(recorded: str | None) -> Path | None:
+    """The study's dev file where it still exists; dev scores are optional."""
+    return Path(recorded) if recorded and Path(recorded).exists() else None
+
+
+def _print_fold(k: int):
+    def on_fold(fold: FoldResult) -> None:
+        dev = f", dev F1 {fold.dev['micro_f1']:.2f}" if fold.dev else ""
+        print(
+            f"fold {fold.fold + 1}/{k}: held-out F1 {fold.oof['micro_f1']:.2f} "
+            f"AUPRC {fold.oof['auprc']:.2f} (best step {fold.best_step}/{fold.steps}){dev}",
+            file=sys.stderr,
+        )
+
+    return on_fold
+
+
+def build_report(
+    study: optuna.Study,
+    trial: FrozenTrial,
+    hp: HParams,
+    settings: RunSettings,
+    train: Dataset,
+    dev: Dataset | None,
+    test: Dataset,
+    labels: LabelSet,
+    result: KFoldResult,
+) -> dict[str, Any]:
+    """What the K folds found, as JSON-ready data."""
+    names = objective_names(study)
+    k = len(result.folds)
+    per_fold = [
+        {
+            "fold": f.fold + 1,
+            "train_rows": f.train_rows,
+            "held_out_rows": f.held_out_rows,
+            "best_step": f.best_step,
+            "steps": f.steps,
+            "held_out": f.oof,
+            "dev": f.dev,
+            "seconds": f.seconds,
+            "test_probabilities": _fold_file(f.fold, k),
+        }
+        for f in result.folds
+    ]
+    report: dict[str, Any] = {
+        "study": study.study_name,
+        "trial": trial.number,
+        "trial_values": dict(zip(names, trial.values or [], strict=False)),
+        "model": settings.model,
+        "hparams": hp.to_dict(),
+        "folds": k,
+        "seed": hp.seed,
+        "data": {
+            "train": train.path,
+            "train_rows": len(train),
+            "dev": dev.path if dev is not None else None,
+            "dev_rows": len(dev) if dev is not None else 0,
+            "test": test.path,
+            "test_rows": len(test),
+            "labels": labels.to_json(),
+        },
+        "out_of_fold": result.oof,
+        "floor": floors(label_ids(train, labels), labels),
+        "per_fold": per_fold,
+        "note": "each fold's best step is chosen on its held-out fold, so out-of-fold scores "
+        "lean slightly optimistic; the dev scores (when present) are not chosen on",
+    }
+    if dev is not None:
+        report["dev"] = {
+            "fold_mean": _mean([f.dev for f in result.folds if f.dev]),
+            "soft_vote": result.vote_dev,
+        }
+    report["files"] = [SUBMISSION, OOF, FOLDS, REPORT, *(_fold_file(i, k) for i in range(k))]
+    return report
+
+
+def _fold_file(fold: int, k: int) -> str:
+    return f"test_probs_fold{fold + 1}of{k}.csv"
+
+
+def _mean(scores: list[dict[str, float]]) -> dict[str, float]:
+    return {name: round(float(np.mean([s[name] for s in scores])), 4) for name in scores[0]}
+
+
+def write_outputs(
+    out: Path,
+    report: dict[str, Any],
+    result: KFoldResult,
+    train: Dataset,
+    test: Dataset,
+    labels: LabelSet,
+) -> None:
+    """Every file atomically (temporary name, then rename), the report last."""
+    out.mkdir(parents=True, exist_ok=True)
+    test_ids = [ex.id for ex in test.examples]
+    train_ids = [ex.id for ex in train.examples]
+    write_predictions(out / SUBMISSION, test_ids, result.vote, labels)
+    for f in result.folds:
+        write_predictions(
+            out / _fold_file(f.fold, len(result.folds)), test_ids, f.test_probs, labels
+        )
+    write_predictions(out / OOF, train_ids, result.oof_probs, labels)
+    _write_folds(out / FOLDS, train, result.fold_of)
+    write_text_atomic(out / REPORT, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_folds(path: Path, train: Dataset, fold_of: np.ndarray) -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("id", "label", "fold"))
+    for ex, fold in zip(train.examples, fold_of, strict=True):
+        writer.writerow((ex.id, ex.label, int(fold) + 1))
+    write_text_atomic(path, buffer.getvalue())
+
+
+def render_summary(report: dict[str, Any]) -> str:
+    lines = [
+        f"trial {report['trial']} of {report['study']}, {report['folds']} folds, "
+        f"model {report['model']}",
+        "fold  held-out F1  AUPRC" + ("   dev F1  dev AUPRC" if "dev" in report else ""),
+    ]
+    for f in report["per_fold"]:
+        row = f"{f['fold']:>4}  {f['held_out']['micro_f1']:>11.2f}  {f['held_out']['auprc']:>5.2f}"
+        if f["dev"]:
+            row += f"   {f['dev']['micro_f1']:>6.2f}  {f['dev']['auprc']:>9.2f}"
+        lines.append(row)
+    oof, floor = report["out_of_fold"], report["floor"]
+    lines.append(
+        f"out-of-fold ({report['data']['train_rows']} examples): micro-F1 {oof['micro_f1']:.2f}, "
+        f"AUPRC {oof['auprc']:.2f} (chance: majority-class micro-F1 {floor['micro_f1']:.2f}, "
+        f"random-ranking AUPRC {floor['auprc']:.2f})"
+    )
+    if "dev" in report:
+        vote, mean = report["dev"]["soft_vote"], report["dev"]["fold_mean"]
+        lines.append(
+            f"dev: soft vote micro-F1 {vote['micro_f1']:.2f}, AUPRC {vote['auprc']:.2f} "
+            f"(fold models' mean {mean['micro_f1']:.2f}, {mean['auprc']:.2f})"
+        )
+    lines.append(f"submission: {report['data']['test_rows']} rows in {SUBMISSION}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    run_main(main)
