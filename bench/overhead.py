@@ -27,13 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import itertools
 
 import optuna
+from common import RESULTS, load_average, machine_info, save_result
 from optuna.trial import TrialState
 
 from objectives.logs import quiet_libraries
-from objectives.versions import code_version, package_versions
 from storage.urls import open_storage
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def service_share(storage: str, study_name: str) -> dict:
@@ -164,22 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     quiet_libraries()
-    load_start = os.getloadavg()[0]
+    load_start = load_average()
     if args.part == "service":
         result = service_share(args.storage, args.study)
     else:
         result = per_trial(args.trials, args.seconds, args.rounds)
     result["machine"] = {
-        "cpus": os.cpu_count(),
+        **machine_info(),
         "load_average_start": load_start,
-        "load_average_end": os.getloadavg()[0],
-        "packages": package_versions(),
-        "code_version": code_version(),
+        "load_average_end": load_average(),
     }
     print(json.dumps(result, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"overhead_{args.part.replace('-', '_')}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = save_result(RESULTS / f"overhead_{args.part.replace('-', '_')}.json", result)
     print(f"saved {out}", file=sys.stderr)
     return 0
 

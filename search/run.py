@@ -42,6 +42,7 @@ from search.space import load_space
 from search.stopping import PRUNERS
 from search.study import counts, create_or_load
 from search.summary import print_summary
+from storage.retry import StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 
 
@@ -251,9 +252,11 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     bar = tqdm(total=config.trials, desc="trials", unit="trial", disable=quiet)
     try:
         while any(p.poll() is None for p in procs):
-            done = counts(study)[0] - finished
-            bar.n = min(config.trials, done)
-            bar.set_postfix_str(_best_text(study))
+            try:
+                bar.n = min(config.trials, counts(study)[0] - finished)
+                bar.set_postfix_str(_best_text(study))
+            except StorageUnavailable:
+                pass  # the workers wait for the database themselves and give up on their own
             bar.refresh()
             time.sleep(1.0)
         bar.n = min(config.trials, counts(study)[0] - finished)

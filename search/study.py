@@ -41,10 +41,16 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
     if names is None:
         names = [f"objective {i}" for i in range(len(directions))]
     wanted = list(config.objectives)
-    if list(names) != wanted or any(d != StudyDirection.MAXIMIZE for d in directions):
+    if list(names) != wanted:
         raise UserError(
             f"--study {config.study}: exists with objectives {', '.join(names)}, "
             f"not {', '.join(wanted)}; choose another --study or the same --objectives"
+        )
+    if any(d != StudyDirection.MAXIMIZE for d in directions):
+        found = ", ".join(d.name.lower() for d in directions)
+        raise UserError(
+            f"--study {config.study}: exists with directions {found}, but this search maximizes "
+            "every objective; choose another --study"
         )
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
@@ -30,9 +31,11 @@ from search.objective import Objective, Runner
 from search.space import load_space
 from search.stopping import make_stopper
 from search.study import counts, load_for_worker
+from storage.retry import StorageUnavailable
 from storage.urls import open_storage, supports_heartbeat
 
 MAX_FAILURES_IN_A_ROW = 3
+E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
 
 
@@ -87,6 +90,13 @@ def run_worker(
             # the one that finishes second finds it finished and drops its duplicate result
             print(f"worker: {exc} (another worker ran the same enqueued trial)", file=sys.stderr)
             continue
+        except Exception as exc:
+            # the database stayed away past the retry window (storage.retry); Optuna may have
+            # raised something else while failing the trial on the same dead connection
+            unavailable = _cause(exc, StorageUnavailable)
+            if unavailable is None:
+                raise
+            raise unavailable from None
         _settle()
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
@@ -150,6 +160,18 @@ class _CurvePublisher:
             publish_learning_curves(study)
             self.pending = False
             self.last = time.monotonic()
+
+
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """``exc`` or the first exception of type ``kind`` in its cause/context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _lost_claim(exc: Exception) -> bool:

@@ -6,7 +6,8 @@ the same string and gets an equivalent storage. Supported forms:
 - ``sqlite:///relative.db`` / ``sqlite:////absolute.db``: WAL journal and a busy timeout on every
   connection, so several worker processes can write to one file.
 - ``postgresql://USER:PASSWORD@HOST:PORT/DB`` (or ``postgres://``): psycopg 3, a small connection
-  pool per worker, pre-ping so a restarted server is survived.
+  pool per worker, pre-ping, and calls retried while the server is away (:mod:`storage.retry`),
+  so a restarted server is survived.
 - ``mysql://...`` (any SQLAlchemy MySQL driver that is installed).
 - ``journal:///relative.log`` / ``journal:////absolute.log``, or a bare path ending in ``.log`` or
   ``.jsonl``: an append-only journal file.
@@ -37,6 +38,7 @@ import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
 from objectives.errors import UserError
+from storage.retry import RetryingRDBStorage
 
 DEFAULT_STORAGE_FILE = "searches.db"
 RDB_KINDS = frozenset({"sqlite", "postgresql", "mysql"})
@@ -305,7 +307,9 @@ def _rdb_storage(
     # RDBStorage runs str.format on the URL (a schema-version template); keep braces literal.
     template = engine_url.replace("{", "{{").replace("}", "}}")
     try:
-        return optuna.storages.RDBStorage(template, engine_kwargs=engine_kwargs, **heartbeat)
+        return RetryingRDBStorage(
+            template, display_url=mask_url(url), engine_kwargs=engine_kwargs, **heartbeat
+        )
     except sqlalchemy.exc.DBAPIError as exc:
         cause = exc.orig if exc.orig is not None else exc
         action = "cannot open" if engine_url.startswith("sqlite") else "cannot connect"

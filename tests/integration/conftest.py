@@ -33,34 +33,74 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class _Admin:
+    """An autocommit psycopg connection to the maintenance database, opened again when a test
+    restarted the server under it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._connection = None
+
+    def connection(self):
+        import psycopg
+
+        if self._connection is not None:
+            try:
+                self._connection.execute("SELECT 1")
+            except psycopg.Error:
+                self._connection.close()
+                self._connection = None
+        if self._connection is None:
+            self._connection = psycopg.connect(
+                _libpq_url(self.url), autocommit=True, connect_timeout=3
+            )
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+
 @pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[object]:
-    """An autocommit psycopg connection to the maintenance database (create, drop, inspect)."""
+def _postgres_server() -> Iterator[_Admin]:
     psycopg = pytest.importorskip("psycopg")
-    url = os.environ.get("RE_SEARCH_TEST_POSTGRES", DEFAULT_POSTGRES)
-    connection, reason = None, ""
+    admin = _Admin(os.environ.get("RE_SEARCH_TEST_POSTGRES", DEFAULT_POSTGRES))
+    reason = ""
     try:
-        connection = psycopg.connect(_libpq_url(url), autocommit=True, connect_timeout=3)
+        admin.connection()
     except psycopg.OperationalError as exc:
         reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-    if connection is None:  # reported outside the except block: no chained driver traceback
-        server_missing(f"no PostgreSQL at {mask_url(url)}: {reason}")
-    with connection:
-        yield connection
+    if reason:  # reported outside the except block: no chained driver traceback
+        server_missing(f"no PostgreSQL at {mask_url(admin.url)}: {reason}")
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def postgres_admin(_postgres_server: _Admin) -> object:
+    """An autocommit psycopg connection to the maintenance database (create, drop, inspect)."""
+    return _postgres_server.connection()
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_admin) -> Iterator[str]:
+def postgres_url(_postgres_server: _Admin) -> Iterator[str]:
     """URL of a fresh database ``re_search_test_<random>``, dropped (with FORCE) afterwards."""
     from psycopg import sql
 
     name = f"re_search_test_{secrets.token_hex(4)}"
-    postgres_admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = os.environ.get("RE_SEARCH_TEST_POSTGRES", DEFAULT_POSTGRES)
+    _postgres_server.connection().execute(
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    )
     try:
-        yield make_url(_libpq_url(base)).set(database=name).render_as_string(hide_password=False)
+        yield (
+            make_url(_libpq_url(_postgres_server.url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
     finally:
-        postgres_admin.execute(
+        _postgres_server.connection().execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 

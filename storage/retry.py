@@ -1,0 +1,150 @@
+"""A relational storage that waits out a database that went away for a while.
+
+Pre-ping (in :mod:`storage.urls`) replaces a pooled connection that a restarted server closed,
+but a call made while the server is down (a restart, a fail-over), or one whose connection drops
+mid-query, still fails. Such a failure would end the trial, or the worker. Here every storage
+call that fails with a connection-level error is tried again with backoff for up to
+``retry_for`` seconds; after that, one line names the database (password masked) and the cause.
+
+Retried calls are idempotent except the creation of a trial: if the server committed it but the
+answer was lost, the retry creates a second trial and the first, never beaten for, stays RUNNING.
+That needs the connection to drop between the commit and its acknowledgement.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import optuna
+import sqlalchemy.exc
+
+from objectives.errors import UserError
+
+RETRY_FOR_S = 60.0
+_FIRST_DELAY_S = 0.2
+_MAX_DELAY_S = 1.0  # short: a worker's heartbeat must resume soon after the server is back
+_TRANSIENT = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+)
+# RDBStorage methods that only compute or that manage the schema are not retried.
+_NOT_RETRIED = frozenset(
+    {
+        "get_heartbeat_interval",
+        "get_heartbeat_stale_trial_callback",
+        "remove_session",
+        "upgrade",
+        "get_current_version",
+        "get_head_version",
+        "get_all_versions",
+        "_build_frozen_trial_from_trial_model",
+        "_fill_storage_url_template",
+        "_set_default_engine_kwargs_for_mysql",
+        "_create_unique_study_name",
+    }
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_inside = threading.local()  # an outer call already retries: a nested one must not multiply it
+
+
+class StorageUnavailable(UserError):
+    """The database did not answer for the whole retry window."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a lost or refused connection, not a bad request."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _TRANSIENT):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def reason_of(exc: BaseException) -> str:
+    """The driver's own words for the innermost database error, on one line."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.orig is not None:
+            lines = [line.strip() for line in str(current.orig).splitlines() if line.strip()]
+            return "; ".join(lines)
+        current = current.__cause__ or current.__context__
+    return type(exc).__name__
+
+
+def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any:
+    """Run ``call()``, trying again on transient errors until ``retry_for`` seconds have passed.
+
+    ``what`` names the database in messages (its password already masked).
+    """
+    deadline = time.monotonic() + retry_for
+    delay = _FIRST_DELAY_S
+    announced = False
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            reason = reason_of(exc)
+            if time.monotonic() + delay > deadline:
+                raise StorageUnavailable(
+                    f"--storage {what}: the database did not answer for {retry_for:g} s: {reason}"
+                ) from None
+            if not announced:
+                print(
+                    f"storage: {what}: {reason}; retrying for up to {retry_for:g} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                announced = True
+        time.sleep(delay)
+        delay = min(2 * delay, _MAX_DELAY_S)
+
+
+def _retrying(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: RetryingRDBStorage, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_inside, "active", False):
+            return method(self, *args, **kwargs)
+        _inside.active = True
+        try:
+            return call_with_retry(
+                lambda: method(self, *args, **kwargs), self.display_url, self.retry_for
+            )
+        finally:
+            _inside.active = False
+
+    return wrapper  # type: ignore[return-value]
+
+
+class RetryingRDBStorage(optuna.storages.RDBStorage):
+    """Optuna's RDBStorage whose database calls survive a server restart (see the module doc).
+
+    ``display_url`` is the URL as messages show it (password masked); ``retry_for`` the longest
+    wait, in seconds, before a call gives up with :class:`StorageUnavailable`.
+    """
+
+    def __init__(
+        self, url: str, *, display_url: str, retry_for: float = RETRY_FOR_S, **kwargs: Any
+    ) -> None:
+        self.display_url = display_url
+        self.retry_for = retry_for
+        super().__init__(url, **kwargs)
+
+
+for _name, _value in list(vars(optuna.storages.RDBStorage).items()):
+    if callable(_value) and not _name.startswith("__") and _name not in _NOT_RETRIED:
+        setattr(RetryingRDBStorage, _name, _retrying(_value))

@@ -1,0 +1,116 @@
+"""``search.proxy``: workers reach Postgres through Optuna's gRPC storage proxy."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from objectives.errors import UserError, run_main
+from search import proxy
+from search import run as search_run
+from search.study import FINISHED
+from storage.urls import open_storage
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("grpc")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_password(url: str) -> str:
+    """Postgres here trusts local users, so any password works; it must never be printed."""
+    return url.replace("postgres@", "postgres:hunter2@", 1)
+
+
+def wait_for_proxy(port: int, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError("the proxy never listened")
+
+
+def test_workers_share_postgres_through_the_proxy(postgres_url, tmp_path):
+    port = free_port()
+    url = with_password(postgres_url)
+    cmd = [sys.executable, "-m", "search.proxy", "--storage", url, "--port", str(port)]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_proxy(port, server)
+        search = subprocess.run(
+            [
+                sys.executable, "-m", "search.run", "--runner", "mock",
+                "--mock", json.dumps({"mock_seconds_per_eval": 0.05}),
+                "--storage", f"grpc://127.0.0.1:{port}", "--study", "proxied",
+                "--trials", "6", "--workers", "2", "--quiet",
+                "--artifacts", str(tmp_path / "artifacts"),
+            ],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert search.returncode == 0, search.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 128 + signal.SIGTERM
+    assert "hunter2" not in err
+    assert "serving postgresql://postgres:***@" in err and f"on grpc://127.0.0.1:{port}" in err
+    storage = open_storage(postgres_url, heartbeat_interval=None, pool_size=1)
+    trials = optuna.load_study(study_name="proxied", storage=storage).get_trials()
+    storage.engine.dispose()
+    assert 6 <= sum(t.state in FINISHED for t in trials) <= 7  # two workers may finish one more
+    assert len({t.user_attrs["worker"] for t in trials}) == 2
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.FAIL)]
+
+
+def _exit_line(main, argv, capsys) -> str:
+    with pytest.raises(SystemExit) as info:
+        run_main(main, argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_an_unreachable_proxy_is_one_line_exit_2(capsys):
+    argv = ["--runner", "mock", "--storage", f"grpc://127.0.0.1:{free_port()}", "--study", "x"]
+    err = _exit_line(search_run.main, argv, capsys)
+    assert "no gRPC storage proxy answered" in err
+
+
+def test_a_port_in_use_is_one_line_exit_2(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["--storage", f"sqlite:///{tmp_path / 's.db'}", "--port", str(port)]
+        err = _exit_line(proxy.main, argv, capsys)
+    assert err == f"error: --port {port}: already in use on 127.0.0.1\n"
+    assert not (tmp_path / "s.db").exists()  # checked before the database is touched
+
+
+@pytest.mark.parametrize(
+    ("storage", "named"),
+    [
+        ("journal:///x.log", "not journal-file"),
+        ("redis://:hunter2@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+    ],
+)
+def test_the_proxy_serves_only_relational_databases(storage, named):
+    with pytest.raises(UserError, match="the gRPC proxy serves sqlite") as info:
+        proxy.main(["--storage", storage, "--port", str(free_port())])
+    assert named in str(info.value) and "hunter2" not in str(info.value)

@@ -1,0 +1,99 @@
+"""storage.retry: calls that meet a lost database connection are tried again, for a while."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import optuna
+import pytest
+import sqlalchemy.exc
+
+from objectives.errors import UserError
+from storage import retry
+from storage.retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
+from storage.urls import open_storage
+
+
+class _DriverError(Exception):
+    pass
+
+
+def lost_connection(text: str = "server closed the connection unexpectedly") -> Exception:
+    """What Optuna raises when the server went away mid-call: StorageInternalError from
+    SQLAlchemy's OperationalError from the driver's error."""
+    try:
+        try:
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, _DriverError(text))
+        except sqlalchemy.exc.OperationalError as exc:
+            raise optuna.exceptions.StorageInternalError("commit failed") from exc
+    except optuna.exceptions.StorageInternalError as exc:
+        return exc
+
+
+def test_lost_connections_are_transient_and_bad_requests_are_not() -> None:
+    assert is_transient(lost_connection())
+    assert is_transient(sqlalchemy.exc.OperationalError("x", {}, _DriverError("refused")))
+    integrity = sqlalchemy.exc.IntegrityError("INSERT", {}, _DriverError("duplicate key"))
+    assert not is_transient(integrity)
+    assert not is_transient(optuna.exceptions.StorageInternalError("too long"))
+    assert not is_transient(ValueError("bad value"))
+
+
+def test_a_call_is_retried_until_the_server_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    attempts = []
+
+    def call() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise lost_connection()
+        return "ok"
+
+    assert call_with_retry(call, "postgresql://u:***@db/x", retry_for=30) == "ok"
+    assert len(attempts) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # said once per outage, not once per attempt
+    assert "server closed the connection unexpectedly; retrying for up to 30 s" in err
+
+
+def test_a_database_that_stays_away_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retry, "_MAX_DELAY_S", 0.05)
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise lost_connection("connection refused")
+
+    with pytest.raises(StorageUnavailable) as info:
+        call_with_retry(call, "postgresql://u:***@db/x", retry_for=0.5)
+    assert isinstance(info.value, UserError) and len(calls) > 1
+    assert str(info.value) == (
+        "--storage postgresql://u:***@db/x: the database did not answer for 0.5 s: "
+        "connection refused"
+    )
+
+
+def test_other_errors_are_not_retried() -> None:
+    calls = []
+
+    def call() -> None:
+        calls.append(1)
+        raise optuna.exceptions.UpdateFinishedTrialError("finished")
+
+    with pytest.raises(optuna.exceptions.UpdateFinishedTrialError):
+        call_with_retry(call, "x", retry_for=30)
+    assert calls == [1]
+
+
+def test_relational_storages_retry_every_database_call(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    assert isinstance(storage, RetryingRDBStorage)
+    assert getattr(type(storage).set_trial_state_values, "__wrapped__", None) is not None
+    assert getattr(type(storage).get_heartbeat_interval, "__wrapped__", None) is None
+    again = pickle.loads(pickle.dumps(storage))  # what Optuna does to share a storage
+    assert again.display_url == storage.display_url and again.retry_for == retry.RETRY_FOR_S
+    study = optuna.create_study(storage=again)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert len(study.trials) == 2
