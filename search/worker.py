@@ -123,6 +123,11 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
     space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
+    if config.runner == "real":
+        # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
+        # is the worker's set-up, once, not part of whichever trial happens to come first
+        for model in space.models() or [config.model]:
+            workspace.model_path(model, data)
     artifacts = None
     if config.artifacts:
         Path(config.artifacts).mkdir(parents=True, exist_ok=True)
