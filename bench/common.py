@@ -6,12 +6,15 @@ Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from objectives.inputs import TrialData, load_trial_data
+from objectives.sample import ensure_sample_data
 from objectives.versions import code_version, package_versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -36,6 +39,22 @@ def machine_info(torch_threads: int | None = None) -> dict[str, Any]:
     return info
 
 
+def machine_record(load_start: list[float], torch_threads: int | None = None) -> dict[str, Any]:
+    """:func:`machine_info` with the load average at the run's start and now, at its end."""
+    return {
+        **machine_info(torch_threads),
+        "load_average_start": load_start,
+        "load_average_end": load_average(),
+    }
+
+
+def print_closing(machine: dict[str, Any], saved: Path) -> None:
+    """A run's last lines: the load average at its start and end (from :func:`machine_record`),
+    and where its JSON went."""
+    print(f"load average {machine['load_average_start']} -> {machine['load_average_end']}")
+    print(f"saved {saved}")
+
+
 def save_result(path: Path, record: dict[str, Any]) -> Path:
     """Write ``record`` as JSON to ``path`` atomically (never a half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,3 +62,17 @@ def save_result(path: Path, record: dict[str, Any]) -> Path:
         f.write(json.dumps(record, indent=2) + "\n")
     os.replace(f.name, path)
     return path
+
+
+def sample_data(cache_dir: Path | None = None) -> TrialData:
+    """The built-in sample train and dev sets, generated into ``cache_dir`` on first use."""
+    root = ensure_sample_data(cache_dir)
+    return load_trial_data(root / "train.json", root / "dev.json")
+
+
+def epochs_for_steps(examples: int, batch: int, steps: int) -> float:
+    """``num_train_epochs`` that trains exactly ``steps`` optimizer steps over ``examples``.
+
+    A hair under ``steps / per_epoch``, so that ``ceil(per_epoch * epochs)`` is ``steps``.
+    """
+    return (steps - 0.5) / math.ceil(examples / batch)

@@ -26,8 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import itertools
 
+import common
 import optuna
-from common import RESULTS, load_average, machine_info, save_result
 from optuna.trial import TrialState
 
 from objectives.logs import quiet_libraries
@@ -90,14 +90,11 @@ def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     """What a user would write with Optuna alone: suggest, train (the same mocked trial), return
     both metrics; no evaluations recorded, no pruning, no attributes, no artifacts."""
     from objectives.hparams import RunSettings, hparams_from_mapping
-    from objectives.inputs import load_trial_data
-    from objectives.sample import ensure_sample_data
     from search.mock import mock_fine_tune
     from search.sampling import suggest
     from search.space import load_space
 
-    root = ensure_sample_data()
-    data = load_trial_data(root / "train.json", root / "dev.json")
+    data = common.sample_data()
     space = load_space(model="tiny")
     settings = RunSettings(extra=_mock_settings(seconds))
 
@@ -162,18 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     quiet_libraries()
-    load_start = load_average()
+    load_start = common.load_average()
     if args.part == "service":
         result = service_share(args.storage, args.study)
     else:
         result = per_trial(args.trials, args.seconds, args.rounds)
-    result["machine"] = {
-        **machine_info(),
-        "load_average_start": load_start,
-        "load_average_end": load_average(),
-    }
+    result["machine"] = common.machine_record(load_start)
     print(json.dumps(result, indent=2))
-    out = save_result(RESULTS / f"overhead_{args.part.replace('-', '_')}.json", result)
+    out = common.save_result(
+        common.RESULTS / f"overhead_{args.part.replace('-', '_')}.json", result
+    )
     print(f"saved {out}", file=sys.stderr)
     return 0
 

@@ -42,8 +42,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import common
 import optuna
-from common import RESULTS, load_average, machine_info, save_result
 from optuna.trial import TrialState
 
 from objectives.logs import quiet_libraries
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="mocked trial duration")
     parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to create DBs on")
-    parser.add_argument("--out", type=Path, default=RESULTS / "scaling.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS / "scaling.json")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.storages.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in STORAGES]
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--storages from {', '.join(STORAGES)}; --workers positive integers")
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    load_start = load_average()
+    load_start = common.load_average()
     results = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -289,15 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         "pruner": "none",
         "postgres": mask_url(args.postgres) if "postgres" in kinds else None,
         "results": results,
-        "machine": {
-            **machine_info(),
-            "load_average_start": load_start,
-            "load_average_end": load_average(),
-        },
+        "machine": common.machine_record(load_start),
     }
     print("\n".join(summary_lines(results)))
-    out = save_result(args.out, record)
-    print(f"load average {load_start} -> {record['machine']['load_average_end']}; saved {out}")
+    out = common.save_result(args.out, record)
+    common.print_closing(record["machine"], out)
     return 0
 
 

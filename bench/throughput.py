@@ -28,9 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse
-import json
 import math
-import platform
 import statistics
 import tempfile
 import time
@@ -40,30 +38,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import common
+import hf_trainer
 import torch
-from accelerate.state import AcceleratorState, GradientState
-from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
-from transformers.trainer_callback import PrinterCallback
+from transformers import DataCollatorWithPadding
 
 from objectives.batching import train_batches
 from objectives.errors import UserError, run_main
 from objectives.features import Features
 from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
-from objectives.inputs import TrialData, load_trial_data
+from objectives.inputs import TrialData
 from objectives.logs import quiet_libraries
 from objectives.markers import special_tokens
 from objectives.models import load_model, load_tokenizer
-from objectives.sample import ensure_sample_data
 from objectives.train import Workspace, fine_tune
-from objectives.versions import code_version, package_versions
 
 BATCH = 32
 MAX_LEN = 128
 BASELINE_LEN = 256
 MARKERS = "typed_punct"
 GOALS = {"ours/trainer": 1.0, "ours/baseline": 2.5}
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
@@ -79,8 +74,7 @@ class Setup:
 
 def prepare(cache_dir: Path) -> Setup:
     """Sample data, tiny model and tokenized features, built (or found) before any timing."""
-    root = ensure_sample_data(cache_dir)
-    data = load_trial_data(root / "train.json", root / "dev.json")
+    data = common.sample_data(cache_dir)
     workspace = Workspace(cache_dir)
     model_path = workspace.model_path("tiny", data)
     tokenizer = load_tokenizer(model_path, special_tokens(MARKERS))
@@ -112,15 +106,12 @@ class Measurement:
 
 def run_ours(setup: Setup, steps: int, seed: int) -> Measurement:
     n = len(setup.data.train.examples)
-    per_epoch = math.ceil(n / BATCH)
-    # A hair under steps/per_epoch: ceil(per_epoch * epochs) must give exactly ``steps``.
-    epochs = (steps - 0.5) / per_epoch
     hp = HParams(
         per_device_train_batch_size=BATCH,
         max_len=MAX_LEN,
         markers=MARKERS,
         pooling="cls",
-        num_train_epochs=epochs,
+        num_train_epochs=common.epochs_for_steps(n, BATCH, steps),
         seed=seed,
     )
     settings = RunSettings(device="cpu", eval_steps=10**9, cache_dir=setup.cache_dir)
@@ -207,15 +198,14 @@ class CountingCollator:
 def run_trainer(
     setup: Setup, steps: int, seed: int, dataset: TokenDataset, grouped: bool
 ) -> Measurement:
-    # Trainer builds its own Accelerator; the last fine_tune's singletons must not leak into it.
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
+    hf_trainer.fresh_accelerate_state()
     torch.manual_seed(seed)
     model = load_model(setup.model_path, len(setup.data.labels), setup.tokenizer)
     collator = CountingCollator(setup.tokenizer)
     with tempfile.TemporaryDirectory(prefix="bench-trainer-") as out:
-        args = TrainingArguments(
-            output_dir=out,
+        args = hf_trainer.cpu_training_args(
+            out,
+            seed,
             per_device_train_batch_size=BATCH,
             max_steps=steps,
             learning_rate=5e-5,
@@ -223,22 +213,14 @@ def run_trainer(
             warmup_steps=0.1,
             train_sampling_strategy="group_by_length" if grouped else "random",
             eval_strategy="no",
-            save_strategy="no",
-            logging_strategy="no",
-            report_to=[],
-            disable_tqdm=True,
-            dataloader_num_workers=0,
-            use_cpu=True,
-            seed=seed,
         )
-        trainer = Trainer(
+        trainer = hf_trainer.quiet_trainer(
             model=model,
             args=args,
             train_dataset=dataset,
             data_collator=collator,
             processing_class=setup.tokenizer,
         )
-        trainer.remove_callback(PrinterCallback)  # its end-of-training metrics line
         # train_runtime: from after the optimizer/dataloader set-up to the last step.
         seconds = trainer.train().metrics["train_runtime"]
     examples = examples_seen(len(dataset), BATCH, steps)
@@ -263,22 +245,6 @@ def contenders(setup: Setup, with_fix: bool) -> dict[str, Contender]:
 
 
 # --- measuring and reporting --------------------------------------------------------------------
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU count, torch threads, load, platform and package versions, for the JSON record."""
-    return {
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "versions": package_versions(),
-        "code_version": code_version(),
-    }
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def measure(
@@ -364,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no_fix", action="store_true", help="leave out ours with fused AdamW (the proposed fix)"
     )
     parser.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
-    parser.add_argument("--out", type=Path, default=RESULTS / "throughput.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS / "throughput.json")
     return parser
 
 
@@ -375,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    load_start = load_average()
+    load_start = common.load_average()
     setup = prepare(args.cache_dir or default_cache_dir())
     started = time.perf_counter()
     results = measure(setup, args.steps, args.repeats, args.seed, not args.no_fix)
@@ -397,15 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "results": results,
         "ratios": summary,
-        "machine": {
-            **machine_info(),
-            "load_average_start": load_start,
-            "load_average_end": load_average(),
-        },
+        "machine": common.machine_record(load_start, torch.get_num_threads()),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    out = common.save_result(args.out, record)
     print()
     for name, r in results.items():
         print(f"{name:17s} median {r['median_examples_per_s']:7.1f} examples/s")
@@ -416,8 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{key:24s} {r['ratio_of_medians']:.2f} (paired median {r['median_paired_ratio']:.2f},"
             f" per position {r['positions_ratio']:.2f}){verdict}"
         )
-    print(f"load average {load_start} -> {record['machine']['load_average_end']}")
-    print(f"saved {args.out}")
+    common.print_closing(record["machine"], out)
     return 0
 
 

@@ -23,7 +23,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse
 import json
-import platform
 import resource
 import shlex
 import statistics
@@ -34,23 +33,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import common
 import numpy as np
 import torch
 
 from objectives.errors import UserError, run_main
 from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
-from objectives.inputs import TrialData, load_trial_data
+from objectives.inputs import TrialData
 from objectives.logs import quiet_libraries
 from objectives.metrics import auprc, micro_f1
-from objectives.sample import ensure_sample_data
 from objectives.train import Workspace, fine_tune
-from objectives.versions import code_version, package_versions
 
 PARTS = ("startup", "memory", "learnability")
 STARTUP_GOAL_S = 2.0
 MEMORY_GOAL_MB = 1.5 * 1024
-RESULTS = Path(__file__).resolve().parent / "results"
 
 # The two learnability configurations, as objectives.finetune flags (they are also HParams).
 REASONABLE = {
@@ -71,16 +68,10 @@ BAD = {
 }
 
 
-def sample_data(cache_dir: Path) -> TrialData:
-    root = ensure_sample_data(cache_dir)
-    return load_trial_data(root / "train.json", root / "dev.json")
-
-
 def short_hparams(data: TrialData, steps: int) -> HParams:
     """Default hyperparameters, trained for ``steps`` optimizer steps."""
-    per_epoch = -(-len(data.train.examples) // HParams().per_device_train_batch_size)
-    # A hair under steps/per_epoch, so that ceil(per_epoch * epochs) is exactly ``steps``.
-    return HParams(num_train_epochs=(steps - 0.5) / per_epoch)
+    batch = HParams().per_device_train_batch_size
+    return HParams(num_train_epochs=common.epochs_for_steps(len(data.train.examples), batch, steps))
 
 
 # --- (i) start-up --------------------------------------------------------------------------------
@@ -114,7 +105,7 @@ def measure_startup(data: TrialData, cache_dir: Path, calls: int) -> dict[str, A
 
 def child_trial(cache_dir: Path, steps: int) -> dict[str, Any]:
     """What the fresh process runs: read the sample data, one short trial with evaluations."""
-    data = sample_data(cache_dir)
+    data = common.sample_data(cache_dir)
     hp = short_hparams(data, steps)
     settings = RunSettings(device="cpu", eval_steps=max(1, steps // 4), cache_dir=cache_dir)
     result = fine_tune(hp, settings, data, None, Workspace(cache_dir))
@@ -231,22 +222,6 @@ def measure_learnability(data: TrialData, cache_dir: Path) -> dict[str, Any]:
 # --- the command line ----------------------------------------------------------------------------
 
 
-def machine_info() -> dict[str, Any]:
-    """CPU count, torch threads, platform and package versions, for the JSON record."""
-    return {
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "versions": package_versions(),
-        "code_version": code_version(),
-    }
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python bench/trial_costs.py", description=__doc__)
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset")
@@ -254,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory_steps", type=int, default=20, help="steps of the child trial")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
-    parser.add_argument("--out", type=Path, default=RESULTS / "trial_costs.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS / "trial_costs.json")
     parser.add_argument("--child_trial", type=int, help=argparse.SUPPRESS)
     return parser
 
@@ -309,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.warm_calls < 1 or args.memory_steps < 1:
         raise UserError("--warm_calls and --memory_steps: must be at least 1")
     record: dict[str, Any] = {"benchmark": "trial_costs"}
-    load_start = load_average()
+    load_start = common.load_average()
     started = time.perf_counter()
-    data = sample_data(cache_dir)
+    data = common.sample_data(cache_dir)
     Workspace(cache_dir).model_path("tiny", data)  # built here, so the child only loads it
     if "memory" in parts:  # first: no other child (git, for versions) has run yet
         record["memory"] = measure_memory(cache_dir, args.memory_steps, args.threads)
@@ -319,18 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         record["startup"] = measure_startup(data, cache_dir, args.warm_calls + 1)
     if "learnability" in parts:
         record["learnability"] = measure_learnability(data, cache_dir)
-    record["machine"] = {
-        **machine_info(),
-        "load_average_start": load_start,
-        "load_average_end": load_average(),
-    }
+    record["machine"] = common.machine_record(load_start, torch.get_num_threads())
     record["wall_seconds"] = round(time.perf_counter() - started, 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    out = common.save_result(args.out, record)
     print()
     print_summary(record)
-    print(f"load average {load_start} -> {record['machine']['load_average_end']}")
-    print(f"saved {args.out}")
+    common.print_closing(record["machine"], out)
     return 0
 
 

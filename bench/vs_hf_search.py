@@ -47,9 +47,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse
 import functools
-import json
 import math
-import platform
 import resource
 import shlex
 import signal
@@ -61,10 +59,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import common
+import hf_trainer
 import numpy as np
 import optuna
 import torch
-from accelerate.state import AcceleratorState, GradientState
 from optuna.trial import FrozenTrial
 from transformers import (
     AutoModelForSequenceClassification,
@@ -72,9 +71,7 @@ from transformers import (
     DataCollatorWithPadding,
     Trainer,
     TrainerCallback,
-    TrainingArguments,
 )
-from transformers.trainer_callback import PrinterCallback
 
 from objectives.errors import UserError, run_main
 from objectives.inputs import TrialData, load_trial_data
@@ -84,7 +81,6 @@ from objectives.markers import mark_example
 from objectives.metrics import evaluate
 from objectives.models import ensure_tiny_model
 from objectives.sample import ensure_sample_data
-from objectives.versions import code_version, package_versions
 from search import run as search_run
 from search.config import cpu_threads
 from search.pruning import evals_of
@@ -96,7 +92,6 @@ EVALS_PER_EPOCH = 4  # search.run's default --evals-per-epoch
 TRAIN_SEED = 42  # HParams' default seed: ours trains every trial with it
 EVAL_BATCH = 128  # RunSettings' default eval_batch_size
 SIDES = ("ours", "hf", "ours_hf_space")
-RESULTS = Path(__file__).resolve().parent / "results"
 
 # The tiny space's ranges (search/tiny_space.toml) for what Trainer can vary.
 LEARNING_RATE = (1e-4, 5e-3)
@@ -191,9 +186,7 @@ def build_trainer(
     data: TrialData, model_path: Path, workdir: Path, recorder: TrialRecorder
 ) -> Trainer:
     """The Trainer a user hands to ``hyperparameter_search``: data tokenized once, model_init."""
-    # Trainer builds its own Accelerator; the last fine_tune's singletons must not leak into it.
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
+    hf_trainer.fresh_accelerate_state()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     train = encode_for_trainer(data, tokenizer, "train")
     dev = encode_for_trainer(data, tokenizer, "dev")
@@ -207,22 +200,16 @@ def build_trainer(
             label2id={name: i for i, name in enumerate(names)},
         )
 
-    args = TrainingArguments(
-        output_dir=str(workdir / "hf"),
+    args = hf_trainer.cpu_training_args(
+        str(workdir / "hf"),
+        TRAIN_SEED,
         eval_strategy="steps",
         eval_steps=eval_steps_for(32, len(train)),  # replaced per trial by hf_space
         per_device_eval_batch_size=EVAL_BATCH,
         warmup_steps=0.0,  # a float: Trainer casts each suggested value to the default's type
         train_sampling_strategy="group_by_length",
-        save_strategy="no",
-        logging_strategy="no",
-        report_to=[],
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        use_cpu=True,
-        seed=TRAIN_SEED,
     )
-    trainer = Trainer(
+    return hf_trainer.quiet_trainer(
         model_init=model_init,
         args=args,
         train_dataset=train,
@@ -232,8 +219,6 @@ def build_trainer(
         compute_metrics=functools.partial(klue_metrics, labels=data.labels),
         callbacks=[recorder],
     )
-    trainer.remove_callback(PrinterCallback)  # its metrics dict after every evaluation
-    return trainer
 
 
 def run_hf(
@@ -504,21 +489,6 @@ def format_table(results: dict[str, dict[str, Any]], ratios: dict[str, dict[str,
 # --- the command line ----------------------------------------------------------------------------
 
 
-def machine_info(threads: int) -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "torch_threads": threads,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "versions": package_versions(),
-        "code_version": code_version(),
-    }
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python bench/vs_hf_search.py", description=__doc__)
     parser.add_argument("--trials", type=int, default=12, help="trial budget of each side")
@@ -534,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ours_workers", type=int, help="search.run --workers (default: search.run's own)"
     )
     parser.add_argument("--workdir", type=Path, help="keep the studies here (default: a temp dir)")
-    parser.add_argument("--out", type=Path, default=RESULTS / "vs_hf_search.json")
+    parser.add_argument("--out", type=Path, default=common.RESULTS / "vs_hf_search.json")
     return parser
 
 
@@ -560,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     order = check_args(args)
     quiet_libraries()
-    load_start = load_average()
+    load_start = common.load_average()
     with tempfile.TemporaryDirectory(prefix="vs-hf-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -602,18 +572,12 @@ def main(argv: list[str] | None = None) -> int:
         "hf_fixed": {"max_len": MAX_LEN, "markers": MARKERS, "pooling": "cls", "focal_gamma": 0},
         "ratios": ratios,
         **results,
-        "machine": {
-            **machine_info(threads),
-            "load_average_start": load_start,
-            "load_average_end": load_average(),
-        },
+        "machine": common.machine_record(load_start, threads),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    out = common.save_result(args.out, record)
     print()
     print(format_table(results, ratios))
-    print(f"load average {load_start} -> {record['machine']['load_average_end']}")
-    print(f"saved {args.out}")
+    common.print_closing(record["machine"], out)
     return 0
 
 

@@ -31,9 +31,9 @@ from objectives.predictions import Predictions, read_predictions, write_predicti
 from objectives.textfiles import write_text_atomic
 from search.config import OBJECTIVES
 from search.records import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
-from search.report import check_sqlite_file, load_study, objective_names
+from search.report import add_study_flags, objective_names, open_study
 from search.voting import METRIC_NAMES, greedy_select, order_by, pareto_order, scores, soft_vote
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
+from storage.urls import artifact_dir_for, mask_url
 
 RANKINGS = ("pareto", "f1", "auprc")
 NO_PROBS = "no stored probabilities (it ran without an artifact store)"
@@ -44,8 +44,7 @@ def build_parser() -> ArgumentParser:
         prog="python -m search.ensemble",
         description="Soft-vote the top trials of a study on their stored probabilities.",
     )
-    p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
-    p.add_argument("--study", help="study name (default: the storage's only study)")
+    add_study_flags(p)
     p.add_argument("--top", type=int, required=True, help="K: how many top trials to consider")
     p.add_argument("--by", default="pareto", help="rank trials by pareto (ties by F1), f1, auprc")
     p.add_argument("--metric", default="f1", help="what greedy selection maximizes: f1 or auprc")
@@ -76,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     metric = OBJECTIVES[args.metric]
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = args.storage or default_storage_url()
-    check_sqlite_file(url)
-    study = load_study(open_storage(url, heartbeat_interval=None), args.study)
+    url, study = open_study(args.storage, args.study)
     artifacts = args.artifacts or artifact_dir_for(url)
     if not Path(artifacts).is_dir():
         raise UserError(f"--artifacts {artifacts}: no such directory (the search's artifacts)")

@@ -41,8 +41,8 @@ from objectives.logs import quiet_libraries
 from objectives.predictions import write_predictions
 from objectives.textfiles import write_text_atomic
 from search.config import OBJECTIVES
-from search.report import check_sqlite_file, load_study, objective_names
-from storage.urls import default_storage_url, mask_url, open_storage
+from search.report import add_study_flags, objective_names, open_study
+from storage.urls import mask_url
 
 SUBMISSION = "submission.csv"
 OOF = "oof_predictions.csv"
@@ -55,8 +55,7 @@ def build_parser() -> ArgumentParser:
         prog="python -m search.final",
         description="Retrain a study's trial on K stratified folds and soft-vote a submission.",
     )
-    p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
-    p.add_argument("--study", help="study name (default: the storage's only study)")
+    add_study_flags(p)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--trial", type=int, help="the trial's number")
     which.add_argument("--best", choices=tuple(OBJECTIVES), help="the best complete trial by it")
@@ -82,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--seed: must be >= 0, got {args.seed}")
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = args.storage or default_storage_url()
-    check_sqlite_file(url)
-    study = load_study(open_storage(url, heartbeat_interval=None), args.study)
+    url, study = open_study(args.storage, args.study)
     trial = choose_trial(study, args.trial, args.best)
     hp = trial_hparams(trial)
     if args.seed is not None:

@@ -45,21 +45,23 @@ def build_parser() -> ArgumentParser:
         prog="python -m search.report",
         description="Report a search: Pareto front, importances, hypotheses, plots, best configs.",
     )
-    p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
-    p.add_argument("--study", help="study name (default: the storage's only study)")
+    add_study_flags(p)
     p.add_argument("--out", type=Path, help="output directory (default: reports/<study>)")
     p.add_argument("--no-png", action="store_true", help="HTML plots only")
     return p
+
+
+def add_study_flags(p: ArgumentParser) -> None:
+    """``--storage`` and ``--study``, as every command that reads a finished search takes them."""
+    p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
+    p.add_argument("--study", help="study name (default: the storage's only study)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
-    url = args.storage or default_storage_url()
-    check_sqlite_file(url)
-    storage = open_storage(url, heartbeat_interval=None)
-    study = load_study(storage, args.study)
+    url, study = open_study(args.storage, args.study)
     out = args.out if args.out is not None else Path("reports") / study.study_name
     report = build_report(study)
     report["storage"] = mask_url(url)
@@ -82,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PNG plots skipped: {png_skipped}", file=sys.stderr)
     print(f"report written to {out}/ (report.md, report.json, plots/, configs)", file=sys.stderr)
     return 0
+
+
+def open_study(storage: str | None, name: str | None) -> tuple[str, optuna.Study]:
+    """The storage URL (``--storage``, default searches.db) and its study ``name``, for reading:
+    a :class:`UserError` for a missing SQLite file or a study that is not there."""
+    url = storage or default_storage_url()
+    check_sqlite_file(url)
+    return url, load_study(open_storage(url, heartbeat_interval=None), name)
 
 
 def check_sqlite_file(url: str) -> None:
