@@ -27,6 +27,7 @@ from objectives.predictions import write_predictions
 from objectives.train import Report, RunResult, Workspace
 from search.config import SearchConfig
 from search.lease import Lease
+from search.pruning import EVALS_ATTR
 from search.records import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
 from search.sampling import suggest
 from search.space import Space
@@ -147,6 +148,12 @@ class Objective:
         if result.truncated_entities:
             record["truncated_entities"] = result.truncated_entities
         trial.set_user_attr(RUN_ATTR, record)
+        if result.evaluations:  # every objective of every evaluation (search.pruning)
+            evals = {
+                str(e["step"]): [float(e[name]) for name in self.config.objectives]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVALS_ATTR, evals)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
             trial.set_user_attr(PREDICTIONS_ATTR, dev)

@@ -7,7 +7,10 @@ module keeps its own convention, written by :func:`record_evaluation`:
   objective, so optuna-dashboard draws its learning curve (storages accept intermediate values in
   multi-objective studies; only ``Trial.report`` refuses them);
 - all objective values of that evaluation go into the user attr ``"evals"``: a dict mapping
-  ``str(step)`` (JSON keys are strings) to a list of floats in the study's objective order.
+  ``str(step)`` (JSON keys are strings) to a list of floats in the study's objective order. A
+  worker publishes it at the trial's rungs (``search.stopping.MOASHAStopper``: every evaluation
+  so far, so the r-th entry is always the r-th evaluation) and whole at the end of the run;
+  :func:`record_evaluation` writes both at every evaluation, for tests and synthetic studies.
 
 ``step`` is a free label (optimizer step, epoch) that only has to increase within a trial. The
 pruner counts the resource in evaluations: a trial's r-th evaluation in step order is its

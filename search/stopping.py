@@ -1,9 +1,12 @@
 """Who decides, at each evaluation of a trial, whether it keeps training.
 
-Every evaluation is recorded the same way whatever decides (``search.pruning.record_evaluation``:
-the first objective as the learning curve optuna-dashboard draws, every objective in the
-``evals`` attribute). Then MO-ASHA decides in a study with several objectives (Optuna's own
-pruners refuse those), or one of Optuna's pruners in a single-objective study, or nobody.
+Every evaluation's first objective is stored at once as the trial's intermediate value (the
+learning curve optuna-dashboard draws live). All objectives go into the ``evals`` attribute
+(``search.pruning``) when someone must read them: MO-ASHA publishes a trial's evaluations so far
+at each of its rungs, where other workers compare against them, and the objective writes the
+whole list when the run ends (one storage write, not one per evaluation). Then MO-ASHA decides in
+a study with several objectives (Optuna's own pruners refuse those), or one of Optuna's pruners
+in a single-objective study, or nobody.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import optuna
 
 from objectives.errors import UserError
 from search.moasha import Decision
-from search.pruning import EVALS_ATTR, MOASHAPruner, record_evaluation
+from search.pruning import EVALS_ATTR, MOASHAPruner, resource_at
 
 PRUNERS = ("moasha", "median", "hyperband", "none")
 
@@ -31,9 +34,20 @@ class MOASHAStopper:
 
     def __init__(self, reduction_factor: int, min_resource: int) -> None:
         self.pruner = MOASHAPruner(min_resource=min_resource, reduction_factor=reduction_factor)
+        self._trial_id: int | None = None
+        self._evals: dict[str, list[float]] = {}  # this worker's running trial, all steps so far
 
     def keep_going(self, study, trial, step, values) -> bool:
-        record_evaluation(study, trial, step, values)
+        if trial._trial_id != self._trial_id:  # a new trial (a retry starts with its own)
+            self._trial_id, self._evals = trial._trial_id, {}
+        floats = [float(value) for value in values]
+        resource = resource_at({int(s): None for s in self._evals}, step)
+        self._evals[str(step)] = floats
+        study._storage.set_trial_intermediate_value(trial._trial_id, step, floats[0])
+        if not self.pruner.is_rung(resource):
+            return True
+        # at a rung: the evaluations so far, for this decision and for other trials' at this rung
+        trial.set_user_attr(EVALS_ATTR, dict(self._evals))
         return self.pruner.should_stop(study, trial, step, values) is Decision.CONTINUE
 
 
@@ -42,15 +56,12 @@ class OptunaPrunerStopper:
 
     def keep_going(self, study, trial, step, values) -> bool:
         trial.report(float(values[0]), step)
-        evals = dict(trial.user_attrs.get(EVALS_ATTR, {}))
-        evals[str(step)] = [float(v) for v in values]
-        trial.set_user_attr(EVALS_ATTR, evals)
         return not trial.should_prune()
 
 
 class NeverStop:
     def keep_going(self, study, trial, step, values) -> bool:
-        record_evaluation(study, trial, step, values)
+        study._storage.set_trial_intermediate_value(trial._trial_id, step, float(values[0]))
         return True
 
 
