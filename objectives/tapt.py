@@ -195,6 +195,9 @@ def _train(
     from tqdm.auto import tqdm
     from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
 
+    from objectives.hparams import RunSettings
+    from objectives.train import new_accelerator
+
     started = time.perf_counter()
     tokenizer = load_tokenizer(model_path)
     if tokenizer.mask_token is None:
@@ -203,7 +206,7 @@ def _train(
     model = load_masked_lm(model_path)
     max_len = min(params.max_len, positions_of(model.config, model_path))
     rows = _encode(tokenizer, corpus, max_len)
-    accelerator = _accelerator()
+    accelerator = new_accelerator(RunSettings())  # fp16 on CUDA, fp32 on the CPU
     multiple = 8 if accelerator.device.type == "cuda" else None
     collator = DataCollatorForLanguageModeling(
         tokenizer, mlm_probability=params.mlm_probability, pad_to_multiple_of=multiple
@@ -269,19 +272,6 @@ def _encode(tokenizer, corpus: Sequence[str], max_len: int) -> list[dict[str, li
     )
     keys = ("input_ids", "attention_mask", "special_tokens_mask")
     return [{k: encoded[k][i] for k in keys} for i in range(len(corpus))]
-
-
-def _accelerator():
-    from accelerate import Accelerator
-    from accelerate.state import AcceleratorState, GradientState
-
-    # accelerate keeps process-wide singletons; a search's worker also runs trials after this
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-    import torch
-
-    cuda = torch.cuda.is_available()
-    return Accelerator(cpu=not cuda, mixed_precision="fp16" if cuda else "no")
 
 
 def _eval_loss(accelerator, model, tokenizer, rows, params: TaptParams, multiple) -> float:

@@ -119,7 +119,7 @@ def fine_tune(
         test = workspace.features.get(data.test, tokenizer, hp.markers, hp.max_len, None)
     timings["tokenize"] = time.perf_counter() - t
 
-    accelerator = _accelerator(settings)
+    accelerator = new_accelerator(settings)
     set_seed(hp.seed)
     model = build_classifier(model_path, data.labels, hp.pooling, tokenizer)
     loop = _Loop(hp, settings, accelerator, model, tokenizer.pad_token_id, train, data.labels)
@@ -161,7 +161,8 @@ def _train_features(hp: HParams, data: TrialData, tokenizer, workspace: Workspac
     )
 
 
-def _accelerator(settings: RunSettings) -> Accelerator:
+def new_accelerator(settings: RunSettings) -> Accelerator:
+    """An Accelerator for one run, with accelerate's process-wide state reset first."""
     # accelerate keeps process-wide singletons; a new trial must not inherit the last one's.
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()

@@ -116,7 +116,7 @@ def _loop(hp, settings, data, workspace):
     path = workspace.model_path(settings.model, data)
     tokenizer = load_tokenizer(path, special_tokens(hp.markers))
     features = workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
-    accelerator = train_module._accelerator(settings)
+    accelerator = train_module.new_accelerator(settings)
     train_module.set_seed(hp.seed)
     model = build_classifier(path, data.labels, hp.pooling, tokenizer)
     return train_module._Loop(
