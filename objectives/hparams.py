@@ -48,6 +48,17 @@ class HParams:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def augmentation(self) -> dict[str, float | int] | None:
+        """``objectives.augment.augment_train``'s keyword arguments, or None when all are off."""
+        if not any(getattr(self, name) > 0 for name in AUGMENTATIONS):
+            return None
+        return {
+            "entity_swap_p": self.aug_entity_swap,
+            "aeda_p": self.aug_aeda,
+            "marker_dropout_p": self.aug_marker_dropout,
+            "seed": self.seed,
+        }
+
 
 @dataclass(frozen=True)
 class RunSettings:

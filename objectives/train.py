@@ -26,7 +26,7 @@ from objectives.augment import augment_train
 from objectives.batching import collate, eval_batches, split, train_batches
 from objectives.errors import UserError
 from objectives.features import FeatureCache, Features, encode
-from objectives.hparams import AUGMENTATIONS, HParams, RunSettings
+from objectives.hparams import HParams, RunSettings
 from objectives.inputs import TrialData
 from objectives.labels import LabelSet
 from objectives.loss import focal_loss
@@ -147,15 +147,10 @@ def _train_features(hp: HParams, data: TrialData, tokenizer, workspace: Workspac
     the seed and the probabilities, which differ from trial to trial in a search that varies
     them, so a cached entry would rarely be read again and would only fill memory and disk.
     """
-    if not any(getattr(hp, name) > 0 for name in AUGMENTATIONS):
+    augmentation = hp.augmentation()
+    if augmentation is None:
         return workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
-    augmented = augment_train(
-        data.train,
-        entity_swap_p=hp.aug_entity_swap,
-        aeda_p=hp.aug_aeda,
-        marker_dropout_p=hp.aug_marker_dropout,
-        seed=hp.seed,
-    )
+    augmented = augment_train(data.train, **augmentation)
     return encode(
         augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
     )

@@ -49,11 +49,16 @@ def record_evaluation(
     if len(values) != objectives:
         raise ValueError(f"expected one value per objective ({objectives}), got {values}")
     floats = [float(value) for value in values]
-    # Trial.report refuses multi-objective studies; the storage underneath does not.
-    study._storage.set_trial_intermediate_value(trial._trial_id, step, floats[0])
+    record_curve(study, trial, step, floats[0])
     evals = dict(trial.user_attrs.get(EVALS_ATTR, {}))
     evals[str(step)] = floats
     trial.set_user_attr(EVALS_ATTR, evals)
+
+
+def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
+    """The first objective at ``step`` as the trial's intermediate value: the dashboard's curve.
+    Trial.report refuses multi-objective studies; the storage underneath does not."""
+    study._storage.set_trial_intermediate_value(trial._trial_id, step, float(value))
 
 
 def evals_of(trial: FrozenTrial | optuna.Trial) -> dict[int, tuple[float, ...]]:

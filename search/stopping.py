@@ -18,7 +18,7 @@ import optuna
 
 from objectives.errors import UserError
 from search.moasha import Decision
-from search.pruning import EVALS_ATTR, MOASHAPruner, resource_at
+from search.pruning import EVALS_ATTR, MOASHAPruner, record_curve, resource_at
 
 PRUNERS = ("moasha", "median", "hyperband", "none")
 
@@ -43,7 +43,7 @@ class MOASHAStopper:
         floats = [float(value) for value in values]
         resource = resource_at({int(s): None for s in self._evals}, step)
         self._evals[str(step)] = floats
-        study._storage.set_trial_intermediate_value(trial._trial_id, step, floats[0])
+        record_curve(study, trial, step, floats[0])
         if not self.pruner.is_rung(resource):
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
@@ -61,7 +61,7 @@ class OptunaPrunerStopper:
 
 class NeverStop:
     def keep_going(self, study, trial, step, values) -> bool:
-        study._storage.set_trial_intermediate_value(trial._trial_id, step, float(values[0]))
+        record_curve(study, trial, step, values[0])
         return True
 
 

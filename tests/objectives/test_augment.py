@@ -276,12 +276,6 @@ def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
     result = fine_tune(hp, RunSettings(eval_steps=2), data, None, workspace)
     assert result.status == "complete"
     assert np.isfinite(result.metrics["loss"])
-    augmented = augment_train(
-        data.train,
-        entity_swap_p=hp.aug_entity_swap,
-        aeda_p=hp.aug_aeda,
-        marker_dropout_p=hp.aug_marker_dropout,
-        seed=hp.seed,
-    )
+    augmented = augment_train(data.train, **hp.augmentation())
     assert result.total_steps == math.ceil(len(augmented.dataset) / 16)
     assert (len(augmented.dataset) > len(data.train)) == (name != "aug_marker_dropout")
