@@ -77,6 +77,7 @@ def mock_fine_tune(
     evaluations: list[dict[str, float]] = []
     status, reason, step, best = "complete", None, 0, None
     started = time.perf_counter()
+    reporting = 0.0
     for step in [*range(every, total + 1, every), *([total] if total % every else [])]:
         if pause:
             time.sleep(pause)
@@ -93,10 +94,13 @@ def mock_fine_tune(
         evaluations.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
         if best is None or metrics["micro_f1"] > best["micro_f1"]:
             best = {"step": step, **metrics}
-        if not report(step, dict(metrics)):
+        t = time.perf_counter()
+        keep_going = report(step, dict(metrics))
+        reporting += time.perf_counter() - t
+        if not keep_going:
             status, reason = "stopped", f"stopped by the search at step {step}"
             break
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - reporting
     best = best or {"step": step}
     best_step = int(best.pop("step"))
     dev_logits, test_logits = mock_logits(data, seed, final_f1)
@@ -108,7 +112,13 @@ def mock_fine_tune(
         steps=step,
         total_steps=total,
         evaluations=evaluations,
-        timings={"tokenize": 0.0, "train": elapsed, "eval": 0.0, "startup": 0.0},
+        timings={
+            "tokenize": 0.0,
+            "train": elapsed,
+            "eval": 0.0,
+            "report": reporting,
+            "startup": 0.0,
+        },
         memory={"process_peak_rss_mb": 0.0},
         micro_batch_size=hp.per_device_train_batch_size,
         dev_logits=dev_logits if best else None,

@@ -20,6 +20,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.exceptions import UpdateFinishedTrialError
 
 from objectives.errors import UserError, run_main
+from objectives.hparams import HParams
 from objectives.inputs import load_trial_data
 from objectives.logs import quiet_libraries
 from objectives.train import Workspace
@@ -28,7 +29,7 @@ from search.curves import publish_learning_curves
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.lease import reap_expired
 from search.objective import Objective, Runner
-from search.space import load_space
+from search.space import Choice, Fixed, Space, load_space
 from search.stopping import make_stopper
 from search.study import counts, load_for_worker
 from storage.retry import StorageUnavailable
@@ -125,9 +126,10 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
     if config.runner == "real":
         # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
-        # is the worker's set-up, once, not part of whichever trial happens to come first
+        # importing its modeling code and loading its tokenizers are the worker's set-up, once,
+        # not part of whichever trial happens to come first
         for model in space.models() or [config.model]:
-            workspace.model_path(model, data)
+            workspace.prepare(model, data, _values(space, "markers", model))
     artifacts = None
     if config.artifacts:
         Path(config.artifacts).mkdir(parents=True, exist_ok=True)
@@ -142,6 +144,19 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
 
     stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
     return Objective(config, space, data, guarded, stopper, workspace, artifacts)
+
+
+def _values(space: Space, name: str, model: str) -> list:
+    """The values parameter ``name`` can take in trials of ``model``: its choices, its fixed
+    value, HParams' default where the space leaves it out, none for a range."""
+    if name not in space.params:
+        return [getattr(HParams(), name)]
+    param = space.param_for(name, model)
+    if isinstance(param, Choice):
+        return list(param.choices)
+    if isinstance(param, Fixed):
+        return [param.value]
+    return []
 
 
 class _CurvePublisher:

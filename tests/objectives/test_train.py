@@ -1,4 +1,9 @@
 import math
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,6 +50,25 @@ def test_stops_when_report_says_so(workspace):
     assert result.status == "stopped"
     assert result.steps == 8
     assert "step 8" in result.reason
+
+
+def test_the_searchs_time_at_each_evaluation_is_not_counted_as_training(workspace):
+    def slow_report(step, metrics):
+        time.sleep(0.2)
+        return True
+
+    started = time.perf_counter()
+    result = fine_tune(
+        HParams(**{**FAST, "num_train_epochs": 1}),
+        RunSettings(eval_steps=5),
+        toy_data(),
+        slow_report,
+        workspace,
+    )
+    wall = time.perf_counter() - started
+    assert result.timings["report"] >= 2 * 0.2  # two evaluations
+    assert result.timings["train"] + result.timings["eval"] + result.timings["report"] <= wall
+    assert result.timings["train"] < wall - 0.4
 
 
 def test_second_trial_reuses_tokenized_data(workspace):
@@ -138,3 +162,27 @@ def test_bf16_on_cpu_runs(workspace):
         hp, RunSettings(precision="bf16", eval_steps=10), toy_data(), None, workspace
     )
     assert result.status == "complete" and math.isfinite(result.metrics["loss"])
+
+
+def test_prepare_does_a_workers_one_time_set_up_before_any_trial(workspace):
+    """The model's modeling code is imported and its tokenizers are loaded by ``prepare``, so
+    that a worker's first trial does not pay them."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from objectives.train import Workspace
+        from tests.toy import toy_data
+        workspace = Workspace(Path({str(workspace.cache_dir)!r}))
+        assert "transformers.models.bert.modeling_bert" not in sys.modules
+        path = workspace.prepare("tiny", toy_data(), ["entity", "typed_punct"])
+        assert "transformers.models.bert.modeling_bert" in sys.modules
+        assert sorted(markers for _, markers in workspace._tokenizers) == ["entity", "typed_punct"]
+        print(path)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Path(done.stdout.strip()).is_dir()
