@@ -1,8 +1,9 @@
 import multiprocessing as mp
 
 import numpy as np
+import pytest
 
-from objectives.features import FeatureCache, cache_key, encode
+from objectives.features import FeatureCache, cache_key, encode, special_layout
 from objectives.markers import special_tokens
 from objectives.models import ensure_tiny_model, load_tokenizer
 from tests.toy import toy_data
@@ -80,3 +81,55 @@ def test_two_processes_building_the_same_entry_both_get_a_whole_file(tmp_path):
     reread = FeatureCache(tmp_path / "f")
     data, tokenizer = _tokenizer(tmp_path)
     assert reread.get(data.train, tokenizer, "entity", 32, data.labels).ids.tobytes() == results[0]
+
+
+@pytest.mark.parametrize("scheme", ["typed_entity", "entity", "none"])
+def test_every_max_len_cut_from_one_tokenization_equals_the_tokenizers_truncation(tmp_path, scheme):
+    data, tokenizer = _tokenizer(tmp_path)
+    cache = FeatureCache(None)
+    longest = int(encode(data.train, tokenizer, scheme, 512, data.labels).lengths.max())
+    for max_len in [3, 5, 8, 12, 16, longest - 1, longest, longest + 10]:
+        direct = encode(data.train, tokenizer, scheme, max_len, data.labels)
+        cut = cache.get(data.train, tokenizer, scheme, max_len, data.labels)
+        np.testing.assert_array_equal(cut.ids, direct.ids)
+        np.testing.assert_array_equal(cut.starts, direct.starts)
+        np.testing.assert_array_equal(cut.subject_index, direct.subject_index)
+        np.testing.assert_array_equal(cut.object_index, direct.object_index)
+        np.testing.assert_array_equal(cut.labels, direct.labels)
+        assert cut.truncated_entities == direct.truncated_entities
+    assert cache.hits["built"] == 1  # one tokenization for all the lengths
+
+
+def test_a_tokenizer_that_truncates_from_the_left_is_tokenized_per_max_len(tmp_path):
+    data, tokenizer = _tokenizer(tmp_path)
+    assert special_layout(tokenizer) == (1, 1)  # [CLS] text [SEP]
+    tokenizer.truncation_side = "left"
+    assert special_layout(tokenizer) is None
+    cache = FeatureCache(None)
+    for max_len in [8, 16]:
+        got = cache.get(data.train, tokenizer, "entity", max_len, data.labels)
+        direct = encode(data.train, tokenizer, "entity", max_len, data.labels)
+        np.testing.assert_array_equal(got.ids, direct.ids)
+    assert cache.hits["built"] == 2
+
+
+@pytest.mark.parametrize("template", ["[CLS] $A", "$A [SEP] [SEP]", "[CLS] [CLS] $A [SEP]"])
+def test_other_special_token_layouts_are_cut_the_same_way(tmp_path, template):
+    from tokenizers.processors import TemplateProcessing
+
+    data, tokenizer = _tokenizer(tmp_path)
+    tokens = [(t, tokenizer.convert_tokens_to_ids(t)) for t in ("[CLS]", "[SEP]")]
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
+        single=template, special_tokens=tokens
+    )
+    before = template.split("$A")[0].split()
+    after = template.split("$A")[1].split()
+    assert special_layout(tokenizer) == (len(before), len(after))
+    cache = FeatureCache(None)
+    for max_len in [4, 9, 20]:
+        cut = cache.get(data.train, tokenizer, "typed_entity", max_len, data.labels)
+        direct = encode(data.train, tokenizer, "typed_entity", max_len, data.labels)
+        np.testing.assert_array_equal(cut.ids, direct.ids)
+        np.testing.assert_array_equal(cut.subject_index, direct.subject_index)
+        np.testing.assert_array_equal(cut.object_index, direct.object_index)
+        assert cut.truncated_entities == direct.truncated_entities
