@@ -34,7 +34,7 @@ TINY = "tiny"
 # ``NAME+tapt``: NAME after task-adaptive pretraining on the task's own sentences (objectives.tapt)
 TAPT_SUFFIX = "+tapt"
 # Bump when the tiny recipe changes, so old cache directories are not reused.
-TINY_VERSION = "tiny-v1"
+TINY_VERSION = "tiny-v2"  # v2: a vocabulary that is the same in every build
 TINY_SEED = 0
 TINY_VOCAB_SIZE = 8000
 TINY_ARCH: dict[str, int] = {
@@ -334,37 +334,53 @@ def _no_progress_bar() -> Iterator[None]:
 
 
 def train_wordpiece(corpus: Iterable[str], vocab_size: int = TINY_VOCAB_SIZE) -> Tokenizer:
-    """A cased BERT WordPiece tokenizer (no accent stripping, which would split Hangul into jamo).
+    """A cased BERT WordPiece tokenizer (no accent stripping, which would split Hangul into jamo),
+    the same one every time for the same corpus.
 
-    After training, every character of the alphabet gets its word-initial and its ``##``
-    continuation piece, and the entity type names are whole words, so a word is [UNK] only when
-    it holds a character never seen: WordPiece turns the whole word into [UNK] when one piece is
-    missing.
+    The pieces are learned by tokenizers' BPE trainer without a continuation prefix, and each
+    enters the vocabulary twice: word-initial and as its ``##`` continuation. (tokenizers'
+    WordPiece trainer gives a different vocabulary from one build to the next on the same corpus:
+    it numbers its ``##`` pieces in hash-map order and breaks ties between equally frequent merges
+    by those numbers, huggingface/tokenizers#1794; its BPE trainer without a prefix does not.)
+    Every character of the alphabet gets its word-initial and its ``##`` piece and the entity
+    type names are whole words, so a word is [UNK] only when it holds a character never seen:
+    WordPiece turns the whole word into [UNK] when one piece is missing.
     """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
+    from tokenizers.trainers import BpeTrainer
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tokenizer.normalizer = normalizers.BertNormalizer(
+    normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
     )
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece(prefix="##")
-    trainer = WordPieceTrainer(
-        vocab_size=vocab_size,
+    learner = Tokenizer(models.BPE(unk_token="[UNK]"))
+    learner.normalizer = normalizer
+    learner.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = BpeTrainer(
+        vocab_size=vocab_size // 2,
         min_frequency=2,
         special_tokens=list(_BASE_SPECIALS),
         initial_alphabet=list(_ASCII),
-        continuing_subword_prefix="##",
         show_progress=False,
     )
-    tokenizer.train_from_iterator(corpus, trainer=trainer)
-    tokenizer.model = models.WordPiece(
-        vocab=_completed_vocab(tokenizer.get_vocab(with_added_tokens=False)),
-        unk_token="[UNK]",
-        continuing_subword_prefix="##",
-        max_input_chars_per_word=100,
+    learner.train_from_iterator(corpus, trainer=trainer)
+    learned = sorted(learner.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
+    pieces = [piece for piece, _ in learned if piece not in _BASE_SPECIALS]
+    vocab = {token: i for i, token in enumerate(_BASE_SPECIALS)}
+    for token in [*pieces, *(f"##{piece}" for piece in pieces)]:
+        vocab.setdefault(token, len(vocab))
+
+    tokenizer = Tokenizer(
+        models.WordPiece(
+            vocab=_completed_vocab(vocab),
+            unk_token="[UNK]",
+            continuing_subword_prefix="##",
+            max_input_chars_per_word=100,
+        )
     )
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    tokenizer.add_special_tokens(list(_BASE_SPECIALS))
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -82,6 +84,26 @@ def test_tiny_weights_do_not_depend_on_the_global_seed(tmp_path: Path) -> None:
     second = models.ensure_tiny_model(corpus, tmp_path / "b")
     assert torch.equal(after, torch.rand(1))  # building did not consume the caller's stream
     assert (first / "model.safetensors").read_bytes() == (second / "model.safetensors").read_bytes()
+
+
+def test_two_builds_in_two_processes_give_the_same_tokenizer(tmp_path: Path) -> None:
+    """The vocabulary must not depend on the process (tokenizers' WordPiece trainer numbers its
+    pieces in hash-map order, seeded per process): separate interpreters, separate caches."""
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps(make_corpus(300)), encoding="utf-8")
+    script = (
+        "import json, sys; from pathlib import Path; from objectives import models; "
+        "corpus = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
+        "print(models.ensure_tiny_model(corpus, Path(sys.argv[2])))"
+    )
+    built = []
+    for name in ("a", "b", "c"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(corpus), str(tmp_path / name)],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        built.append((Path(done.stdout.strip()) / "tokenizer.json").read_bytes())
+    assert built[0] == built[1] == built[2]
 
 
 def test_building_prints_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
