@@ -70,6 +70,7 @@ def run_record(
             "labels": data.labels.to_json(),
             "repaired_offsets": data.train.repaired + data.dev.repaired,
             "truncated_entities": result.truncated_entities,
+            "examples": result.examples,
         },
         "result": {
             "status": result.status,

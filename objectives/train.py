@@ -64,6 +64,8 @@ class RunResult:
     dev_logits: np.ndarray | None = field(default=None, repr=False)
     test_logits: np.ndarray | None = field(default=None, repr=False)
     truncated_entities: dict[str, int] = field(default_factory=dict)
+    # train and dev sizes; train includes augmented copies, counted by kind (train_aeda, ...)
+    examples: dict[str, int] = field(default_factory=dict)
     checkpoint: str | None = None
 
 
@@ -121,7 +123,7 @@ def fine_tune(
     tokenizer = workspace.tokenizer(model_path, hp.markers)
 
     t = time.perf_counter()
-    train = _train_features(hp, data, tokenizer, workspace)
+    train, added = _train_features(hp, data, tokenizer, workspace)
     dev = workspace.features.get(data.dev, tokenizer, hp.markers, hp.max_len, data.labels)
     test = None
     if data.test is not None:
@@ -145,11 +147,15 @@ def fine_tune(
         _release(accelerator)
     result.memory = meter.peak()
     result.truncated_entities = {"train": train.truncated_entities, "dev": dev.truncated_entities}
+    result.examples = {"train": len(train), "dev": len(dev), **added}
     return result
 
 
-def _train_features(hp: HParams, data: TrialData, tokenizer, workspace: Workspace) -> Features:
-    """The train set's features, augmented when ``hp`` says so (dev and test never are).
+def _train_features(
+    hp: HParams, data: TrialData, tokenizer, workspace: Workspace
+) -> tuple[Features, dict[str, int]]:
+    """The train set's features, augmented when ``hp`` says so (dev and test never are), and
+    how many examples each augmentation added or changed (``train_entity_swap``, ...).
 
     Augmented data is drawn once per run from ``hp.seed``, so the step schedule is fixed before
     training starts, and tokenized for this run alone, bypassing the feature cache: it depends on
@@ -158,11 +164,15 @@ def _train_features(hp: HParams, data: TrialData, tokenizer, workspace: Workspac
     """
     augmentation = hp.augmentation()
     if augmentation is None:
-        return workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
+        features = workspace.features.get(
+            data.train, tokenizer, hp.markers, hp.max_len, data.labels
+        )
+        return features, {}
     augmented = augment_train(data.train, **augmentation)
-    return encode(
+    features = encode(
         augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
     )
+    return features, {f"train_{name}": count for name, count in augmented.added.items()}
 
 
 def new_accelerator(settings: RunSettings) -> Accelerator:

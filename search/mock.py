@@ -64,7 +64,8 @@ def mock_fine_tune(
     if rng.random() < float(extra.get("mock_fail_rate", 0.0)):
         raise MockTrialCrashed(f"mocked crash (lr={hp.learning_rate:.2e})")
     report = report or (lambda step, metrics: True)
-    steps_per_epoch = math.ceil(len(data.train) / hp.per_device_train_batch_size)
+    examples = _examples(hp, data)
+    steps_per_epoch = math.ceil(examples["train"] / hp.per_device_train_batch_size)
     total = max(1, math.ceil(steps_per_epoch * hp.num_train_epochs))
     every = settings.eval_steps or max(1, steps_per_epoch // settings.evals_per_epoch)
     noise = float(extra.get("mock_noise", 0.5))
@@ -121,9 +122,26 @@ def mock_fine_tune(
         },
         memory={"process_peak_rss_mb": 0.0},
         micro_batch_size=hp.per_device_train_batch_size,
+        examples=examples,
         dev_logits=dev_logits if best else None,
         test_logits=test_logits if best else None,
     )
+
+
+def _examples(hp: HParams, data: TrialData) -> dict[str, int]:
+    """Train and dev sizes as the real run reports them: augmentation adds its expected number
+    of copies to train (entity swap and AEDA at their probabilities; marker dropout adds none)."""
+    n = len(data.train)
+    examples = {"train": n, "dev": len(data.dev)}
+    if hp.augmentation() is not None:
+        swap, aeda = round(n * hp.aug_entity_swap), round(n * hp.aug_aeda)
+        examples["train"] = n + swap + aeda
+        examples.update(
+            train_entity_swap=swap,
+            train_aeda=aeda,
+            train_marker_dropout=round((n + swap + aeda) * hp.aug_marker_dropout),
+        )
+    return examples
 
 
 def mock_logits(data: TrialData, seed: int, f1: float) -> tuple[np.ndarray, np.ndarray | None]:

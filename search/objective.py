@@ -147,6 +147,8 @@ class Objective:
         }
         if result.truncated_entities:
             record["truncated_entities"] = result.truncated_entities
+        if result.examples:  # with augmentation, train holds the added copies
+            record["examples"] = result.examples
         trial.set_user_attr(RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning)
             evals = {

@@ -4,8 +4,8 @@ A light module (no torch): ``search.ensemble``, ``search.final`` and ``search.re
 these without importing the objective that writes them.
 """
 
-# what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory
-# (and truncated_entities when any entity was cut by max_len)
+# what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory,
+# truncated_entities (entities cut by max_len) and examples (train with augmented copies, dev)
 RUN_ATTR = "run"
 # artifact ids of the dev and test predictions (submission CSV with class probabilities)
 PREDICTIONS_ATTR = "dev_predictions_artifact"

@@ -279,3 +279,22 @@ def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
     augmented = augment_train(data.train, **hp.augmentation())
     assert result.total_steps == math.ceil(len(augmented.dataset) / 16)
     assert (len(augmented.dataset) > len(data.train)) == (name != "aug_marker_dropout")
+    # what the run record says it trained on: the augmented size, and each kind's count
+    kind = name.removeprefix("aug_")
+    assert result.examples["train"] == len(augmented.dataset)
+    assert result.examples["dev"] == len(data.dev)
+    assert result.examples[f"train_{kind}"] == augmented.added[kind] > 0
+
+
+def test_the_mocked_run_walks_the_augmented_schedule_too():
+    from search.mock import mock_fine_tune
+
+    hp = HParams(**FAST, aug_aeda=0.5, aug_marker_dropout=0.25)
+    result = mock_fine_tune(hp, RunSettings(eval_steps=2), DATA, None, None)
+    n = len(DATA.train)
+    assert result.examples["train"] == n + round(n * 0.5) == n + result.examples["train_aeda"]
+    assert result.examples["train_marker_dropout"] == round(result.examples["train"] * 0.25)
+    assert result.total_steps == math.ceil(result.examples["train"] / 16)
+    plain = mock_fine_tune(HParams(**FAST), RunSettings(eval_steps=2), DATA, None, None)
+    assert plain.examples == {"train": n, "dev": len(DATA.dev)}
+    assert plain.total_steps == math.ceil(n / 16)

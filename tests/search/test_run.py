@@ -47,7 +47,7 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     assert expected <= set(complete.user_attrs)
     record = complete.user_attrs["run"]
     assert record["status"] == "complete" and record["steps"] == record["total_steps"] > 0
-    assert {"timings_s", "memory", "metrics", "best_step"} <= set(record)
+    assert {"timings_s", "memory", "metrics", "best_step", "examples"} <= set(record)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
     assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
     figure = learning_curves_figure(study)
