@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 import optuna
 from tqdm.auto import tqdm
@@ -199,19 +200,17 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
 
     if not torch.cuda.is_available():
         torch.set_num_threads(cpu_threads(1))
-    bar = tqdm(total=config.trials, desc="trials", unit="trial", disable=quiet)
+    progress = Progress(config.trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        bar.n = min(config.trials, counts(study)[0] - finished)
-        bar.set_postfix_str(_best_text(study))
-        bar.refresh()
+        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
     try:
         return run_worker(config, on_trial=on_trial, interrupts=interrupts)
     finally:
-        bar.close()
+        progress.close()
 
 
 def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
@@ -249,20 +248,17 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, forward)
-    bar = tqdm(total=config.trials, desc="trials", unit="trial", disable=quiet)
+    progress = Progress(config.trials, quiet)
     try:
         while any(p.poll() is None for p in procs):
             try:
-                bar.n = min(config.trials, counts(study)[0] - finished)
-                bar.set_postfix_str(_best_text(study))
+                progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
             except StorageUnavailable:
-                pass  # the workers wait for the database themselves and give up on their own
-            bar.refresh()
+                progress.tick()  # the workers wait for the database and give up on their own
             time.sleep(1.0)
-        bar.n = min(config.trials, counts(study)[0] - finished)
-        bar.refresh()
+        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
     finally:
-        bar.close()
+        progress.close()
         os.unlink(config_path)
     codes = [p.returncode for p in procs]
     if received:
@@ -272,6 +268,34 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         print(f"workers exited with {codes}; logs in {log_dir}", file=sys.stderr)
         return 1
     return 0
+
+
+class Progress:
+    """The bar over the whole study: drawn again when the count or the best result changes, and
+    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
+    where each drawing is a new line, it gives one line per change."""
+
+    def __init__(self, total: int, quiet: bool, file: TextIO | None = None) -> None:
+        file = file or sys.stderr
+        self.bar = tqdm(total=total, desc="trials", unit="trial", disable=quiet, file=file)
+        self.terminal = file.isatty()
+        self.shown: tuple[int, str] | None = None
+
+    def show(self, done: int, best: str) -> None:
+        if (done, best) == self.shown:
+            self.tick()
+            return
+        self.shown = (done, best)
+        self.bar.n = done
+        self.bar.set_postfix_str(best, refresh=False)
+        self.bar.refresh()
+
+    def tick(self) -> None:
+        if self.terminal:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _best_text(study: optuna.Study) -> str:

@@ -1,5 +1,6 @@
 """search.run end to end with the mocked trial (real Optuna, real SQLite, real processes)."""
 
+import io
 import json
 import sqlite3
 
@@ -10,7 +11,7 @@ from optuna.trial import TrialState
 from objectives.errors import UserError
 from search.curves import learning_curves_figure
 from search.pruning import evals_of
-from search.run import main
+from search.run import Progress, main
 
 MOCK = json.dumps({"mock_noise": 0.5})
 
@@ -201,3 +202,36 @@ def test_a_study_with_only_the_old_single_hypothesis_keeps_it(tmp_path):
     attrs = load(storage).user_attrs
     assert [h["text"] for h in attrs["hypotheses"]] == ["old words", "gamma > 1 helps f1"]
     assert attrs["hypothesis"] == "gamma > 1 helps f1"
+
+
+class _Log(io.StringIO):
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def test_progress_in_a_log_file_is_one_line_per_change_and_ticks_on_a_terminal():
+    log = _Log(terminal=False)
+    progress = Progress(40, quiet=False, file=log)
+    drawn = log.getvalue().count("trials:")
+    for _ in range(30):  # the launcher polls every second; nothing happens for 30 s
+        progress.show(0, "")
+    progress.show(1, "best 0.0 8.8")
+    for _ in range(30):
+        progress.show(1, "best 0.0 8.8")
+    progress.show(2, "best 14.5 6.2")
+    progress.close()
+    lines = log.getvalue().count("trials:") - drawn
+    assert lines <= 4  # the first drawing, two changes and the closing one
+    assert "2/40" in log.getvalue() and "best 14.5 6.2" in log.getvalue()
+
+    terminal = _Log(terminal=True)
+    progress = Progress(40, quiet=False, file=terminal)
+    before = terminal.getvalue().count("trials:")
+    for _ in range(5):
+        progress.tick()
+    assert terminal.getvalue().count("trials:") - before == 5  # the clock moves
+    progress.close()
