@@ -48,7 +48,8 @@ class SearchConfig:
     evals_per_epoch: int = 4
     eval_steps: int | None = None
     cache_dir: str | None = None
-    artifacts: str | None = None
+    artifacts: str | None = None  # a directory or s3://BUCKET/PREFIX (storage.artifacts)
+    worker_logs: str | None = None  # worker processes' log directory, or - for stderr
     runner: str = "real"
     mock: dict[str, float] = field(default_factory=dict)
     heartbeat_interval: int = 30

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import upload_artifact
 
 from objectives.data import Dataset
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
@@ -25,6 +25,7 @@ from objectives.inputs import TrialData
 from objectives.metrics import softmax
 from objectives.predictions import write_predictions
 from objectives.train import Report, RunResult, Workspace
+from search.artifacts import enqueue_retry
 from search.config import SearchConfig
 from search.lease import Lease
 from search.pruning import EVALS_ATTR
@@ -32,6 +33,7 @@ from search.records import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
 from search.sampling import suggest
 from search.space import Space
 from search.stopping import Stopper
+from storage.artifacts import ArtifactStore, ArtifactStoreUnavailable
 from storage.urls import supports_heartbeat
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
@@ -61,7 +63,7 @@ class Objective:
         runner: Runner,
         stopper: Stopper,
         workspace: Workspace,
-        artifacts: FileSystemArtifactStore | None,
+        artifacts: ArtifactStore | None,
     ) -> None:
         self.config = config
         self.space = space
@@ -71,9 +73,11 @@ class Objective:
         self.workspace = workspace
         self.artifacts = artifacts
         self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+        self.store_down: ArtifactStoreUnavailable | None = None  # the last trial's upload failed
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         self.last_crash = None
+        self.store_down = None
         try:
             return self._run(trial)
         except (optuna.TrialPruned, TrialDiverged):
@@ -102,7 +106,14 @@ class Objective:
         except BaseException as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
             raise
-        self._record(trial, result)
+        try:
+            self._record(trial, result)
+        except ArtifactStoreUnavailable as exc:
+            # not the trial's fault: it runs again once the store answers (search.worker waits)
+            trial.set_user_attr("fail_reason", str(exc)[:500])
+            enqueue_retry(trial)
+            self.store_down = exc
+            raise
         if result.status == "stopped":
             trial.set_user_attr("pruned_reason", result.reason)
             raise optuna.TrialPruned(result.reason)

@@ -28,6 +28,7 @@ from objectives.inputs import data_paths, load_trial_data
 from objectives.labels import NO_RELATION
 from objectives.logs import quiet_libraries
 from objectives.models import default_cache_root, tapt_base
+from search.artifacts import location_for_search, record_location
 from search.config import (
     RUNNERS,
     SearchConfig,
@@ -43,6 +44,7 @@ from search.space import load_space
 from search.stopping import PRUNERS
 from search.study import counts, create_or_load
 from search.summary import print_summary
+from storage.artifacts import is_s3, open_artifact_store
 from storage.retry import StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 
@@ -81,7 +83,15 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, default=4)
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
-    p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
+    p.add_argument(
+        "--artifacts",
+        help="where trial predictions go: DIR or s3://BUCKET/PREFIX (AWS_* environment; "
+        "default: what the study records, else beside the storage)",
+    )
+    p.add_argument(
+        "--worker-logs",
+        help="worker processes' logs: DIR (default: logs/ beside the artifacts) or - for stderr",
+    )
     p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
     p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
@@ -163,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
+    artifacts = location_for_search(args.artifacts, storage, config.study, config.storage)
+    open_artifact_store(artifacts, create=True)  # a wrong location fails before the study
+    config = dataclasses.replace(config, artifacts=artifacts, worker_logs=args.worker_logs)
     study = create_or_load(storage, config, space, data)
+    record_location(study, artifacts)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -217,8 +231,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress."""
     gpus = _gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
-    log_dir = Path(config.artifacts).parent / "logs" / config.study
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = _log_dir(config)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(config.to_json(), f)
         config_path = f.name
@@ -229,7 +242,9 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
             env["CUDA_VISIBLE_DEVICES"] = device
         elif device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""
-        log = open(log_dir / f"worker-{i}.log", "a", encoding="utf-8")  # noqa: SIM115
+        log = sys.stderr
+        if log_dir is not None:
+            log = open(log_dir / f"worker-{i}.log", "a", encoding="utf-8")  # noqa: SIM115
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "search.worker", config_path],
@@ -265,9 +280,25 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         return 128 + received[0]
     bad = [c for c in codes if c != 0]
     if bad:
-        print(f"workers exited with {codes}; logs in {log_dir}", file=sys.stderr)
+        where = f"; logs in {log_dir}" if log_dir is not None else ""
+        print(f"workers exited with {codes}{where}", file=sys.stderr)
         return 1
     return 0
+
+
+def _log_dir(config: SearchConfig) -> Path | None:
+    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
+    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
+    if config.worker_logs == "-":
+        return None
+    if config.worker_logs:
+        log_dir = Path(config.worker_logs)
+    elif config.artifacts and not is_s3(config.artifacts):
+        log_dir = Path(config.artifacts).parent / "logs" / config.study
+    else:
+        log_dir = Path("logs") / config.study
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
 
 
 class Progress:

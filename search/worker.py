@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
 from optuna.exceptions import UpdateFinishedTrialError
 
 from objectives.errors import UserError, run_main
@@ -32,6 +31,7 @@ from search.objective import Objective, Runner
 from search.space import Choice, Fixed, Space, load_space
 from search.stopping import make_stopper
 from search.study import counts, load_for_worker
+from storage.artifacts import STORE_WAIT_S, open_artifact_store, wait_until_reachable
 from storage.retry import StorageUnavailable
 from storage.urls import open_storage, supports_heartbeat
 
@@ -99,6 +99,9 @@ def run_worker(
                 raise
             raise unavailable from None
         _settle()
+        if objective.store_down is not None:
+            _wait_for_store(objective, interrupts)
+            continue
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
@@ -130,10 +133,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
         # not part of whichever trial happens to come first
         for model in space.models() or [config.model]:
             workspace.prepare(model, data, _values(space, "markers", model))
-    artifacts = None
-    if config.artifacts:
-        Path(config.artifacts).mkdir(parents=True, exist_ok=True)
-        artifacts = FileSystemArtifactStore(config.artifacts)
+    artifacts = open_artifact_store(config.artifacts, create=True) if config.artifacts else None
 
     def guarded(*args):
         interrupts.armed = True
@@ -180,6 +180,18 @@ class _CurvePublisher:
             publish_learning_curves(study)
             self.pending = False
             self.last = time.monotonic()
+
+
+def _wait_for_store(objective: Objective, interrupts: Interrupts) -> None:
+    """Take no trial while the artifact store is away; give up after STORE_WAIT_S."""
+    down = objective.store_down
+    print(f"worker: {down}; waiting for it (trial enqueued again)", file=sys.stderr)
+
+    def stop() -> bool:
+        return interrupts.signum is not None
+
+    if not wait_until_reachable(objective.artifacts, STORE_WAIT_S, stop) and not stop():
+        raise type(down)(f"{down} for {STORE_WAIT_S:.0f} s; the worker stops") from None
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:
