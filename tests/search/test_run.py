@@ -56,7 +56,7 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     system = study._storage.get_study_system_attrs(study._study_id)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
-    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "Pareto front" in out and "python -m search.dashboard --storage sqlite:///" in out
     assert "python -m search.report" in out
 
 
