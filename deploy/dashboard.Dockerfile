@@ -10,6 +10,7 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /opt/re-search
 COPY pyproject.toml README.md deploy/constraints.txt ./
+COPY common ./common
 COPY objectives ./objectives
 COPY search ./search
 COPY storage ./storage

@@ -25,7 +25,7 @@ from storage.artifacts import (
 )
 from storage.urls import artifact_dir_for
 
-MAX_RETRY = 2  # as for trials of dead workers (search.lease)
+MAX_RETRY = 2  # as for trials of dead workers (storage.liveness)
 
 
 def location_for_search(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import optuna
 
-from objectives.errors import ArgumentParser, UserError, run_main
+from common.cli import ArgumentParser, UserError, run_main
 from storage.artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 

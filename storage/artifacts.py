@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Protocol
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
-from objectives.errors import UserError
+from common.cli import UserError
 
 # study user attribute: the artifact location its trials store predictions in
 ARTIFACTS_ATTR = "artifacts"

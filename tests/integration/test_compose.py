@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 
 from search.config import parse_objectives
 from search.dashboard import build_parser as dashboard_parser
+from search.pruning.stoppers import PRUNERS
 from search.run import build_parser
 from search.sampling import SAMPLERS
-from search.stopping import PRUNERS
 from storage.artifacts import parse_s3
 from storage.urls import storage_kind
 from tests.integration.conftest import server_missing

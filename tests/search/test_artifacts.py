@@ -9,7 +9,7 @@ import sys
 import optuna
 import pytest
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search.artifacts import enqueue_retry, location_for_search, reader_store, record_location
 from search.dashboard import choose_location
 from storage.artifacts import ARTIFACTS_ATTR

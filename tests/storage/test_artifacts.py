@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from objectives.errors import UserError
+from common.cli import UserError
 from storage.artifacts import (
     choose,
     describe,
