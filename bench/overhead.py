@@ -32,10 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import itertools
 
+import benchkit
 import optuna
 from optuna.trial import TrialState
 
-import common
 from common.cli import quiet_libraries
 from storage.urls import open_storage
 
@@ -142,7 +142,7 @@ def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     from search.sampling import suggest
     from search.space import load_space
 
-    data = common.sample_data()
+    data = benchkit.sample_data()
     space = load_space(model="tiny")
     settings = RunSettings(extra=_mock_settings(seconds))
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     quiet_libraries()
-    load_start = common.load_average()
+    load_start = benchkit.load_average()
     if args.part == "service" and args.storage:
         if not args.study:
             parser.error("--storage needs --study")
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="overhead-") as tmp:
                 run = run_default(args.trials, Path(tmp))
-            run["load_average_after"] = common.load_average()
+            run["load_average_after"] = benchkit.load_average()
             print(json.dumps({"run": i + 1, **run}), flush=True)
             runs.append(run)
         shares = [r["overhead_share"] for r in runs]
@@ -235,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     else:
         result = per_trial(args.trials, args.seconds, args.rounds)
-    result["machine"] = common.machine_record(load_start)
+    result["machine"] = benchkit.machine_record(load_start)
     print(json.dumps(result, indent=2))
     name = args.part.replace("-", "_") + ("_study" if getattr(args, "storage", None) else "")
-    out = common.save_result(common.RESULTS / f"overhead_{name}.json", result)
+    out = benchkit.save_result(benchkit.RESULTS / f"overhead_{name}.json", result)
     print(f"saved {out}", file=sys.stderr)
     return 0
 

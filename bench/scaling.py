@@ -42,10 +42,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import benchkit
 import optuna
 from optuna.trial import TrialState
 
-import common
 from common.cli import quiet_libraries
 from storage.urls import mask_url, open_storage
 
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="mocked trial duration")
     parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to create DBs on")
-    parser.add_argument("--out", type=Path, default=common.RESULTS / "scaling.json")
+    parser.add_argument("--out", type=Path, default=benchkit.RESULTS / "scaling.json")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.storages.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in STORAGES]
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--storages from {', '.join(STORAGES)}; --workers positive integers")
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    load_start = common.load_average()
+    load_start = benchkit.load_average()
     results = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -289,11 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         "pruner": "none",
         "postgres": mask_url(args.postgres) if "postgres" in kinds else None,
         "results": results,
-        "machine": common.machine_record(load_start),
+        "machine": benchkit.machine_record(load_start),
     }
     print("\n".join(summary_lines(results)))
-    out = common.save_result(args.out, record)
-    common.print_closing(record["machine"], out)
+    out = benchkit.save_result(args.out, record)
+    benchkit.print_closing(record["machine"], out)
     return 0
 
 

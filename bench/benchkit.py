@@ -1,6 +1,6 @@
 """What every benchmark records beside its numbers: the machine, its load, and where the JSON goes.
 
-Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as ``common``.
+Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as ``benchkit``.
 """
 
 from __future__ import annotations
