@@ -131,6 +131,16 @@ def test_two_worker_processes_share_the_study(tmp_path):
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
 
 
+def test_worker_processes_log_beside_the_artifacts_or_to_stderr(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", "mock", "--storage", storage, "--trials", "2", "--workers", "2", "--quiet"]
+    assert main([*argv, "--study", "a"]) == 0
+    assert {p.name for p in (tmp_path / "logs" / "a").iterdir()} == {"worker-0.log", "worker-1.log"}
+    assert main([*argv, "--study", "b", "--worker-logs", "-"]) == 0
+    assert not (tmp_path / "logs" / "b").exists()
+
+
 def test_constant_predictions_fail_the_trial():
     import numpy as np
 
