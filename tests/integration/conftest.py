@@ -1,8 +1,9 @@
-"""Real database servers for integration tests: a fresh Postgres database and a fresh Redis prefix.
+"""Real servers for integration tests: a fresh Postgres database, a fresh Redis prefix, and an
+S3-compatible server (moto's, from the dev extras) that the fixtures start themselves.
 
-An S3-compatible server (moto's, from the dev extras) is started here for the artifact tests.
-Servers are found at ``RE_SEARCH_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/
-postgres``, a maintenance database the fixture may create databases from) and
+Database servers are found at ``RE_SEARCH_TEST_POSTGRES`` (default
+``postgresql://postgres@127.0.0.1:5432/postgres``, a maintenance database the fixture may
+create databases from) and
 ``RE_SEARCH_TEST_REDIS`` (default ``redis://127.0.0.1:6379/0``). A missing server skips the test
 with the reason, except in CI (``CI=true``), where it fails: CI must never pass by skipping.
 """
