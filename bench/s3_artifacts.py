@@ -31,8 +31,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import benchkit
 import boto3
+import harness
 import optuna
 from overhead import run_default
 
@@ -143,10 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args(argv)
     quiet_libraries()
-    load_start = benchkit.load_average()
+    load_start = harness.load_average()
     with tempfile.TemporaryDirectory(prefix="s3-artifacts-") as tmp:
         result = measure(args.trials, args.workers, Path(tmp))
-    result["machine"] = benchkit.machine_record(load_start)
+    result["machine"] = harness.machine_record(load_start)
     share = result["overhead_share"]
     vote = result["ensemble"]["from_s3_elsewhere"]["soft_vote"]
     print(
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{share['directory']:.2%} (goal < 3%); ensemble from elsewhere micro-F1 "
         f"{vote['micro_f1']:.2f}, equal to a local copy's: {result['ensemble']['equal']}"
     )
-    out = benchkit.save_result(benchkit.RESULTS / "s3_artifacts.json", result)
-    benchkit.print_closing(result["machine"], out)
+    out = harness.save_result(harness.RESULTS / "s3_artifacts.json", result)
+    harness.print_closing(result["machine"], out)
     return 0
 
 

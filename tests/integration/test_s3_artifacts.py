@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 
 from storage.artifacts import ARTIFACTS_ATTR
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import S3Server, free_port, start_s3_server
 
 pytestmark = pytest.mark.integration
@@ -33,16 +34,16 @@ BUCKET = "re-search-test"
 WAIT_S = 180
 
 
-def _env(server: S3Server, **extra: str) -> dict[str, str]:
-    env = {**os.environ, **server.environment(), **extra}
+def _env(server: S3Server, seconds_per_eval: float = 0.0) -> dict[str, str]:
+    """The AWS variables of ``server``; the fake trial at that many seconds per evaluation."""
+    env = {**os.environ, **server.environment(), **fake_env(mock_seconds_per_eval=seconds_per_eval)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
-def _search(cwd: Path, *flags: str, mock: dict | None = None) -> list[str]:
-    settings = json.dumps(mock or {})
+def _search(cwd: Path, *flags: str) -> list[str]:
     return [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", settings,
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--quiet", "--pruner", "none", "--cache-dir", str(cwd / "cache"), *flags,
     ]  # fmt: skip
 
@@ -169,20 +170,20 @@ def test_two_machines_share_a_study_through_postgres_and_s3(s3_server, postgres_
     s3_server.make_bucket(bucket)
     study = f"two-{secrets.token_hex(3)}"
     common = ["--storage", postgres_url, "--study", study, "--workers", "1"]
-    mock = {"mock_seconds_per_eval": 0.1}
     first, second = tmp_path / "machine-a", tmp_path / "machine-b"
     _run(s3_server, first, [*_search(first, *common, "--create-only"),
                             "--artifacts", f"s3://{bucket}/a"])  # fmt: skip
     first.mkdir(exist_ok=True)
     second.mkdir()
     a = subprocess.Popen(
-        [*_search(first, *common, "--trials", "4", mock=mock)],
-        cwd=first, env=_env(s3_server), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*_search(first, *common, "--trials", "4")],
+        cwd=first, env=_env(s3_server, 0.1), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
     _wait_for(lambda: len(_complete(postgres_url, study)) >= 1, a)
     b = subprocess.run(
-        [*_search(second, *common, "--trials", "2", mock=mock)],
-        cwd=second, env=_env(s3_server), capture_output=True, text=True, timeout=WAIT_S,
+        [*_search(second, *common, "--trials", "2")],
+        cwd=second, env=_env(s3_server, 0.1), capture_output=True, text=True, timeout=WAIT_S,
     )  # fmt: skip
     assert b.returncode == 0, b.stderr[-3000:]
     _, err = a.communicate(timeout=WAIT_S)
@@ -220,11 +221,10 @@ def test_a_stopped_store_fails_the_trial_and_it_runs_again_when_back(tmp_path):
 def _outage(server: S3Server, tmp_path: Path) -> None:
     server.make_bucket(BUCKET)
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = _search(tmp_path, "--storage", storage, "--study", "o", "--trials", "6",
-                   mock={"mock_seconds_per_eval": 0.2})  # fmt: skip
+    argv = _search(tmp_path, "--storage", storage, "--study", "o", "--trials", "6")
     argv += ["--workers", "1", "--artifacts", f"s3://{BUCKET}/o"]
     worker = subprocess.Popen(
-        argv, cwd=tmp_path, env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        argv, cwd=tmp_path, env=_env(server, 0.2), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
     _wait_for(lambda: len(_complete(storage, "o")) >= 1, worker)
