@@ -8,7 +8,9 @@ Starts moto's S3-compatible server (``moto[server]``, the dev extras) on 127.0.0
    fresh directories: predictions in S3, then in a directory. For each, the share of the
    workers' time outside training and evaluation (``bench/overhead.py``'s measure, which counts
    every upload; goal < 3%).
-2. builds ``search.ensemble`` of the S3 study's top trials from a new working directory that ran
+2. times one stored prediction file written again to each store (median of 20), against the
+   mean trial's wall time.
+3. builds ``search.ensemble`` of the S3 study's top trials from a new working directory that ran
    no trial, without ``--artifacts`` (the study's record), and the same ensemble from a local
    copy of the bucket: the scores must be equal.
 
@@ -18,9 +20,11 @@ Saves ``bench/results/s3_artifacts.json``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +41,7 @@ import optuna
 from overhead import run_default
 
 from common.cli import quiet_libraries
+from storage.artifacts import open_artifact_store
 from storage.urls import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +100,31 @@ def copy_bucket(client, prefix: str, target: Path) -> int:
     return len(keys)
 
 
+def upload_costs(client, endpoint: str, tmp: Path, s3: dict, repeats: int = 20) -> dict:
+    """One stored prediction file written again ``repeats`` times to each store: the median
+    seconds an upload takes, and two uploads (dev and test) against the mean trial's wall time
+    in the S3 search."""
+    key = next(iter(client.list_objects_v2(Bucket=BUCKET, Prefix="bench/")["Contents"]))["Key"]
+    body = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    os.environ.update({**CREDENTIALS, "AWS_ENDPOINT_URL": endpoint})
+    stores = {
+        "s3": open_artifact_store(f"s3://{BUCKET}/timing"),
+        "directory": open_artifact_store(str(tmp / "timing"), create=True),
+    }
+    result: dict = {"bytes": len(body)}
+    for name, store in stores.items():
+        times = []
+        for i in range(repeats):
+            started = time.perf_counter()
+            store.write(f"timing-{i}", io.BytesIO(body))
+            times.append(time.perf_counter() - started)
+        result[f"{name}_median_s"] = round(statistics.median(times), 5)
+    trial_s = s3["worker_wall_s"] / s3["trials"]
+    result["mean_trial_s"] = round(trial_s, 2)
+    result["two_s3_uploads_share_of_a_trial"] = round(2 * result["s3_median_s"] / trial_s, 5)
+    return result
+
+
 def measure(trials: int, workers: int, tmp: Path) -> dict:
     proc, endpoint = start_server(tmp / "moto.log")
     env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(ROOT)}
@@ -117,6 +147,7 @@ def measure(trials: int, workers: int, tmp: Path) -> dict:
         from_s3 = ensemble(storage, study, tmp / "elsewhere", env)
         copied = copy_bucket(client, "bench/", tmp / "copy")
         from_copy = ensemble(storage, study, tmp / "copied", env, "--artifacts", str(tmp / "copy"))
+        uploads = upload_costs(client, endpoint, tmp, s3)
     finally:
         proc.terminate()
         proc.wait()
@@ -128,6 +159,7 @@ def measure(trials: int, workers: int, tmp: Path) -> dict:
         "overhead_share": {"s3": s3["overhead_share"], "directory": local["overhead_share"]},
         "goal": 0.03,
         "met": s3["overhead_share"] < 0.03,
+        "uploads": uploads,
         "ensemble": {
             "objects_in_bucket": copied,
             "from_s3_elsewhere": from_s3,
@@ -149,9 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     result["machine"] = harness.machine_record(load_start)
     share = result["overhead_share"]
     vote = result["ensemble"]["from_s3_elsewhere"]["soft_vote"]
+    uploads = result["uploads"]
     print(
         f"service overhead with {args.workers} workers: S3 {share['s3']:.2%}, directory "
-        f"{share['directory']:.2%} (goal < 3%); ensemble from elsewhere micro-F1 "
+        f"{share['directory']:.2%} (goal < 3%); an upload of {uploads['bytes']} bytes: S3 "
+        f"{uploads['s3_median_s'] * 1000:.1f} ms, directory "
+        f"{uploads['directory_median_s'] * 1000:.1f} ms; ensemble from elsewhere micro-F1 "
         f"{vote['micro_f1']:.2f}, equal to a local copy's: {result['ensemble']['equal']}"
     )
     out = harness.save_result(harness.RESULTS / "s3_artifacts.json", result)
