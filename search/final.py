@@ -40,6 +40,7 @@ from objectives.training.kfold import (
     label_ids,
     run_kfold,
 )
+from search import attrs
 from search.config import OBJECTIVES
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--out {args.out}: exists and is not a directory")
     train, dev, test, labels = read_inputs(args, study)
     check_folds(train, args.folds)
-    model = args.model or trial.user_attrs.get("model") or study.user_attrs.get("model")
+    model = args.model or trial.user_attrs.get(attrs.MODEL) or study.user_attrs.get(attrs.MODEL)
     settings = RunSettings(
         model=model or "tiny",
         precision=args.precision,
@@ -124,7 +125,7 @@ def read_inputs(
 ) -> tuple[Dataset, Dataset | None, Dataset, LabelSet]:
     """Train (the study's file unless --train), dev (likewise, where it still exists), test,
     and the study's label set; the readers name the file and row of anything wrong."""
-    recorded = study.user_attrs.get("data") or {}
+    recorded = attrs.study_data(study)
     train_path = _data_file(args.train, recorded.get("train"), "--train")
     labels = study_labels(study, train_path)
     train = read_dataset(train_path, labels)
@@ -145,13 +146,13 @@ def choose_trial(study: optuna.Study, number: int | None, best: str | None) -> F
         raise UserError(f"--trial {number}: no such trial in study {study.study_name} ({there})")
     trial = by_number[number]
     if trial.state != TrialState.COMPLETE:
-        why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason")
+        why = attrs.trial_reason(trial)
         state = trial.state.name + (f" ({why})" if why else "")
         raise UserError(
             f"--trial {number}: is {state}, not COMPLETE: its configuration never finished "
             "training; choose a COMPLETE trial, or --best f1 / --best auprc"
         )
-    if "hparams" not in trial.user_attrs:
+    if attrs.trial_hparams(trial) is None:
         raise UserError(
             f"--trial {number}: records no hyperparameters (user attribute 'hparams'); "
             "choose another trial, or --best f1 / --best auprc"
@@ -171,7 +172,7 @@ def best_trial(
     complete = [
         t
         for t in trials
-        if t.state == TrialState.COMPLETE and t.values and "hparams" in t.user_attrs
+        if t.state == TrialState.COMPLETE and t.values and attrs.trial_hparams(t) is not None
     ]
     if not complete:
         raise UserError(f"--best {flag}: study {study.study_name} has no complete trial yet")
@@ -180,7 +181,7 @@ def best_trial(
 
 
 def trial_hparams(trial: FrozenTrial) -> HParams:
-    hparams = trial.user_attrs["hparams"]
+    hparams = attrs.trial_hparams(trial)
     if not isinstance(hparams, dict):
         raise UserError(f"trial {trial.number}: user attribute 'hparams' is not a mapping")
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
@@ -188,7 +189,7 @@ def trial_hparams(trial: FrozenTrial) -> HParams:
 
 def study_labels(study: optuna.Study, train_path: Path) -> LabelSet:
     """The label set the study searched with (its order is the order of ``probs``)."""
-    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    recorded = attrs.study_data(study).get("labels")
     if recorded:
         return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
     names = [ex.label for ex in read_dataset(train_path, None).examples]

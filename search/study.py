@@ -15,6 +15,16 @@ from optuna.trial import TrialState
 from common.cli import UserError
 from common.versions import code_version, package_versions
 from objectives.data.inputs import TrialData
+from search.attrs import (
+    BASELINE_ORIGIN,
+    DATA,
+    HYPOTHESES,
+    HYPOTHESIS,
+    OBJECTIVES,
+    ORIGIN,
+    study_data,
+    study_hypotheses,
+)
 from search.config import SearchConfig
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
@@ -37,7 +47,7 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
         return
     study_id = storage.get_study_id_from_name(config.study)
     directions = storage.get_study_directions(study_id)
-    names = storage.get_study_user_attrs(study_id).get("objectives")
+    names = storage.get_study_user_attrs(study_id).get(OBJECTIVES)
     if names is None:
         names = [f"objective {i}" for i in range(len(directions))]
     wanted = list(config.objectives)
@@ -70,7 +80,7 @@ def create_or_load(
         load_if_exists=True,
     )
     attrs = study.user_attrs
-    if "objectives" not in attrs:
+    if OBJECTIVES not in attrs:
         with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names(list(config.objectives))
@@ -81,7 +91,7 @@ def create_or_load(
     record_hypotheses(study, config.hypotheses)
     if not study.trials:
         recipe = klue_recipe(config.model, space)
-        study.enqueue_trial(recipe, user_attrs={"origin": "KLUE paper recipe"})
+        study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
     return study
 
 
@@ -89,21 +99,19 @@ def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
     """Add the hypotheses the study does not have yet to its ``hypotheses`` attribute, each with
     the trial it was written before (``from_trial``).
 
-    The single ``hypothesis`` attribute of earlier versions is kept in sync: it holds the most
+    The single ``hypothesis`` attribute that 0.1.0 studies hold is kept in sync: it holds the most
     recently added hypothesis, so readers that know only it still find one.
     """
     attrs = study.user_attrs
-    recorded = list(attrs.get("hypotheses", []))
-    if not recorded and attrs.get("hypothesis"):  # a study written before the list existed
-        recorded = [{"text": attrs["hypothesis"], "from_trial": 0}]
+    recorded = study_hypotheses(attrs)
     known = {h["text"] for h in recorded}
     new = [text for text in dict.fromkeys(texts) if text not in known]
     if not new:
         return
     since = len(study.trials)
     recorded += [{"text": text, "from_trial": since} for text in new]
-    study.set_user_attr("hypotheses", recorded)
-    study.set_user_attr("hypothesis", recorded[-1]["text"])
+    study.set_user_attr(HYPOTHESES, recorded)
+    study.set_user_attr(HYPOTHESIS, recorded[-1]["text"])
 
 
 def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:
@@ -145,12 +153,12 @@ def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
 def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> None:
     """A study created without ``--test`` records the first test file it is run with; another
     test file than the recorded one is refused, so all stored test predictions are of one file."""
-    recorded = study.user_attrs.get("data") or {}
+    recorded = study_data(study)
     wanted = _test_metadata(config, data)
     if not wanted:
         return
     if "test_fingerprint" not in recorded:
-        study.set_user_attr("data", {**recorded, **wanted})
+        study.set_user_attr(DATA, {**recorded, **wanted})
     elif recorded["test_fingerprint"] != wanted["test_fingerprint"]:
         raise UserError(
             f"--test {config.test}: study {config.study} stores test predictions of another file "

@@ -104,8 +104,8 @@ def run_worker(
 def _settle() -> None:
     """Move what outlives a trial (imports, data, caches, the study's trials) out of the garbage
     collector's reach. accelerate's ``free_memory`` runs a full collection at the end of every
-    trial to release the model; over the half a million objects a worker holds that took 0.2-0.6
-    s a trial on 2 cores, and with them frozen it scans only what the trial made."""
+    trial to release the model; over the half a million objects a worker holds that costs tenths
+    of a second per trial, and with them frozen it scans only what the trial made."""
     gc.collect()
     gc.freeze()
 

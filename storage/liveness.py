@@ -18,6 +18,8 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 LEASE_ATTR = "lease_until"
+# the trial attribute that says why a trial failed (here: its worker stopped renewing its lease)
+FAIL_REASON = "fail_reason"
 
 
 class Lease:
@@ -83,7 +85,7 @@ def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = No
                 state=TrialState.WAITING,
                 params=trial.params,
                 distributions=trial.distributions,
-                user_attrs={k: v for k, v in trial.user_attrs.items() if k != "fail_reason"},
+                user_attrs={k: v for k, v in trial.user_attrs.items() if k != FAIL_REASON},
                 system_attrs=system_attrs,
             )
         )

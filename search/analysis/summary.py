@@ -8,6 +8,7 @@ import sys
 import optuna
 from optuna.trial import TrialState
 
+from search import attrs
 from search.attrs import RUN_ATTR
 from search.config import SearchConfig
 from storage.urls import mask_url, storage_kind
@@ -63,7 +64,7 @@ def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
 
 def baseline(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     for t in study.get_trials(deepcopy=False):
-        if t.user_attrs.get("origin") == "KLUE paper recipe":
+        if attrs.is_baseline(t):
             return t
     return None
 
