@@ -10,6 +10,7 @@ from objectives.errors import UserError
 from objectives.labels import (
     NO_RELATION,
     LabelSet,
+    check_no_relation,
     infer_labels,
     klue_labels,
     read_label_file,
@@ -59,6 +60,8 @@ def load_trial_data(
         else:
             labels = infer_labels(names, no_relation)
     dev_set = read_dataset(dev, labels)
+    observed = [ex.label for ds in (train_set, dev_set) for ex in ds.examples]
+    check_no_relation(observed, labels.no_relation, f"{train}, {dev}")
     test_set = read_dataset(test, labels, with_labels=False) if test is not None else None
     if len({ex.label for ex in train_set.examples}) < 2:
         raise UserError(f"{train}: needs at least two different labels to train a classifier")

@@ -1,7 +1,8 @@
 """Submission files: ``id,pred_label,probs``, as the KLUE-RE competition's submission CSV.
 
 ``pred_label`` is a relation name; ``probs`` is the list of class probabilities in label order,
-written like ``[0.1, 0.9]``.
+written like ``[0.1, 0.9]``. The label order travels beside the file, in ``NAME.labels.json``
+(the CSV itself stays in the competition's format), so a reader need not guess it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Predictions:
     ids: tuple[str, ...]
     pred_ids: np.ndarray
     probs: np.ndarray
+    rows: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -56,6 +58,25 @@ def write_predictions(
     for example_id, row in zip(ids, probs, strict=True):
         writer.writerow((example_id, label_set.name(int(row.argmax())), format_probs(row)))
     write_text_atomic(path, buffer.getvalue())
+    write_text_atomic(label_order_path(path), json.dumps(label_set.to_json(), ensure_ascii=False))
+
+
+def label_order_path(path: str | Path) -> Path:
+    """Where the label order of a submission file's ``probs`` is written: ``NAME.labels.json``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.labels.json")
+
+
+def read_label_order(path: str | Path) -> LabelSet | None:
+    """The label order a submission file carries beside it, or None where it carries none."""
+    side = label_order_path(path)
+    if not side.exists():
+        return None
+    try:
+        data = json.loads(read_text(side, "label order file"))
+        return LabelSet(tuple(data["names"]), data["no_relation"])
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{side}: not a label order (expected 'names' and 'no_relation')") from None
 
 
 def format_probs(row: np.ndarray) -> str:
@@ -63,13 +84,17 @@ def format_probs(row: np.ndarray) -> str:
     return "[" + ", ".join(map(repr, np.asarray(row, dtype=np.float64).tolist())) + "]"
 
 
-def read_predictions(path: str | Path, label_set: LabelSet) -> Predictions:
-    """Read a submission file written by :func:`write_predictions` or by competition code.
+def read_predictions(
+    path: str | Path, label_set: LabelSet, order_source: str = "the label order given"
+) -> Predictions:
+    """Read a submission file written by :func:`write_predictions` or by competition code;
+    ``probs`` are read in ``label_set``'s order.
 
     Extra columns are ignored. Raises :class:`UserError` naming the file, row (1-based, header
     not counted) and field for: a missing or empty file, non-UTF-8 text, a missing column, an
-    unknown ``pred_label``, ``probs`` that is not a list of ``len(label_set)`` probabilities, or
-    a repeated id.
+    unknown ``pred_label``, ``probs`` that is not a list of ``len(label_set)`` probabilities, a
+    ``pred_label`` that is not the most probable label under that order (``probs`` written in
+    another order, named by ``order_source``), or a repeated id.
     """
     path = Path(path)
     rows = _csv_rows(path, _read_text(path))
@@ -88,11 +113,29 @@ def read_predictions(path: str | Path, label_set: LabelSet) -> Predictions:
         ids.append(example_id)
         pred_ids.append(_pred_id(f"{where}: pred_label", row["pred_label"], label_set))
         probs.append(parse_probs(f"{where}: probs", row["probs"], len(label_set)))
+        where = f"{where} (id {example_id})"
+        _check_argmax(where, pred_ids[-1], probs[-1], label_set, order_source)
     return Predictions(
         ids=tuple(ids),
         pred_ids=_read_only(np.asarray(pred_ids, dtype=np.int64)),
         probs=_read_only(np.asarray(probs, dtype=np.float64).reshape(len(ids), len(label_set))),
+        rows=tuple(number for number, _ in rows),
     )
+
+
+def _check_argmax(
+    where: str, pred_id: int, probs: list[float], label_set: LabelSet, order_source: str
+) -> None:
+    """``pred_label`` must be a most probable label: otherwise ``probs`` are in another order
+    than ``label_set`` and every probability-based score (AUPRC) would be silently wrong."""
+    top = max(range(len(probs)), key=probs.__getitem__)
+    if probs[pred_id] < probs[top]:
+        raise UserError(
+            f"{where}: pred_label {label_set.name(pred_id)!r} has probability "
+            f"{probs[pred_id]:.4g} but {label_set.name(top)!r} has {probs[top]:.4g} under "
+            f"{order_source}: the probs are in another label order (give the relation list they "
+            "were written with, --labels) or pred_label was not chosen by them"
+        )
 
 
 def parse_probs(where: str, text: str, num_labels: int) -> list[float]:

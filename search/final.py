@@ -36,7 +36,7 @@ from objectives.kfold import (
     label_ids,
     run_kfold,
 )
-from objectives.labels import LabelSet, infer_labels
+from objectives.labels import LabelSet, check_no_relation, infer_labels
 from objectives.logs import quiet_libraries
 from objectives.predictions import write_predictions
 from objectives.textfiles import write_text_atomic
@@ -130,6 +130,8 @@ def read_inputs(
     train = read_dataset(train_path, labels)
     dev_path = args.dev or _existing(recorded.get("dev"))
     dev = read_dataset(dev_path, labels) if dev_path is not None else None
+    observed = [ex.label for ds in (train, dev) if ds is not None for ex in ds.examples]
+    check_no_relation(observed, labels.no_relation, f"{train_path}")
     test = read_dataset(args.test, labels, with_labels=False)
     return train, dev, test, labels
 
