@@ -13,6 +13,42 @@ EXIT_USAGE = 2
 class UserError(Exception):
     """An error the user caused and can fix. Printed as one line; the process exits with 2."""
 
+    def lines(self) -> list[str]:
+        return [" ".join(str(self).split("\n"))]
+
+
+MAX_ROW_ERRORS = 20
+
+
+class RowErrors(UserError):
+    """The bad rows of one file, collected so that one run shows them all: up to
+    ``MAX_ROW_ERRORS`` one-line messages, then how many more there are."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.source = source
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_ROW_ERRORS:
+            self.messages.append(" ".join(message.split("\n")))
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise self
+
+    def lines(self) -> list[str]:
+        if self.count == 1:
+            return list(self.messages)
+        rest = self.count - len(self.messages)
+        more = [f"{self.source}: and {rest} more bad rows"] if rest else []
+        return [f"{self.source}: {self.count} bad rows", *self.messages, *more]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
 
 def run_main(
     main: Callable[[list[str] | None], int | None], argv: list[str] | None = None
@@ -24,8 +60,8 @@ def run_main(
     try:
         code = main(argv)
     except UserError as exc:
-        message = " ".join(str(exc).split("\n"))
-        print(f"error: {message}", file=sys.stderr)
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

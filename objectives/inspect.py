@@ -52,6 +52,7 @@ def summarize(
         "file": dataset.path,
         "rows": len(examples),
         "repaired_offsets": dataset.repaired,
+        "straightened_quotes": dataset.straightened,
         "scheme": scheme,
         "labels": label_distribution((ex.label for ex in examples), labels),
         "entity_pairs": type_pairs(examples),
@@ -164,7 +165,8 @@ def format_report(summary: dict[str, Any]) -> str:
     lines = [
         f"file     {summary['file']}",
         f"rows     {summary['rows']}"
-        + (f" ({repaired} entity offsets repaired)" if repaired else ""),
+        + (f" ({repaired} entity offsets repaired)" if repaired else "")
+        + _straightened(summary.get("straightened_quotes", 0)),
         f"model    {summary.get('model', '?')}" + (f" (at most {limit} tokens)" if limit else ""),
         f"markers  {summary['scheme']}",
     ]
@@ -265,6 +267,10 @@ def _parser() -> argparse.ArgumentParser:
 def _most_common(counts: Counter) -> list[tuple[Any, int]]:
     # Ties broken by name, so the output is stable across runs and Python versions.
     return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+
+
+def _straightened(count: int) -> str:
+    return f" ({count} entity strings with curly quotes read as straight)" if count else ""
 
 
 def _mark(label: str, no_relation: str | None) -> str:
