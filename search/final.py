@@ -177,8 +177,10 @@ def best_trial(
     ]
     if not complete:
         raise UserError(f"--best {flag}: study {study.study_name} has no complete trial yet")
-    sign = 1 if study.directions[index] == optuna.study.StudyDirection.MAXIMIZE else -1
-    return max(complete, key=lambda t: (sign * t.values[index], -t.number))
+    signs = [1 if d == optuna.study.StudyDirection.MAXIMIZE else -1 for d in study.directions]
+    order = [index, *(j for j in range(len(names)) if j != index)]
+    # a tie on the metric is broken by the other objectives: never a dominated trial
+    return max(complete, key=lambda t: (*(signs[j] * t.values[j] for j in order), -t.number))
 
 
 def trial_hparams(trial: FrozenTrial) -> HParams:

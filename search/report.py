@@ -26,6 +26,7 @@ from objectives.hparams import hparams_from_mapping
 from objectives.logs import quiet_libraries
 from search import plots
 from search.hypotheses import check_hypothesis, evaluate
+from search.identity import CHANGES_ATTR, describe_changes
 from search.summary import SHOWN_PARAMS, baseline, pareto_rows
 from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
 
@@ -141,6 +142,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "sampler": attrs.get("sampler"),
         "pruner": attrs.get("pruner"),
         "code_version": attrs.get("code_version"),
+        "changes": describe_changes(attrs.get(CHANGES_ATTR, [])),
         "counts": {state.name.lower(): sum(t.state == state for t in trials) for state in COUNTED},
         "pareto": [trial_row(t, names) for t in front],
         "best": {name: trial_row(t, names) for name, t in best.items()},
@@ -154,12 +156,18 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
 def best_per_objective(
     trials: Sequence[FrozenTrial], names: Sequence[str], directions: Sequence[StudyDirection]
 ) -> dict[str, FrozenTrial]:
+    """Per objective, its best complete trial; a tie is broken by the other objectives in
+    order (so the pick is never dominated by a trial it ties with), then by the earlier trial."""
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    signs = [1 if d == StudyDirection.MAXIMIZE else -1 for d in directions]
     best = {}
-    for i, (name, direction) in enumerate(zip(names, directions, strict=True)):
+    for i, name in enumerate(names):
         if complete:
-            pick = max if direction == StudyDirection.MAXIMIZE else min
-            best[name] = pick(complete, key=lambda t, i=i: t.values[i])
+            order = [i, *(j for j in range(len(names)) if j != i)]
+            best[name] = max(
+                complete,
+                key=lambda t, order=order: (*(signs[j] * t.values[j] for j in order), -t.number),
+            )
     return best
 
 
@@ -357,6 +365,7 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"`{data.get('dev')}` ({data.get('dev_rows')} rows), fingerprint "
             f"{str(data.get('fingerprint'))[:12]}."
         )
+    lines += report.get("changes") or []
     return lines
 
 

@@ -37,6 +37,7 @@ from search.config import (
     parse_objectives,
 )
 from search.hypotheses import check_hypothesis
+from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
 from search.sampling import SAMPLERS
 from search.space import load_space
@@ -90,6 +91,12 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
         "step before workers start",
+    )
+    p.add_argument(
+        "--add-anyway",
+        action="store_true",
+        help="add trials to an existing --study although it was searched with other data, "
+        "labels, no-relation label or model (what differs is recorded and reported)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -163,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    study = create_or_load(storage, config, space, data)
+    before = len(study_changes(storage, config.study))
+    study = create_or_load(storage, config, space, data, args.add_anyway)
+    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+        print(line, file=sys.stderr)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")

@@ -16,6 +16,7 @@ from objectives.errors import UserError
 from objectives.inputs import TrialData
 from objectives.versions import code_version, package_versions
 from search.config import SearchConfig
+from search.identity import check_identity, record_changes, space_changed
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
 from search.stopping import optuna_pruner
@@ -55,12 +56,18 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
 
 
 def create_or_load(
-    storage: optuna.storages.BaseStorage, config: SearchConfig, space: Space, data: TrialData
+    storage: optuna.storages.BaseStorage,
+    config: SearchConfig,
+    space: Space,
+    data: TrialData,
+    add_anyway: bool = False,
 ) -> optuna.Study:
     """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
 
     Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
-    recipe is enqueued only into a study that has no trials yet.
+    recipe is enqueued only into a study that has no trials yet. An existing study searched on
+    other data, labels or model is refused unless ``add_anyway``; what differs, and a changed
+    search space, is recorded with the trial number it holds from.
     """
     check_existing(storage, config)
     study = optuna.create_study(
@@ -77,7 +84,10 @@ def create_or_load(
         for key, value in study_metadata(config, space, data).items():
             study.set_user_attr(key, value)
     else:
+        found = check_identity(attrs, config, data, add_anyway)
         record_test(study, config, data)
+        changed = space if space_changed(attrs, space) else None
+        record_changes(study, found, changed, len(study.trials))
     record_hypotheses(study, config.hypotheses)
     if not study.trials:
         recipe = klue_recipe(config.model, space)
