@@ -41,6 +41,7 @@ from objectives.logs import quiet_libraries
 from objectives.predictions import write_predictions
 from objectives.textfiles import write_text_atomic
 from search.config import OBJECTIVES
+from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url
 
@@ -60,8 +61,15 @@ def build_parser() -> ArgumentParser:
     which.add_argument("--trial", type=int, help="the trial's number")
     which.add_argument("--best", choices=tuple(OBJECTIVES), help="the best complete trial by it")
     p.add_argument("--folds", type=int, default=5, help="K (default 5)")
-    p.add_argument("--train", type=Path, help="labeled training data (default: the study's)")
-    p.add_argument("--dev", type=Path, help="scored by every fold model (default: the study's)")
+    p.add_argument(
+        "--train",
+        type=Path,
+        help="labeled training data (default: the study's; a directory: the study's file in it, "
+        "found by fingerprint)",
+    )
+    p.add_argument(
+        "--dev", type=Path, help="scored by every fold model (default: the study's; or a directory)"
+    )
     p.add_argument("--test", type=Path, required=True, help="the data to submit predictions for")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, help="fold split and training seed (default: the trial's)")
@@ -123,16 +131,21 @@ def read_inputs(
     args: Namespace, study: optuna.Study
 ) -> tuple[Dataset, Dataset | None, Dataset, LabelSet]:
     """Train (the study's file unless --train), dev (likewise, where it still exists), test,
-    and the study's label set; the readers name the file and row of anything wrong."""
+    and the study's label set; the readers name the file and row of anything wrong. A flag
+    naming a directory finds the study's file there by its recorded fingerprint."""
     recorded = study.user_attrs.get("data") or {}
-    train_path = _data_file(args.train, recorded.get("train"), "--train")
-    labels = study_labels(study, train_path)
+    known = _recorded_labels(study)
+    train_path = locate(args.train, recorded, "train", "--train", known)
+    if train_path is None:
+        raise missing(recorded, "train", "--train")
+    labels = known or study_labels(study, train_path)
     train = read_dataset(train_path, labels)
-    dev_path = args.dev or _existing(recorded.get("dev"))
+    dev_path = locate(args.dev, recorded, "dev", "--dev", labels)  # dev scores are optional
     dev = read_dataset(dev_path, labels) if dev_path is not None else None
     observed = [ex.label for ds in (train, dev) if ds is not None for ex in ds.examples]
     check_no_relation(observed, labels.no_relation, f"{train_path}")
-    test = read_dataset(args.test, labels, with_labels=False)
+    test_path = locate(args.test, recorded, "test", "--test", labels)
+    test = read_dataset(test_path, labels, with_labels=False)
     return train, dev, test, labels
 
 
@@ -190,28 +203,18 @@ def trial_hparams(trial: FrozenTrial) -> HParams:
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
 
 
+def _recorded_labels(study: optuna.Study) -> LabelSet | None:
+    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    return LabelSet(tuple(recorded["names"]), recorded["no_relation"]) if recorded else None
+
+
 def study_labels(study: optuna.Study, train_path: Path) -> LabelSet:
     """The label set the study searched with (its order is the order of ``probs``)."""
-    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    recorded = _recorded_labels(study)
     if recorded:
-        return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
+        return recorded
     names = [ex.label for ex in read_dataset(train_path, None).examples]
     return infer_labels(names)
-
-
-def _data_file(given: Path | None, recorded: str | None, flag: str) -> Path:
-    if given is not None:
-        return given
-    if recorded is None:
-        raise UserError(f"{flag}: the study records no {flag[2:]} file; pass {flag} FILE")
-    if not Path(recorded).exists():
-        raise UserError(f"{flag}: the study's {flag[2:]} file {recorded} is not here; pass {flag}")
-    return Path(recorded)
-
-
-def _existing(recorded: str | None) -> Path | None:
-    """The study's dev file where it still exists; dev scores are optional."""
-    return Path(recorded) if recorded and Path(recorded).exists() else None
 
 
 def _print_fold(k: int):

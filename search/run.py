@@ -36,6 +36,7 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
+from search.datafiles import absolute
 from search.hypotheses import check_hypothesis
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
@@ -118,12 +119,12 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         storage=storage,
         study=args.study or default_study_name(args.model, str(train), data_fingerprint),
         model=args.model,
-        train=str(train),
-        dev=str(dev),
-        test=str(args.test) if args.test else None,
-        labels=str(args.labels) if args.labels else None,
+        train=absolute(train),
+        dev=absolute(dev),
+        test=absolute(args.test),
+        labels=absolute(args.labels),
         no_relation=args.no_relation,
-        space=str(args.space) if args.space else None,
+        space=absolute(args.space),
         workers=workers,
         devices=devices,
         sampler=args.sampler,
