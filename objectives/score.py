@@ -17,22 +17,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from objectives.data import read_dataset
-from objectives.errors import UserError, run_main
-from objectives.labels import (
+from common.cli import UserError, run_main
+from objectives.data.dataset import read_dataset
+from objectives.data.labels import (
     NO_RELATION,
     LabelSet,
     check_no_relation,
     klue_labels,
     read_label_file,
 )
-from objectives.metrics import accuracy, auprc, micro_f1
-from objectives.predictions import (
+from objectives.data.predictions import (
     Predictions,
     label_order_path,
     read_label_order,
     read_predictions,
 )
+from objectives.metrics import accuracy, auprc, micro_f1
 
 
 def main(argv: list[str] | None = None) -> int:

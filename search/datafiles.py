@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from objectives.data import read_dataset
-from objectives.errors import UserError
-from objectives.labels import LabelSet
+from common.cli import UserError
+from objectives.data.dataset import read_dataset
+from objectives.data.labels import LabelSet
 
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".tsv")
 

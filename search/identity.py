@@ -13,8 +13,8 @@ from typing import Any
 
 import optuna
 
-from objectives.errors import UserError
-from objectives.inputs import TrialData
+from common.cli import UserError
+from objectives.data.inputs import TrialData
 from search.config import SearchConfig
 from search.space import Space
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search.ensemble import load_dev
 from search.final import read_inputs
 from search.run import main as run_search
@@ -65,7 +65,7 @@ def test_a_moved_file_is_found_by_fingerprint_in_a_directory(searched, tmp_path)
 
 
 def read_inputs_labels(study):
-    from objectives.labels import LabelSet
+    from objectives.data.labels import LabelSet
 
     recorded = study.user_attrs["data"]["labels"]
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"])

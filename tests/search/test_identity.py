@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search import report
 from search.final import best_trial
 from search.run import main

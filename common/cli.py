@@ -1,0 +1,92 @@
+"""The frame every command shares: user errors as one line naming the file, row, flag or field
+with exit code 2, the argument parser, and console noise from the libraries (set once at a
+command's edge, never inside training code)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from typing import NoReturn
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """An error the user caused and can fix. Printed as one line; the process exits with 2."""
+
+    def lines(self) -> list[str]:
+        return [" ".join(str(self).split("\n"))]
+
+
+MAX_ROW_ERRORS = 20
+
+
+class RowErrors(UserError):
+    """The bad rows of one file, collected so that one run shows them all: up to
+    ``MAX_ROW_ERRORS`` one-line messages, then how many more there are."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.source = source
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_ROW_ERRORS:
+            self.messages.append(" ".join(message.split("\n")))
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise self
+
+    def lines(self) -> list[str]:
+        if self.count == 1:
+            return list(self.messages)
+        rest = self.count - len(self.messages)
+        more = [f"{self.source}: and {rest} more bad rows"] if rest else []
+        return [f"{self.source}: {self.count} bad rows", *self.messages, *more]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def run_main(
+    main: Callable[[list[str] | None], int | None], argv: list[str] | None = None
+) -> NoReturn:
+    """Run a CLI ``main`` and turn a :class:`UserError` into one line on stderr and exit code 2.
+
+    Any other exception is a bug and keeps its traceback.
+    """
+    try:
+        code = main(argv)
+    except UserError as exc:
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (``error: ... (see --help)``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def quiet_libraries() -> None:
+    """Keep transformers' load reports and progress bars and tokenizers' fork warnings off the
+    console; errors still show. (The search service quiets Optuna's per-trial lines itself.)"""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", module="accelerate")
