@@ -11,7 +11,6 @@ would cut off (the token a classifier pools from).
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import UserError, run_main
+from common.cli import ArgumentParser, UserError, run_main
 from objectives.data.dataset import Dataset, Example, read_dataset
 from objectives.data.labels import NO_RELATION, LabelSet, check_no_relation, read_label_file
 from objectives.encoding.markers import SCHEMES, char_to_token, mark_example, special_tokens
@@ -238,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="python -m objectives.inspect",
         description="Label, entity-type and token-length statistics of a KLUE-RE file.",
     )

@@ -11,13 +11,12 @@ Prints one JSON object on stdout: micro_f1, auprc, accuracy (all x100) and n.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 
 import numpy as np
 
-from common.cli import UserError, run_main
+from common.cli import ArgumentParser, UserError, run_main
 from objectives.data.dataset import read_dataset
 from objectives.data.labels import (
     NO_RELATION,
@@ -120,8 +119,8 @@ def align(gold_ids: Sequence[str], predictions: Predictions, *, gold: str, pred:
     return np.asarray([row_of[example_id] for example_id in gold_ids], dtype=np.int64)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="python -m objectives.score",
         description="Score a submission file (id,pred_label,probs) with KLUE-RE's metrics.",
     )

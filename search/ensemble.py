@@ -53,8 +53,12 @@ def build_parser() -> ArgumentParser:
     )
     add_study_flags(p)
     p.add_argument("--top", type=int, required=True, help="K: how many top trials to consider")
-    p.add_argument("--by", default="pareto", help="rank trials by pareto (ties by F1), f1, auprc")
-    p.add_argument("--metric", default="f1", help="what greedy selection maximizes: f1 or auprc")
+    p.add_argument(
+        "--by", default="pareto", choices=RANKINGS, help="rank trials by: pareto (ties by F1)"
+    )
+    p.add_argument(
+        "--metric", default="f1", choices=tuple(OBJECTIVES), help="what greedy selection maximizes"
+    )
     p.add_argument(
         "--dev",
         type=Path,

@@ -24,7 +24,7 @@ import optuna
 from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.models.loading import default_cache_root, tapt_base
 from search.analysis.hypotheses import check_hypothesis
@@ -58,9 +58,16 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
-    p.add_argument("--dev", type=Path)
+    p.add_argument(
+        "--dev", type=Path, help="labeled data each trial is scored on (give it with --train)"
+    )
     p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
-    p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
+        "every label is a KLUE relation)",
+    )
     p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
+    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)

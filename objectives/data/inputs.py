@@ -8,6 +8,7 @@ from pathlib import Path
 from common.cli import UserError
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import (
+    KLUE_RELATIONS,
     NO_RELATION,
     LabelSet,
     check_no_relation,
@@ -80,3 +81,25 @@ def data_paths(
     if train is None or dev is None:
         raise UserError("--train and --dev go together (give both, or neither for the sample data)")
     return train, dev, test
+
+
+def describe_labels(data: TrialData, labels_file: str | Path | None) -> str:
+    """One line for the start of a run: the label set, where it comes from, the no-relation
+    label, and what reading the files repaired."""
+    labels = data.labels
+    if labels_file is not None:
+        source = f"from {labels_file}"
+    elif labels.names == KLUE_RELATIONS:
+        source = "KLUE's 30 in their order, inferred from --train"
+    else:
+        source = "inferred from --train"
+    shown = ", ".join(labels.names[:6]) + (", ..." if len(labels) > 6 else "")
+    line = f"labels: {len(labels)} ({source}): {shown}; no-relation label: {labels.no_relation}"
+    sets = (data.train, data.dev)
+    repaired = sum(ds.repaired for ds in sets)
+    straightened = sum(ds.straightened for ds in sets)
+    if repaired:
+        line += f"; {repaired} entity offsets repaired"
+    if straightened:
+        line += f"; {straightened} curly-quoted entity strings read"
+    return line
