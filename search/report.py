@@ -30,6 +30,7 @@ from search.identity import CHANGES_ATTR, describe_changes
 from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances
+FEW_TRIALS = 10  # fewer complete trials: importances are mostly noise
 PARAM_COLUMNS = ("model", *SHOWN_PARAMS)
 COUNTED = (
     TrialState.COMPLETE,
@@ -243,7 +244,16 @@ def param_importances(
         )
     except (ValueError, RuntimeError) as exc:
         return {"note": f"could not be computed: {exc}"}
-    return {"importances": {p: float(v) for p, v in ranking.items()}}
+    # a parameter that never varied has no importance to speak of, not an importance of 0
+    result: dict[str, Any] = {
+        "importances": {p: float(v) for p, v in ranking.items() if p in varying}
+    }
+    if len(complete) < FEW_TRIALS:
+        result["caveat"] = (
+            f"these rest on {len(complete)} complete trials; below about {FEW_TRIALS} they "
+            "are mostly noise"
+        )
+    return result
 
 
 def _rankings(report: Mapping[str, Any]) -> dict[str, dict[str, float] | None]:
@@ -365,7 +375,20 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"{str(data.get('fingerprint'))[:12]}."
         )
     lines += report.get("changes") or []
+    if isinstance(data, Mapping) and data.get("dev_absent_labels"):
+        lines.append(absent_note(data["dev_absent_labels"], data.get("labels") or {}))
     return lines
+
+
+def absent_note(absent: Sequence[str], labels: Mapping[str, Any]) -> str:
+    """Classes dev never uses count 0.5 each in AUPRC, which caps it below 100."""
+    total = len(labels.get("names") or []) or len(absent)
+    cap = 100 * (total - len(absent) / 2) / total
+    shown = ", ".join(absent[:5]) + (", ..." if len(absent) > 5 else "")
+    return (
+        f"Dev has no example of {len(absent)} of the {total} labels ({shown}): each counts 0.5 "
+        f"in AUPRC whatever the model, so AUPRC is at most {cap:.1f}."
+    )
 
 
 def _table(header: Sequence[str], rows: list[list[str]]) -> str:
@@ -442,7 +465,8 @@ def _importance_text(result: Mapping[str, Any]) -> str:
     ranking = result.get("importances")
     if not ranking:
         return f"_Not available: {result.get('note', 'no importances')}._"
-    return _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    table = _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    return f"_Caution: {result['caveat']}._\n\n{table}" if result.get("caveat") else table
 
 
 def _hypothesis_lines(

@@ -127,6 +127,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
             "train_rows": len(data.train),
             "dev_rows": len(data.dev),
             "dev_fingerprint": data.dev.fingerprint,
+            "dev_absent_labels": absent_labels(data),
             **_test_metadata(config, data),
             "labels": data.labels.to_json(),
         },
@@ -139,6 +140,12 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def absent_labels(data: TrialData) -> list[str]:
+    """Labels dev never uses: each counts 0.5 in AUPRC whatever the model predicts."""
+    present = {ex.label for ex in data.dev.examples}
+    return [name for name in data.labels.names if name not in present]
 
 
 def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:

@@ -127,7 +127,9 @@ def learning_curves(
                 col=1,
             )
     fig.update_xaxes(title_text="step", row=len(objectives), col=1)
-    fig.update_layout(title="Learning curves (dotted: pruned)", height=320 * len(objectives) + 120)
+    # tall enough for one legend entry per trial (a legend taller than the figure is cut off)
+    height = max(320 * len(objectives) + 120, 22 * len(curves) + 160)
+    fig.update_layout(title="Learning curves (dotted: pruned)", height=height)
     return fig
 
 
