@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import UserError
+from common.cli import RowErrors, UserError
 from common.files import csv_rows, read_text, write_text_atomic
 from objectives.data.labels import LabelSet
 
@@ -102,25 +102,46 @@ def read_predictions(
     pred_ids: list[int] = []
     probs: list[list[float]] = []
     first_row: dict[str, int] = {}
+    errors = RowErrors(str(path))
     for number, row in rows:
-        where = f"{path}: row {number}"
-        example_id = row["id"].strip()
-        if not example_id:
-            raise UserError(f"{where}: id: empty")
-        if example_id in first_row:
-            raise UserError(f"{where}: id {example_id!r} repeats row {first_row[example_id]}")
+        try:
+            where = f"{path}: row {number}"
+            example_id, pred_id, row_probs = _row(where, row, label_set, order_source)
+            if example_id in first_row:
+                raise UserError(f"{where}: id {example_id!r} repeats row {first_row[example_id]}")
+        except LabelOrderMismatch:
+            raise  # one line: every later row would say the same
+        except UserError as exc:
+            errors.add(str(exc))
+            continue
         first_row[example_id] = number
         ids.append(example_id)
-        pred_ids.append(_pred_id(f"{where}: pred_label", row["pred_label"], label_set))
-        probs.append(parse_probs(f"{where}: probs", row["probs"], len(label_set)))
-        where = f"{where} (id {example_id})"
-        _check_argmax(where, pred_ids[-1], probs[-1], label_set, order_source)
+        pred_ids.append(pred_id)
+        probs.append(row_probs)
+    errors.raise_if_any()
     return Predictions(
         ids=tuple(ids),
         pred_ids=_read_only(np.asarray(pred_ids, dtype=np.int64)),
         probs=_read_only(np.asarray(probs, dtype=np.float64).reshape(len(ids), len(label_set))),
         rows=tuple(number for number, _ in rows),
     )
+
+
+class LabelOrderMismatch(UserError):
+    """A ``pred_label`` that is not its row's most probable label under the order given."""
+
+
+def _row(
+    where: str, row: dict[str, str], label_set: LabelSet, order_source: str
+) -> tuple[str, int, list[float]]:
+    """One row's id, label id and probabilities, checked against each other."""
+    example_id = row["id"].strip()
+    if not example_id:
+        raise UserError(f"{where}: id: empty")
+    pred_id = _pred_id(f"{where}: pred_label", row["pred_label"], label_set)
+    probs = parse_probs(f"{where}: probs", row["probs"], len(label_set))
+    _check_argmax(f"{where} (id {example_id})", pred_id, probs, label_set, order_source)
+    return example_id, pred_id, probs
 
 
 def _check_argmax(
@@ -130,7 +151,7 @@ def _check_argmax(
     than ``label_set`` and every probability-based score (AUPRC) would be silently wrong."""
     top = max(range(len(probs)), key=probs.__getitem__)
     if probs[pred_id] < probs[top]:
-        raise UserError(
+        raise LabelOrderMismatch(
             f"{where}: pred_label {label_set.name(pred_id)!r} has probability "
             f"{probs[pred_id]:.4g} but {label_set.name(top)!r} has {probs[top]:.4g} under "
             f"{order_source}: the probs are in another label order (give the relation list they "

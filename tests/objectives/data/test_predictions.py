@@ -98,7 +98,7 @@ def test_reads_python_literal_probs_bom_extra_columns_and_blank_lines(tmp_path: 
 
 def test_a_pred_label_that_is_not_the_argmax_is_refused(tmp_path: Path) -> None:
     # probs in another label order than the one given would score a wrong AUPRC
-    rows = 'a,per:title,"[0.1, 0.8, 0.1]"\nb,no_relation,"[0.1, 0.8, 0.1]"\n'
+    rows = 'a,per:title,"[0.1, 0.8, 0.1]"\nb,org:founded,"[0.1, 0.8, 0.1]"\n'
     path = write(tmp_path, HEADER + rows)
     message = user_error(path)
     assert "row 1 (id a): pred_label 'per:title'" in message

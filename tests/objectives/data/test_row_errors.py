@@ -109,3 +109,32 @@ def test_curly_quotes_are_read_and_counted(tmp_path: Path, capsys) -> None:
     assert dataset.straightened == 8  # rows 0, 2, 4, 6, 8, 10 curly; rows 3 and 9 half
     assert inspect_main(["--train", str(path), "--no-relation", "관계없음"]) == 0
     assert "8 entity strings with curly quotes read as straight" in capsys.readouterr().out
+
+
+def test_csv_rows_with_the_wrong_field_count_are_collected(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    rows = ["id,sentence,subject_entity,object_entity,label"] + [
+        f"r{i},only,three" for i in range(5)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(RowErrors) as info:
+        read_dataset(path)
+    assert info.value.count == 5
+    assert info.value.lines()[0] == f"{path}: 5 bad rows"
+    assert info.value.lines()[-1] == f"{path}: row 5: expected 5 fields, found 3"
+
+
+def test_prediction_rows_are_collected_too(tmp_path: Path) -> None:
+    from objectives.data.labels import LabelSet
+    from objectives.data.predictions import read_predictions
+
+    path = tmp_path / "sub.csv"
+    lines = ["id,pred_label,probs", 'a,x,"[0.5, 0.5]"', 'b,no_relation,"[2, 0]"']
+    lines += ['a,no_relation,"[1, 0]"', 'c,no_relation,"[1, 0]"', 'c,no_relation,"[1, 0]"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RowErrors) as info:
+        read_predictions(path, LabelSet(("no_relation", "per:title")))
+    assert info.value.count == 3  # row 3 reuses the id of a bad row: not a repeat
+    assert "row 1: pred_label: 'x' is not a known relation" in info.value.messages[0]
+    assert "row 2: probs: value 0 is 2" in info.value.messages[1]
+    assert "row 5: id 'c' repeats row 4" in info.value.messages[2]
