@@ -131,7 +131,6 @@ class Objective:
             eval_steps=c.eval_steps,
             evals_per_epoch=c.evals_per_epoch,
             cache_dir=Path(c.cache_dir) if c.cache_dir else None,
-            extra=dict(c.mock),
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
