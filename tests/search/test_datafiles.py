@@ -14,6 +14,7 @@ from common.cli import UserError
 from search.ensemble import load_dev
 from search.final import read_inputs
 from search.run import main as run_search
+from tests.fakes.runner import RUNNER
 from tests.toy import write_toy_files
 
 
@@ -25,7 +26,7 @@ def searched(tmp_path, monkeypatch):
     shutil.copy(work / "data" / "dev.json", work / "data" / "test.json")
     monkeypatch.chdir(work)
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--storage", storage, "--study", "s", "--trials", "1"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "s", "--trials", "1"]
     argv += ["--workers", "1", "--quiet", "--train", "data/train.json", "--dev", "data/dev.json"]
     assert run_search(argv) == 0
     elsewhere = tmp_path / "elsewhere"

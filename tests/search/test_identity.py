@@ -4,8 +4,6 @@ the other objective."""
 
 from __future__ import annotations
 
-import json
-
 import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
@@ -15,15 +13,15 @@ from search import report
 from search.final import best_trial
 from search.run import main
 from search.space import default_space_path
+from tests.fakes.runner import RUNNER
 from tests.toy import write_toy_files
 
-MOCK = json.dumps({"mock_noise": 0.5})
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
 
 def run(tmp_path, data, *flags):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", "s", "--quiet"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "s", "--quiet"]
     argv += ["--workers", "1", "--trials", "1", "--train", str(data[0]), "--dev", str(data[1])]
     return main([*argv, *flags]), storage
 

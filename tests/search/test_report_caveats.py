@@ -3,7 +3,6 @@ that never varied, labels dev lacks (which cap AUPRC), and a legend for every tr
 
 from __future__ import annotations
 
-import json
 import random
 
 import optuna
@@ -13,6 +12,7 @@ from optuna.trial import TrialState, create_trial
 from search import report
 from search.analysis.plots import learning_curves
 from search.run import main as run_search
+from tests.fakes.runner import RUNNER
 from tests.search.test_report import DISTRIBUTIONS, add_trial
 from tests.toy import write_toy_files
 
@@ -42,7 +42,7 @@ def test_few_trials_get_a_caution_and_fixed_parameters_no_row():
 def test_labels_absent_from_dev_are_recorded_and_cap_auprc_in_the_report(tmp_path):
     train, dev = write_toy_files(tmp_path)
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--mock", json.dumps({}), "--storage", storage, "--study", "s"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "s"]
     argv += ["--trials", "1", "--workers", "1", "--quiet", "--train", str(train)]
     assert run_search([*argv, "--dev", str(dev)]) == 0
     study = optuna.load_study(study_name="s", storage=storage)
