@@ -70,3 +70,14 @@ def read_inputs_labels(study):
 
     recorded = study.user_attrs["data"]["labels"]
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
+
+
+def test_final_stops_when_the_no_relation_label_never_occurs(tmp_path):
+    from tests.objectives.data.exports import KOREAN_DEV, KOREAN_TRAIN, records, write_jsonl
+
+    train = write_jsonl(tmp_path / "train.jsonl", records(KOREAN_TRAIN))
+    test = write_jsonl(tmp_path / "test.jsonl", records(KOREAN_DEV, "t"))
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    study.set_user_attr("data", {"train": str(train)})  # a study that records no label set
+    with pytest.raises(UserError, match="--no-relation 관계없음"):
+        read_inputs(Namespace(train=None, dev=None, test=test), study)

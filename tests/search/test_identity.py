@@ -109,3 +109,25 @@ def test_a_tie_on_f1_is_broken_by_auprc():
     assert best["auprc"].number == 2
     study.set_metric_names(names)
     assert best_trial(study, study.trials, "micro_f1", "f1").number == 1
+
+
+def test_another_model_and_no_relation_name_are_named():
+    from types import SimpleNamespace
+
+    from search.identity import differences
+
+    recorded = {
+        "model": "klue/roberta-large",
+        "data": {"labels": {"names": ["no_relation", "per:title"], "no_relation": "no_relation"}},
+    }
+    data = SimpleNamespace(
+        train=SimpleNamespace(fingerprint="t"),
+        dev=SimpleNamespace(fingerprint="d"),
+        labels=SimpleNamespace(names=("관계없음", "per:title"), no_relation="관계없음"),
+    )
+    config = SimpleNamespace(model="tiny", train="train.csv", dev="dev.csv")
+    assert differences(recorded, config, data) == [
+        "label list (2 labels, now 2; without no_relation; with 관계없음)",
+        "no-relation label ('no_relation', now '관계없음')",
+        "model (klue/roberta-large, now tiny)",
+    ]
