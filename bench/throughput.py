@@ -45,11 +45,11 @@ import torch
 from transformers import DataCollatorWithPadding
 
 from common.cli import UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import TrialData
 from objectives.encoding.batching import train_batches
 from objectives.encoding.features import Features
 from objectives.encoding.markers import special_tokens
-from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
 from objectives.models.loading import load_model, load_tokenizer
 from objectives.training.loop import Workspace, fine_tune
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     load_start = harness.load_average()
-    setup = prepare(args.cache_dir or default_cache_dir())
+    setup = prepare(args.cache_dir or cache_root())
     started = time.perf_counter()
     results = measure(setup, args.steps, args.repeats, args.seed, not args.no_fix)
     summary = ratios(results)

@@ -38,8 +38,8 @@ import numpy as np
 import torch
 
 from common.cli import UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import TrialData
-from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
 from objectives.metrics import auprc, micro_f1
 from objectives.training.loop import Workspace, fine_tune
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    cache_dir = args.cache_dir or default_cache_dir()
+    cache_dir = args.cache_dir or cache_root()
     if args.child_trial is not None:
         print(json.dumps(child_trial(cache_dir, args.child_trial)))
         return 0

@@ -25,9 +25,10 @@ import optuna
 from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
-from objectives.models.loading import default_cache_root, tapt_base
+from objectives.models.loading import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
@@ -145,7 +146,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         min_resource=args.min_resource,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
-        cache_dir=str(args.cache_dir or default_cache_root()),
+        cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
         heartbeat_interval=args.heartbeat,
