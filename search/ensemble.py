@@ -39,6 +39,7 @@ from search.analysis.voting import (
 )
 from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
+from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import artifact_dir_for, mask_url
 
@@ -53,9 +54,17 @@ def build_parser() -> ArgumentParser:
     )
     add_study_flags(p)
     p.add_argument("--top", type=int, required=True, help="K: how many top trials to consider")
-    p.add_argument("--by", default="pareto", help="rank trials by pareto (ties by F1), f1, auprc")
-    p.add_argument("--metric", default="f1", help="what greedy selection maximizes: f1 or auprc")
-    p.add_argument("--dev", type=Path, help="the study's dev file, where its recorded path moved")
+    p.add_argument(
+        "--by", default="pareto", choices=RANKINGS, help="rank trials by: pareto (ties by F1)"
+    )
+    p.add_argument(
+        "--metric", default="f1", choices=tuple(OBJECTIVES), help="what greedy selection maximizes"
+    )
+    p.add_argument(
+        "--dev",
+        type=Path,
+        help="the study's dev file where it moved, or a directory to find it in by fingerprint",
+    )
     p.add_argument("--test", type=Path, help="check the stored test predictions against this file")
     p.add_argument("--artifacts", type=Path, help="the search's artifact directory")
     p.add_argument("--out", type=Path, required=True, help="directory for report and submissions")
@@ -189,14 +198,11 @@ def study_labels(study: optuna.Study, data: dict[str, Any]) -> LabelSet:
 
 
 def load_dev(data: dict[str, Any], dev: Path | None, labels: LabelSet) -> Dataset:
-    if dev is None:
-        recorded = data.get("dev")
-        if not recorded:
-            raise UserError("the study records no dev file; give --dev FILE")
-        if not Path(recorded).is_file():
-            raise UserError(f"the study's dev file {recorded} is not here; give --dev FILE")
-        return read_dataset(recorded, labels)
-    return read_dataset(dev, labels)
+    """--dev (a directory is searched for the study's dev file), else the recorded file."""
+    path = locate(dev, data, "dev", "--dev", labels)
+    if path is None:
+        raise missing(data, "dev", "--dev")
+    return read_dataset(path, labels)
 
 
 def dev_ids_source(dev: Path | None, data: dict[str, Any]) -> str:
@@ -281,6 +287,7 @@ def check_test(
             )
     if test is None:
         return
+    test = locate(test, data, "test", "--test", labels) or test
     dataset = read_dataset(test, labels, with_labels=False)
     check_ids(f"--test {test}", dataset, [(first.trial.number, first.test)])
     check_fingerprint("--test", dataset, data, "test")

@@ -27,9 +27,11 @@ from search import attrs
 from search.analysis import plots
 from search.analysis.hypotheses import check_hypothesis, evaluate
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
+from search.identity import CHANGES_ATTR, describe_changes
 from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances
+FEW_TRIALS = 10  # fewer complete trials: importances are mostly noise
 PARAM_COLUMNS = ("model", *SHOWN_PARAMS)
 COUNTED = (
     TrialState.COMPLETE,
@@ -141,6 +143,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "sampler": recorded.get("sampler"),
         "pruner": recorded.get("pruner"),
         "code_version": recorded.get("code_version"),
+        "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),
         "counts": {state.name.lower(): sum(t.state == state for t in trials) for state in COUNTED},
         "pareto": [trial_row(t, names) for t in front],
         "best": {name: trial_row(t, names) for name, t in best.items()},
@@ -154,12 +157,18 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
 def best_per_objective(
     trials: Sequence[FrozenTrial], names: Sequence[str], directions: Sequence[StudyDirection]
 ) -> dict[str, FrozenTrial]:
+    """Per objective, its best complete trial; a tie is broken by the other objectives in
+    order (so the pick is never dominated by a trial it ties with), then by the earlier trial."""
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    signs = [1 if d == StudyDirection.MAXIMIZE else -1 for d in directions]
     best = {}
-    for i, (name, direction) in enumerate(zip(names, directions, strict=True)):
+    for i, name in enumerate(names):
         if complete:
-            pick = max if direction == StudyDirection.MAXIMIZE else min
-            best[name] = pick(complete, key=lambda t, i=i: t.values[i])
+            order = [i, *(j for j in range(len(names)) if j != i)]
+            best[name] = max(
+                complete,
+                key=lambda t, order=order: (*(signs[j] * t.values[j] for j in order), -t.number),
+            )
     return best
 
 
@@ -236,7 +245,16 @@ def param_importances(
         )
     except (ValueError, RuntimeError) as exc:
         return {"note": f"could not be computed: {exc}"}
-    return {"importances": {p: float(v) for p, v in ranking.items()}}
+    # a parameter that never varied has no importance to speak of, not an importance of 0
+    result: dict[str, Any] = {
+        "importances": {p: float(v) for p, v in ranking.items() if p in varying}
+    }
+    if len(complete) < FEW_TRIALS:
+        result["caveat"] = (
+            f"these rest on {len(complete)} complete trials; below about {FEW_TRIALS} they "
+            "are mostly noise"
+        )
+    return result
 
 
 def _rankings(report: Mapping[str, Any]) -> dict[str, dict[str, float] | None]:
@@ -354,7 +372,21 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"`{data.get('dev')}` ({data.get('dev_rows')} rows), fingerprint "
             f"{str(data.get('fingerprint'))[:12]}."
         )
+    lines += report.get("changes") or []
+    if isinstance(data, Mapping) and data.get("dev_absent_labels"):
+        lines.append(absent_note(data["dev_absent_labels"], data.get("labels") or {}))
     return lines
+
+
+def absent_note(absent: Sequence[str], labels: Mapping[str, Any]) -> str:
+    """Classes dev never uses count 0.5 each in AUPRC, which caps it below 100."""
+    total = len(labels.get("names") or []) or len(absent)
+    cap = 100 * (total - len(absent) / 2) / total
+    shown = ", ".join(absent[:5]) + (", ..." if len(absent) > 5 else "")
+    return (
+        f"Dev has no example of {len(absent)} of the {total} labels ({shown}): each counts 0.5 "
+        f"in AUPRC whatever the model, so AUPRC is at most {cap:.1f}."
+    )
 
 
 def _table(header: Sequence[str], rows: list[list[str]]) -> str:
@@ -431,7 +463,8 @@ def _importance_text(result: Mapping[str, Any]) -> str:
     ranking = result.get("importances")
     if not ranking:
         return f"_Not available: {result.get('note', 'no importances')}._"
-    return _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    table = _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    return f"_Caution: {result['caveat']}._\n\n{table}" if result.get("caveat") else table
 
 
 def _hypothesis_lines(

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -25,7 +26,7 @@ from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.paths import cache_root
-from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.models.loading import tapt_base
 from search.analysis.hypotheses import check_hypothesis
@@ -38,6 +39,8 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
+from search.datafiles import absolute
+from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
 from search.pruning.stoppers import PRUNERS
 from search.runner import choose_runner
@@ -58,9 +61,16 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
-    p.add_argument("--dev", type=Path)
+    p.add_argument(
+        "--dev", type=Path, help="labeled data each trial is scored on (give it with --train)"
+    )
     p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
-    p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
+        "every label is a KLUE relation)",
+    )
     p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
@@ -96,6 +106,12 @@ def build_parser() -> ArgumentParser:
         help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
         "step before workers start",
     )
+    p.add_argument(
+        "--add-anyway",
+        action="store_true",
+        help="add trials to an existing --study although it was searched with other data, "
+        "labels, no-relation label or model (what differs is recorded and reported)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -112,12 +128,12 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         storage=storage,
         study=args.study or default_study_name(args.model, str(train), data_fingerprint),
         model=args.model,
-        train=str(train),
-        dev=str(dev),
-        test=str(args.test) if args.test else None,
-        labels=str(args.labels) if args.labels else None,
+        train=absolute(train),
+        dev=absolute(dev),
+        test=absolute(args.test),
+        labels=absolute(args.labels),
         no_relation=args.no_relation,
-        space=str(args.space) if args.space else None,
+        space=absolute(args.space),
         workers=workers,
         devices=devices,
         sampler=args.sampler,
@@ -159,13 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
+    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     if config.runner != REAL_RUNNER:
         choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    study = create_or_load(storage, config, space, data)
+    before = len(study_changes(storage, config.study))
+    study = create_or_load(storage, config, space, data, args.add_anyway)
+    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+        print(line, file=sys.stderr)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -275,13 +295,33 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
 class Progress:
     """The bar over the whole study: drawn again when the count or the best result changes, and
     on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
-    where each drawing is a new line, it gives one line per change."""
+    where each drawing is a new line, it gives one line per change.
 
-    def __init__(self, total: int, quiet: bool, file: TextIO | None = None) -> None:
+    The time left is estimated from the trials after the first one to finish: the first builds
+    the caches (tokenized data, the tiny model) and is much slower than the rest."""
+
+    FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+
+    def __init__(
+        self,
+        total: int,
+        quiet: bool,
+        file: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         file = file or sys.stderr
-        self.bar = tqdm(total=total, desc="trials", unit="trial", disable=quiet, file=file)
+        self.bar = tqdm(
+            total=total,
+            desc="trials",
+            unit="trial",
+            disable=quiet,
+            file=file,
+            bar_format=self.FORMAT,
+        )
         self.terminal = file.isatty()
-        self.shown: tuple[int, str] | None = None
+        self.shown: tuple[int, str] = (0, "")  # what tqdm drew on creation
+        self.clock = clock
+        self.first: tuple[int, float] | None = None  # (count, time) when a first trial finished
 
     def show(self, done: int, best: str) -> None:
         if (done, best) == self.shown:
@@ -289,8 +329,22 @@ class Progress:
             return
         self.shown = (done, best)
         self.bar.n = done
-        self.bar.set_postfix_str(best, refresh=False)
+        postfix = ", ".join(part for part in (self.eta(done), best) if part)
+        self.bar.set_postfix_str(postfix, refresh=False)
         self.bar.refresh()
+
+    def eta(self, done: int) -> str:
+        """``~N min left`` from the pace since the first finished trial; empty until known."""
+        now = self.clock()
+        if self.first is None:
+            if done > 0:
+                self.first = (done, now)
+            return ""
+        count, since = self.first
+        if done <= count or done >= self.bar.total:
+            return ""
+        per_trial = (now - since) / (done - count)
+        return f"~{max(1, round(per_trial * (self.bar.total - done) / 60))} min left"
 
     def tick(self) -> None:
         if self.terminal:

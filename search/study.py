@@ -26,6 +26,7 @@ from search.attrs import (
     study_hypotheses,
 )
 from search.config import SearchConfig
+from search.identity import check_identity, record_changes, space_changed
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
@@ -65,12 +66,18 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
 
 
 def create_or_load(
-    storage: optuna.storages.BaseStorage, config: SearchConfig, space: Space, data: TrialData
+    storage: optuna.storages.BaseStorage,
+    config: SearchConfig,
+    space: Space,
+    data: TrialData,
+    add_anyway: bool = False,
 ) -> optuna.Study:
     """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
 
     Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
-    recipe is enqueued only into a study that has no trials yet.
+    recipe is enqueued only into a study that has no trials yet. An existing study searched on
+    other data, labels or model is refused unless ``add_anyway``; what differs, and a changed
+    search space, is recorded with the trial number it holds from.
     """
     check_existing(storage, config)
     study = optuna.create_study(
@@ -87,7 +94,10 @@ def create_or_load(
         for key, value in study_metadata(config, space, data).items():
             study.set_user_attr(key, value)
     else:
+        found = check_identity(attrs, config, data, add_anyway)
         record_test(study, config, data)
+        changed = space if space_changed(attrs, space) else None
+        record_changes(study, found, changed, len(study.trials))
     record_hypotheses(study, config.hypotheses)
     if not study.trials:
         recipe = klue_recipe(config.model, space)
@@ -125,6 +135,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
             "train_rows": len(data.train),
             "dev_rows": len(data.dev),
             "dev_fingerprint": data.dev.fingerprint,
+            "dev_absent_labels": absent_labels(data),
             **_test_metadata(config, data),
             "labels": data.labels.to_json(),
         },
@@ -137,6 +148,12 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def absent_labels(data: TrialData) -> list[str]:
+    """Labels dev never uses: each counts 0.5 in AUPRC whatever the model predicts."""
+    present = {ex.label for ex in data.dev.examples}
+    return [name for name in data.labels.names if name not in present]
 
 
 def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:

@@ -222,7 +222,6 @@ def _relabelled_dev(mocked, tmp_path):
     [
         (["--top", "0"], "s", "--top: must be at least 1"),
         (["--top", "99"], "s", "--top 99: only"),
-        (["--top", "1", "--by", "loss"], "s", "--by"),
         (["--top", "2", "--test", "{data}/test.json"], "notest", "no stored test probabilities"),
         (["--top", "2", "--test", "{data}/dev.json"], "s", "dev.json: row 1 has id 'sample-v1-dev"),
         (["--top", "2", "--dev", "{data}/train.json"], "s", "train.json: row 1 has id"),
