@@ -10,3 +10,13 @@ RUN_ATTR = "run"
 # artifact ids of the dev and test predictions (submission CSV with class probabilities)
 PREDICTIONS_ATTR = "dev_predictions_artifact"
 TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
+# where a trial's parameters came from; the KLUE recipe (trial 0) is marked so
+ORIGIN_ATTR = "origin"
+RECIPE_ORIGIN = "KLUE paper recipe"
+# why a trial failed (``fail_reason``): these beginnings name causes outside the trial (a signal,
+# a dead worker, the storage), after which its parameters deserve another run
+FAIL_REASON_ATTR = "fail_reason"
+INTERRUPTED = "interrupted by "
+WORKER_DIED = "worker died: "
+STORAGE_FAILED = "storage: "
+EXTERNAL_FAILURES = (INTERRUPTED, WORKER_DIED, STORAGE_FAILED)

@@ -168,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
         return 0
-    config = dataclasses.replace(config, target_finished=finished + config.trials)
+    config = dataclasses.replace(
+        config,
+        target_finished=finished + config.trials,
+        # a worker beyond the trials asked for would only wait
+        workers=min(config.workers, config.trials),
+        devices=config.devices[: config.trials],
+    )
     print(
         f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
         f"running {config.trials} more on {config.workers} worker(s)",

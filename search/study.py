@@ -10,15 +10,17 @@ from typing import Any
 
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from objectives.errors import UserError
 from objectives.inputs import TrialData
 from objectives.versions import code_version, package_versions
 from search.config import SearchConfig
+from search.records import EXTERNAL_FAILURES, FAIL_REASON_ATTR, ORIGIN_ATTR, RECIPE_ORIGIN
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
 from search.stopping import optuna_pruner
+from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -59,30 +61,49 @@ def create_or_load(
 ) -> optuna.Study:
     """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
 
-    Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
-    recipe is enqueued only into a study that has no trials yet.
+    Every step runs under the study's storage lock (:mod:`storage.locks`), so launchers started
+    together find either no study or one with its objectives, metadata and the KLUE recipe.
     """
-    check_existing(storage, config)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=config.study,
-        directions=["maximize"] * len(config.objectives),
-        load_if_exists=True,
-    )
-    attrs = study.user_attrs
-    if "objectives" not in attrs:
-        with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names(list(config.objectives))
-        for key, value in study_metadata(config, space, data).items():
-            study.set_user_attr(key, value)
-    else:
-        record_test(study, config, data)
-    record_hypotheses(study, config.hypotheses)
-    if not study.trials:
-        recipe = klue_recipe(config.model, space)
-        study.enqueue_trial(recipe, user_attrs={"origin": "KLUE paper recipe"})
+    with storage_lock(storage, f"study:{config.study}"):
+        check_existing(storage, config)
+        study = optuna.create_study(
+            storage=storage,
+            study_name=config.study,
+            directions=["maximize"] * len(config.objectives),
+            load_if_exists=True,
+        )
+        if "objectives" not in study.user_attrs:
+            with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(config.objectives))
+            for key, value in study_metadata(config, space, data).items():
+                study.set_user_attr(key, value)
+        else:
+            record_test(study, config, data)
+        record_hypotheses(study, config.hypotheses)
+        if recipe_needed(study.get_trials(deepcopy=False)):
+            recipe = klue_recipe(config.model, space)
+            study.enqueue_trial(recipe, user_attrs={ORIGIN_ATTR: RECIPE_ORIGIN})
     return study
+
+
+def recipe_needed(trials: Sequence[FrozenTrial]) -> bool:
+    """Whether the KLUE recipe must be enqueued: into a study with no trials, and again while
+    every attempt at it failed for a cause outside the trial (a signal, a dead worker, the
+    storage). A recipe that completed, was pruned, failed for a reason of its own, or is
+    running or waiting needs nothing."""
+    if not trials:
+        return True
+    runs = [t for t in trials if t.user_attrs.get(ORIGIN_ATTR) == RECIPE_ORIGIN]
+    if not runs:
+        return False
+    for t in runs:
+        if t.state != TrialState.FAIL:
+            return False
+        reason = str(t.user_attrs.get(FAIL_REASON_ATTR, ""))
+        if reason and not reason.startswith(EXTERNAL_FAILURES):
+            return False
+    return True
 
 
 def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
@@ -159,10 +180,34 @@ def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> N
         )
 
 
-def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
-    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+class NoFreeSlot(Exception):
+    """The trials a search asked for are all finished or running: this worker starts none."""
+
+
+class SlotStudy(optuna.Study):
+    """A study whose ``ask`` starts a trial only while fewer than ``target`` trials are finished
+    or running, counting and creating (or taking a waiting trial) under the study's storage lock.
+    So W workers finish exactly the N trials asked for, and no two take the same waiting trial.
+    ``study.optimize`` asks through it, and raises :class:`NoFreeSlot` before creating a trial."""
+
+    def __init__(self, *, target: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+
+    def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
+        with storage_lock(self._storage, f"study:{self.study_name}"):
+            finished, running, _ = counts(self)
+            if finished + running >= self.target:
+                raise NoFreeSlot(f"{finished} finished and {running} running of {self.target}")
+            return super().ask(fixed_distributions)
+
+
+def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:
+    """The study as a worker sees it: its own sampler and pruner objects, shared storage, and
+    trials started only while the search's target is not reached."""
     seed = None if config.seed is None else config.seed + _worker_offset()
-    return optuna.load_study(
+    return SlotStudy(
+        target=config.target_finished,
         study_name=config.study,
         storage=storage,
         sampler=make_sampler(config.sampler, seed),

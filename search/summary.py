@@ -9,7 +9,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.config import SearchConfig
-from search.records import RUN_ATTR
+from search.records import ORIGIN_ATTR, RECIPE_ORIGIN, RUN_ATTR
 from storage.urls import mask_url, storage_kind
 
 SHOWN_PARAMS = (
@@ -62,10 +62,11 @@ def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
 
 
 def baseline(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    for t in study.get_trials(deepcopy=False):
-        if t.user_attrs.get("origin") == "KLUE paper recipe":
-            return t
-    return None
+    """The KLUE recipe's trial: the run that finished, else its latest attempt."""
+    trials = study.get_trials(deepcopy=False)
+    runs = [t for t in trials if t.user_attrs.get(ORIGIN_ATTR) == RECIPE_ORIGIN]
+    finished = [t for t in runs if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return (finished or runs or [None])[-1]
 
 
 def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> None:

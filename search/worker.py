@@ -17,7 +17,6 @@ from typing import TypeVar
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
-from optuna.exceptions import UpdateFinishedTrialError
 
 from objectives.errors import UserError, run_main
 from objectives.hparams import HParams
@@ -31,7 +30,7 @@ from search.lease import reap_expired
 from search.objective import Objective, Runner
 from search.space import Choice, Fixed, Space, load_space
 from search.stopping import make_stopper
-from search.study import counts, load_for_worker
+from search.study import NoFreeSlot, counts, load_for_worker
 from storage.retry import StorageUnavailable
 from storage.urls import open_storage, supports_heartbeat
 
@@ -68,12 +67,12 @@ def run_worker(
     failures = 0
     _settle()
     while interrupts.signum is None:
-        finished, running, waiting = counts(study)
+        finished, running, _ = counts(study)
         if finished >= config.target_finished:
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        if finished + running >= config.target_finished and not waiting:
+        if finished + running >= config.target_finished:
             # the last trials are running elsewhere; wait in case one fails and must be redone
             _fail_stale(study, config)
             time.sleep(POLL_SECONDS)
@@ -82,15 +81,10 @@ def run_worker(
             reap_expired(study)  # study.optimize does this itself for heartbeat storages
         try:
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+        except NoFreeSlot:
+            continue  # another worker took the last trial between the count and the claim
         except WorkerInterrupted:
             break
-        except (ValueError, UpdateFinishedTrialError) as exc:
-            if not _lost_claim(exc):
-                raise
-            # SQLite cannot lock a row: two workers may both claim one enqueued (WAITING) trial;
-            # the one that finishes second finds it finished and drops its duplicate result
-            print(f"worker: {exc} (another worker ran the same enqueued trial)", file=sys.stderr)
-            continue
         except Exception as exc:
             # the database stayed away past the retry window (storage.retry); Optuna may have
             # raised something else while failing the trial on the same dead connection
@@ -192,10 +186,6 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
-
-
-def _lost_claim(exc: Exception) -> bool:
-    return isinstance(exc, UpdateFinishedTrialError) or str(exc).startswith("Cannot tell a ")
 
 
 def _fail_stale(study: optuna.Study, config: SearchConfig) -> None:
