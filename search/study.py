@@ -12,14 +12,14 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives.errors import UserError
-from objectives.inputs import TrialData
-from objectives.versions import code_version, package_versions
+from common.cli import UserError
+from common.versions import code_version, package_versions
+from objectives.data.inputs import TrialData
 from search.config import SearchConfig
-from search.records import EXTERNAL_FAILURES, FAIL_REASON_ATTR, ORIGIN_ATTR, RECIPE_ORIGIN
+from search.attrs import EXTERNAL_FAILURES, FAIL_REASON_ATTR, ORIGIN_ATTR, RECIPE_ORIGIN
+from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
-from search.stopping import optuna_pruner
 from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)

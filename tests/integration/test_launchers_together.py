@@ -9,7 +9,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.records import ORIGIN_ATTR, RECIPE_ORIGIN
+from search.attrs import ORIGIN_ATTR, RECIPE_ORIGIN
 from storage.urls import open_storage
 
 pytestmark = pytest.mark.integration
