@@ -15,8 +15,8 @@ from optuna.trial import FrozenTrial, TrialState
 from common.cli import UserError
 from common.versions import code_version, package_versions
 from objectives.data.inputs import TrialData
-from search.config import SearchConfig
 from search.attrs import EXTERNAL_FAILURES, FAIL_REASON_ATTR, ORIGIN_ATTR, RECIPE_ORIGIN
+from search.config import SearchConfig
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
