@@ -101,7 +101,12 @@ def memory_lock(name: str) -> Iterator[None]:
 def storage_lock(
     storage: optuna.storages.BaseStorage, name: str
 ) -> contextlib.AbstractContextManager:
-    """The lock named ``name`` that every process sharing ``storage`` sees (see the module doc)."""
+    """The lock named ``name`` that every process sharing ``storage`` sees (see the module doc).
+
+    ``storage`` may be what a study holds: Optuna wraps a relational storage in a cache.
+    """
+    if isinstance(storage, optuna.storages._CachedStorage):
+        storage = storage._backend
     if isinstance(storage, optuna.storages.RDBStorage):
         return engine_lock(storage.engine, name)
     if isinstance(storage, optuna.storages.JournalStorage):
