@@ -10,6 +10,8 @@ RUN_ATTR = "run"
 # artifact ids of the dev and test predictions (submission CSV with class probabilities)
 PREDICTIONS_ATTR = "dev_predictions_artifact"
 TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
+from storage.liveness import WORKER_DIED  # noqa: E402  (one definition, where it is written)
+
 # where a trial's parameters came from; the KLUE recipe (trial 0) is marked so
 ORIGIN_ATTR = "origin"
 RECIPE_ORIGIN = "KLUE paper recipe"
@@ -17,6 +19,5 @@ RECIPE_ORIGIN = "KLUE paper recipe"
 # a dead worker, the storage), after which its parameters deserve another run
 FAIL_REASON_ATTR = "fail_reason"
 INTERRUPTED = "interrupted by "
-WORKER_DIED = "worker died: "
 STORAGE_FAILED = "storage: "
 EXTERNAL_FAILURES = (INTERRUPTED, WORKER_DIED, STORAGE_FAILED)

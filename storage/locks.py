@@ -7,8 +7,9 @@ storage itself:
 
 - PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) on a connection of its own;
 - MySQL: ``GET_LOCK``;
-- SQLite and journal files: ``flock`` on a ``.lock`` file beside the database (a lock on the
-  database file itself would interfere with SQLite's own POSIX locks);
+- SQLite and journal files: ``flock`` on a ``.study-lock`` file beside the database (a lock on
+  the database file itself would interfere with SQLite's own POSIX locks, and ``.lock`` is the
+  journal's own symlink lock);
 - Redis: redis-py's lock, which expires if its holder dies;
 - in-memory: a process-wide lock. A gRPC proxy offers none: its clients are not serialised.
 
@@ -43,7 +44,7 @@ def lock_key(name: str) -> int:
 def lock_file(database: str | Path) -> Path:
     """The lock file beside a SQLite database or journal file."""
     path = Path(database)
-    return path.with_name(path.name + ".lock")
+    return path.with_name(path.name + ".study-lock")
 
 
 @contextlib.contextmanager

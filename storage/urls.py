@@ -38,6 +38,7 @@ import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
 from common.cli import UserError
+from storage.liveness import RetryStaleTrial
 from storage.locks import schema_lock
 from storage.retry import RetryingRDBStorage
 
@@ -218,9 +219,7 @@ def _heartbeat_kwargs(
     return {
         "heartbeat_interval": interval,
         "grace_period": grace_period,
-        "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
-            max_retry=max_retry
-        ),
+        "heartbeat_stale_trial_callback": RetryStaleTrial(max_retry=max_retry),
     }
 
 
