@@ -14,9 +14,9 @@ from typing import Any
 from optuna.study import Study
 from optuna.trial import FrozenTrial
 
-from storage.liveness import FAIL_REASON, LEASE_ATTR
+from storage.liveness import FAIL_REASON, LEASE_ATTR, WORKER_DIED
 
-__all__ = ["FAIL_REASON", "LEASE_ATTR"]
+__all__ = ["FAIL_REASON", "LEASE_ATTR", "WORKER_DIED"]
 
 # --- trial attributes ---------------------------------------------------------------------------
 # what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory,
@@ -33,9 +33,14 @@ HPARAMS = "hparams"
 WORKER = "worker"
 # why the search stopped the trial early; why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
-# where an enqueued trial came from; the KLUE recipe is the study's baseline
+# where an enqueued trial came from; the KLUE recipe (trial 0) is the study's baseline
 ORIGIN = "origin"
 BASELINE_ORIGIN = "KLUE paper recipe"
+# FAIL_REASON beginnings that name causes outside the trial (a signal, a dead worker, the
+# storage), after which its parameters deserve another run
+INTERRUPTED = "interrupted by "
+STORAGE_FAILED = "storage: "
+EXTERNAL_FAILURES = (INTERRUPTED, WORKER_DIED, STORAGE_FAILED)
 
 # --- study attributes ---------------------------------------------------------------------------
 OBJECTIVES = "objectives"  # metric names, in the study's objective order

@@ -22,6 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.engine import make_url
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import safe_name
 from objectives.hparams import hparams_from_mapping
 from search import attrs
 from search.analysis import plots
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     url, study = open_study(args.storage, args.study)
-    out = args.out if args.out is not None else Path("reports") / study.study_name
+    out = args.out if args.out is not None else Path("reports") / safe_name(study.study_name)
     report = build_report(study)
     report["storage"] = mask_url(url)
     report["out"] = str(out)

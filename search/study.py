@@ -10,7 +10,7 @@ from typing import Any
 
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
 from common.versions import code_version, package_versions
@@ -18,6 +18,8 @@ from objectives.data.inputs import TrialData
 from search.attrs import (
     BASELINE_ORIGIN,
     DATA,
+    EXTERNAL_FAILURES,
+    FAIL_REASON,
     HYPOTHESES,
     HYPOTHESIS,
     OBJECTIVES,
@@ -30,6 +32,7 @@ from search.identity import check_identity, record_changes, space_changed
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
+from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -74,35 +77,55 @@ def create_or_load(
 ) -> optuna.Study:
     """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
 
-    Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
-    recipe is enqueued only into a study that has no trials yet. An existing study searched on
-    other data, labels or model is refused unless ``add_anyway``; what differs, and a changed
-    search space, is recorded with the trial number it holds from.
+    Every step runs under the study's storage lock (:mod:`storage.locks`), so launchers started
+    together find either no study or one with its objectives, metadata and the KLUE recipe. An
+    existing study searched on other data, labels or model is refused unless ``add_anyway``;
+    what differs, and a changed search space, is recorded with the trial number it holds from.
     """
-    check_existing(storage, config)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=config.study,
-        directions=["maximize"] * len(config.objectives),
-        load_if_exists=True,
-    )
-    attrs = study.user_attrs
-    if OBJECTIVES not in attrs:
-        with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names(list(config.objectives))
-        for key, value in study_metadata(config, space, data).items():
-            study.set_user_attr(key, value)
-    else:
-        found = check_identity(attrs, config, data, add_anyway)
-        record_test(study, config, data)
-        changed = space if space_changed(attrs, space) else None
-        record_changes(study, found, changed, len(study.trials))
-    record_hypotheses(study, config.hypotheses)
-    if not study.trials:
-        recipe = klue_recipe(config.model, space)
-        study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
+    with storage_lock(storage, f"study:{config.study}"):
+        check_existing(storage, config)
+        study = optuna.create_study(
+            storage=storage,
+            study_name=config.study,
+            directions=["maximize"] * len(config.objectives),
+            load_if_exists=True,
+        )
+        attrs = study.user_attrs
+        if OBJECTIVES not in attrs:
+            with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(config.objectives))
+            for key, value in study_metadata(config, space, data).items():
+                study.set_user_attr(key, value)
+        else:
+            found = check_identity(attrs, config, data, add_anyway)
+            record_test(study, config, data)
+            changed = space if space_changed(attrs, space) else None
+            record_changes(study, found, changed, len(study.trials))
+        record_hypotheses(study, config.hypotheses)
+        if recipe_needed(study.get_trials(deepcopy=False)):
+            recipe = klue_recipe(config.model, space)
+            study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
     return study
+
+
+def recipe_needed(trials: Sequence[FrozenTrial]) -> bool:
+    """Whether the KLUE recipe must be enqueued: into a study with no trials, and again while
+    every attempt at it failed for a cause outside the trial (a signal, a dead worker, the
+    storage). A recipe that completed, was pruned, failed for a reason of its own, or is
+    running or waiting needs nothing."""
+    if not trials:
+        return True
+    runs = [t for t in trials if t.user_attrs.get(ORIGIN) == BASELINE_ORIGIN]
+    if not runs:
+        return False
+    for t in runs:
+        if t.state != TrialState.FAIL:
+            return False
+        reason = str(t.user_attrs.get(FAIL_REASON, ""))
+        if reason and not reason.startswith(EXTERNAL_FAILURES):
+            return False
+    return True
 
 
 def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
@@ -184,10 +207,34 @@ def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> N
         )
 
 
-def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
-    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+class NoFreeSlot(Exception):
+    """The trials a search asked for are all finished or running: this worker starts none."""
+
+
+class SlotStudy(optuna.Study):
+    """A study whose ``ask`` starts a trial only while fewer than ``target`` trials are finished
+    or running, counting and creating (or taking a waiting trial) under the study's storage lock.
+    So W workers finish exactly the N trials asked for, and no two take the same waiting trial.
+    ``study.optimize`` asks through it, and raises :class:`NoFreeSlot` before creating a trial."""
+
+    def __init__(self, *, target: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+
+    def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
+        with storage_lock(self._storage, f"study:{self.study_name}"):
+            finished, running, _ = counts(self)
+            if finished + running >= self.target:
+                raise NoFreeSlot(f"{finished} finished and {running} running of {self.target}")
+            return super().ask(fixed_distributions)
+
+
+def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:
+    """The study as a worker sees it: its own sampler and pruner objects, shared storage, and
+    trials started only while the search's target is not reached."""
     seed = None if config.seed is None else config.seed + _worker_offset()
-    return optuna.load_study(
+    return SlotStudy(
+        target=config.target_finished,
         study_name=config.study,
         storage=storage,
         sampler=make_sampler(config.sampler, seed),

@@ -63,10 +63,10 @@ def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
 
 
 def baseline(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    for t in study.get_trials(deepcopy=False):
-        if attrs.is_baseline(t):
-            return t
-    return None
+    """The KLUE recipe's trial: the run that finished, else its latest attempt."""
+    runs = [t for t in study.get_trials(deepcopy=False) if attrs.is_baseline(t)]
+    finished = [t for t in runs if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return (finished or runs or [None])[-1]
 
 
 def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> None:
