@@ -45,6 +45,10 @@ class Evaluation:
     epoch: float
     metrics: dict[str, float]
     logits: np.ndarray = field(repr=False)
+    # the run's cost so far: wall seconds since training started (evaluations included, the
+    # search's own work at each evaluation left out) and train examples stepped over
+    seconds: float = 0.0
+    examples: int = 0
 
 
 @dataclass
@@ -230,7 +234,7 @@ class _Loop:
         best: Evaluation | None = None
         best_state = None
         keep_best_state = test is not None or self.settings.save_checkpoint
-        status, reason, step = "complete", None, 0
+        status, reason, step, seen = "complete", None, 0, 0
         bar = tqdm(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
@@ -240,6 +244,7 @@ class _Loop:
             for indices in train_batches(self.train, self.batch_size, self.generator):
                 loss = self._step(indices)
                 step += 1
+                seen += len(indices)
                 bar.update(1)
                 if startup is None:
                     startup = time.perf_counter() - started
@@ -250,6 +255,8 @@ class _Loop:
                     t = time.perf_counter()
                     evaluation = self._evaluate(dev, step)
                     timings["eval"] += time.perf_counter() - t
+                    evaluation.examples = seen
+                    evaluation.seconds = time.perf_counter() - train_started - timings["report"]
                     evaluations.append(evaluation)
                     bar.set_postfix(f1=f"{evaluation.metrics['micro_f1']:.1f}")
                     if best is None or _better(evaluation, best):
@@ -284,7 +291,16 @@ class _Loop:
             best_step=best.step,
             steps=step,
             total_steps=self.total_steps,
-            evaluations=[{"step": e.step, "epoch": e.epoch, **e.metrics} for e in evaluations],
+            evaluations=[
+                {
+                    "step": e.step,
+                    "epoch": e.epoch,
+                    "seconds": round(e.seconds, 4),
+                    "examples": e.examples,
+                    **e.metrics,
+                }
+                for e in evaluations
+            ],
             timings={k: round(v, 4) for k, v in timings.items()},
             memory={},
             micro_batch_size=self.micro,

@@ -92,7 +92,12 @@ def mock_fine_tune(
             "accuracy": min(100.0, 30 + final_f1 * progress * 0.7),
             "loss": 3.4 * (1 - progress) + 0.4,
         }
-        evaluations.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
+        seconds = time.perf_counter() - started - reporting
+        seen = step * hp.per_device_train_batch_size
+        evaluations.append(
+            {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds, "examples": seen}
+            | metrics
+        )
         if best is None or metrics["micro_f1"] > best["micro_f1"]:
             best = {"step": step, **metrics}
         t = time.perf_counter()

@@ -28,7 +28,7 @@ from objectives.train import Report, RunResult, Workspace
 from search.config import SearchConfig
 from search.lease import Lease
 from search.pruning import EVALS_ATTR
-from search.records import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
+from search.records import EVAL_COSTS_ATTR, PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
 from search.sampling import suggest
 from search.space import Space
 from search.stopping import Stopper
@@ -156,6 +156,11 @@ class Objective:
                 for e in result.evaluations
             }
             trial.set_user_attr(EVALS_ATTR, evals)
+            costs = {
+                str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
             trial.set_user_attr(PREDICTIONS_ATTR, dev)

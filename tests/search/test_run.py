@@ -43,6 +43,9 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
+    costs = complete.user_attrs["eval_costs"]  # per evaluation: seconds and examples so far
+    assert sorted(costs, key=int) == [str(step) for step in evals]
+    assert all(examples > 0 for _, examples in costs.values())
     assert complete.intermediate_values  # the dashboard's learning curve
     expected = {"hparams", "run", "dev_predictions_artifact"}
     assert expected <= set(complete.user_attrs)
