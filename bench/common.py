@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from objectives.inputs import TrialData, load_trial_data
-from objectives.sample import ensure_sample_data
-from objectives.versions import code_version, package_versions
+from common.versions import code_version, package_versions
+from objectives.data.inputs import TrialData, load_trial_data
+from objectives.data.sample import ensure_sample_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

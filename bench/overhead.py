@@ -32,11 +32,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import itertools
 
-import common
 import optuna
 from optuna.trial import TrialState
 
-from objectives.logs import quiet_libraries
+import common
+from common.cli import quiet_libraries
 from storage.urls import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,11 +42,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import common
 import optuna
 from optuna.trial import TrialState
 
-from objectives.logs import quiet_libraries
+import common
+from common.cli import quiet_libraries
 from storage.urls import mask_url, open_storage
 
 STORAGES = ("sqlite", "postgres", "journal")

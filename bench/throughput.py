@@ -3,14 +3,15 @@
 Three contenders train the same tiny model (``cls`` pooling, so the networks are identical) on the
 same built-in sample train set, batch size 32, measured side by side in one process:
 
-- ``ours``: ``objectives.train.fine_tune`` (length-grouped batches, dynamic padding, max_len 128),
+- ``ours``: ``objectives.training.loop.fine_tune`` (length-grouped batches, dynamic padding,
+  max_len 128),
   with no evaluation inside the measured window (``RunResult.timings["train"]``);
 - ``trainer``: transformers' ``Trainer`` as a user who knows it would set it up (the same
   tokenized inputs, ``DataCollatorWithPadding``, length grouping, no eval, no saving, no logging);
 - ``baseline``: the competition's recipe, ``Trainer`` with every example padded to 256 tokens
   (``padding="max_length"``), random order, fp32;
 - ``ours_fused_adamw`` (unless ``--no_fix``): ``ours`` with ``AdamW(fused=True)``, the change
-  proposed for ``objectives/train.py``, tried here on a copy.
+  proposed for ``objectives/training/loop.py``, tried here on a copy.
 
 The contenders run interleaved (ours, trainer, baseline, ours, ...) after one untimed warm-up
 run each, so background load on a shared machine hits them alike; medians are reported.
@@ -38,21 +39,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import common
 import hf_trainer
 import torch
 from transformers import DataCollatorWithPadding
 
-from objectives.batching import train_batches
-from objectives.errors import UserError, run_main
-from objectives.features import Features
+import common
+from common.cli import UserError, quiet_libraries, run_main
+from objectives.data.inputs import TrialData
+from objectives.encoding.batching import train_batches
+from objectives.encoding.features import Features
+from objectives.encoding.markers import special_tokens
 from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
-from objectives.inputs import TrialData
-from objectives.logs import quiet_libraries
-from objectives.markers import special_tokens
-from objectives.models import load_model, load_tokenizer
-from objectives.train import Workspace, fine_tune
+from objectives.models.loading import load_model, load_tokenizer
+from objectives.training.loop import Workspace, fine_tune
 
 BATCH = 32
 MAX_LEN = 128

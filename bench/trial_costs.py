@@ -33,17 +33,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import common
 import numpy as np
 import torch
 
-from objectives.errors import UserError, run_main
+import common
+from common.cli import UserError, quiet_libraries, run_main
+from objectives.data.inputs import TrialData
 from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
-from objectives.inputs import TrialData
-from objectives.logs import quiet_libraries
 from objectives.metrics import auprc, micro_f1
-from objectives.train import Workspace, fine_tune
+from objectives.training.loop import Workspace, fine_tune
 
 PARTS = ("startup", "memory", "learnability")
 STARTUP_GOAL_S = 2.0

@@ -9,7 +9,8 @@ model directory and the same cores, in one run, one after the other:
   per core, as the HF side runs), read back from its SQLite study afterwards;
 - ``hf``: ``Trainer.hyperparameter_search(backend="optuna", direction="maximize")`` as a user
   would set it up: ``model_init`` (``AutoModelForSequenceClassification``, 30 labels), the
-  sentences marked with the same ``typed_punct`` scheme (``objectives.markers.mark_example``) and
+  sentences marked with the same ``typed_punct`` scheme
+  (``objectives.encoding.markers.mark_example``) and
   tokenized to 128 tokens, ``DataCollatorWithPadding``, length-grouped batches, ``compute_metrics``
   with KLUE's micro-F1 and AUPRC over the whole dev set, ``compute_objective`` = micro-F1 (its
   search is single-objective), evaluation four times per epoch (our cadence) so that optuna's
@@ -59,7 +60,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import common
 import hf_trainer
 import numpy as np
 import optuna
@@ -73,17 +73,17 @@ from transformers import (
     TrainerCallback,
 )
 
-from objectives.errors import UserError, run_main
-from objectives.inputs import TrialData, load_trial_data
-from objectives.labels import LabelSet
-from objectives.logs import quiet_libraries
-from objectives.markers import mark_example
+import common
+from common.cli import UserError, quiet_libraries, run_main
+from objectives.data.inputs import TrialData, load_trial_data
+from objectives.data.labels import LabelSet
+from objectives.data.sample import ensure_sample_data
+from objectives.encoding.markers import mark_example
 from objectives.metrics import evaluate
-from objectives.models import ensure_tiny_model
-from objectives.sample import ensure_sample_data
+from objectives.models.loading import ensure_tiny_model
 from search import run as search_run
 from search.config import cpu_threads
-from search.pruning import evals_of
+from search.pruning.pruner import evals_of
 from storage.urls import open_storage
 
 MAX_LEN = 128

@@ -14,13 +14,12 @@ from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import ArgumentParser, run_main
+from common.cli import ArgumentParser, quiet_libraries, run_main
+from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.labels import NO_RELATION
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
-from objectives.inputs import data_paths, load_trial_data
-from objectives.labels import NO_RELATION
-from objectives.logs import quiet_libraries
-from objectives.outputs import write_run
-from objectives.train import fine_tune
+from objectives.training.loop import fine_tune
+from objectives.training.outputs import write_run
 
 _TYPES = {"int": int, "float": float, "str": str}
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import UserError
-from objectives.markers import SCHEMES
+from common.cli import UserError
+from objectives.encoding.markers import SCHEMES
 
 POOLINGS = ("cls", "entity_start")
 PRECISIONS = ("auto", "fp16", "bf16", "no")
@@ -37,7 +37,7 @@ class HParams:
     markers: str = "typed_punct"
     pooling: str = "cls"
     seed: int = 42
-    # training-data augmentation (objectives/augment.py), each a probability; 0 is off
+    # training-data augmentation (objectives/data/augment.py), each a probability; 0 is off
     aug_entity_swap: float = 0.0
     aug_aeda: float = 0.0
     aug_marker_dropout: float = 0.0
@@ -49,7 +49,7 @@ class HParams:
         return dataclasses.asdict(self)
 
     def augmentation(self) -> dict[str, float | int] | None:
-        """``objectives.augment.augment_train``'s keyword arguments, or None when all are off."""
+        """``objectives.data.augment.augment_train``'s keyword arguments; None when all are off."""
         if not any(getattr(self, name) > 0 for name in AUGMENTATIONS):
             return None
         return {

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import accuracy_score, auc, f1_score, precision_recall_curve
 
-from objectives.labels import LabelSet
+from objectives.data.labels import LabelSet
 
 # The warning sklearn gives when a class has no positive among the gold labels (see `auprc`).
 _NO_POSITIVE_WARNING = "No positive class found in y_true"

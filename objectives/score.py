@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from objectives.data import read_dataset
-from objectives.errors import UserError, run_main
-from objectives.labels import NO_RELATION, LabelSet, klue_labels, read_label_file
+from common.cli import UserError, run_main
+from objectives.data.dataset import read_dataset
+from objectives.data.labels import NO_RELATION, LabelSet, klue_labels, read_label_file
+from objectives.data.predictions import Predictions, read_predictions
 from objectives.metrics import accuracy, auprc, micro_f1
-from objectives.predictions import Predictions, read_predictions
 
 
 def main(argv: list[str] | None = None) -> int:

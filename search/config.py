@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import UserError
+from common.cli import UserError
+from objectives.data.labels import NO_RELATION
 from objectives.hparams import PRECISIONS
-from objectives.labels import NO_RELATION
+from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
-from search.stopping import PRUNERS
 
 # CLI names of the objectives -> the metric names a run reports.
 OBJECTIVES = {"f1": "micro_f1", "auprc": "auprc"}

@@ -23,16 +23,22 @@ from optuna.artifacts import FileSystemArtifactStore, download_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives.data import Dataset, read_dataset
-from objectives.errors import ArgumentParser, UserError, run_main
-from objectives.labels import LabelSet
-from objectives.logs import quiet_libraries
-from objectives.predictions import Predictions, read_predictions, write_predictions
-from objectives.textfiles import write_text_atomic
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import write_text_atomic
+from objectives.data.dataset import Dataset, read_dataset
+from objectives.data.labels import LabelSet
+from objectives.data.predictions import Predictions, read_predictions, write_predictions
+from search.analysis.voting import (
+    METRIC_NAMES,
+    greedy_select,
+    order_by,
+    pareto_order,
+    scores,
+    soft_vote,
+)
+from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
-from search.records import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.report import add_study_flags, objective_names, open_study
-from search.voting import METRIC_NAMES, greedy_select, order_by, pareto_order, scores, soft_vote
 from storage.urls import artifact_dir_for, mask_url
 
 RANKINGS = ("pareto", "f1", "auprc")
@@ -149,7 +155,7 @@ def pick_trials(
 
 
 def rank(trials: list[FrozenTrial], names: list[str], by: str) -> list[int]:
-    """Indices of ``trials`` best first (see :func:`search.voting.pareto_order`)."""
+    """Indices of ``trials`` best first (see :func:`search.analysis.voting.pareto_order`)."""
     f1 = [trial_metric(t, names, "micro_f1") for t in trials]
     if by == "pareto":
         return pareto_order([list(t.values) for t in trials], f1)

@@ -1,7 +1,8 @@
 """``python -m search.final``: retrain a study's chosen configuration on K folds, soft-vote.
 
 Reads the study (the trial's hyperparameters and model, the data files and label set it was
-searched on), checks every input before training, runs :func:`objectives.kfold.run_kfold`, and
+searched on), checks every input before training, runs
+:func:`objectives.training.kfold.run_kfold`, and
 only when every fold has succeeded writes into ``--out``: the submission (``submission.csv``,
 the K models' mean probabilities), each fold's test probabilities, the out-of-fold predictions
 (scorable with ``python -m objectives.score --gold TRAIN --pred oof_predictions.csv``), the fold
@@ -23,11 +24,14 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives.data import Dataset, read_dataset
-from objectives.errors import ArgumentParser, UserError, run_main
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import write_text_atomic
+from objectives.data.dataset import Dataset, read_dataset
+from objectives.data.labels import LabelSet, infer_labels
+from objectives.data.predictions import write_predictions
 from objectives.finetune import default_cache_dir
 from objectives.hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
-from objectives.kfold import (
+from objectives.training.kfold import (
     FoldFailed,
     FoldResult,
     KFoldResult,
@@ -36,10 +40,6 @@ from objectives.kfold import (
     label_ids,
     run_kfold,
 )
-from objectives.labels import LabelSet, infer_labels
-from objectives.logs import quiet_libraries
-from objectives.predictions import write_predictions
-from objectives.textfiles import write_text_atomic
 from search.config import OBJECTIVES
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url

@@ -1,9 +1,9 @@
 """A mocked trial with the real one's shape, for the service's unit tests and benchmarks.
 
-``mock_fine_tune`` has ``objectives.train.fine_tune``'s signature and contract: the same
+``mock_fine_tune`` has ``objectives.training.loop.fine_tune``'s signature and contract: the same
 hyperparameters, the same evaluation schedule (steps from the data size, batch size and epochs),
 both metrics at every evaluation through ``report``, early stop when ``report`` says so, and a
-:class:`~objectives.train.RunResult`. Its learning curves come from a smooth function of the
+:class:`~objectives.training.loop.RunResult`. Its learning curves come from a smooth function of the
 hyperparameters with a real trade-off between F1 and AUPRC, so samplers and pruners have
 something to find. Run settings' ``extra`` tune it:
 
@@ -25,9 +25,9 @@ import time
 
 import numpy as np
 
+from objectives.data.inputs import TrialData
 from objectives.hparams import HParams, RunSettings
-from objectives.inputs import TrialData
-from objectives.train import Report, RunResult
+from objectives.training.loop import Report, RunResult
 
 
 class MockTrialCrashed(RuntimeError):

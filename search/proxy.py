@@ -16,8 +16,7 @@ import warnings
 
 import optuna
 
-from objectives.errors import ArgumentParser, UserError, run_main
-from objectives.logs import quiet_libraries
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from storage.urls import RDB_KINDS, mask_url, open_storage, storage_kind
 
 DEFAULT_HOST = "127.0.0.1"

@@ -21,12 +21,11 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.engine import make_url
 
-from objectives.errors import ArgumentParser, UserError, run_main
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from objectives.hparams import hparams_from_mapping
-from objectives.logs import quiet_libraries
-from search import plots
-from search.hypotheses import check_hypothesis, evaluate
-from search.summary import SHOWN_PARAMS, baseline, pareto_rows
+from search.analysis import plots
+from search.analysis.hypotheses import check_hypothesis, evaluate
+from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
 from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances

@@ -23,11 +23,12 @@ from typing import TextIO
 import optuna
 from tqdm.auto import tqdm
 
-from objectives.errors import ArgumentParser, UserError, run_main
-from objectives.inputs import data_paths, load_trial_data
-from objectives.labels import NO_RELATION
-from objectives.logs import quiet_libraries
-from objectives.models import default_cache_root, tapt_base
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.labels import NO_RELATION
+from objectives.models.loading import default_cache_root, tapt_base
+from search.analysis.hypotheses import check_hypothesis
+from search.analysis.summary import print_summary
 from search.config import (
     RUNNERS,
     SearchConfig,
@@ -36,13 +37,11 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
-from search.hypotheses import check_hypothesis
 from search.interrupts import Interrupts
+from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
 from search.space import load_space
-from search.stopping import PRUNERS
 from search.study import counts, create_or_load
-from search.summary import print_summary
 from storage.retry import StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 

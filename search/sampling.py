@@ -7,7 +7,7 @@ from typing import Any
 
 import optuna
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")

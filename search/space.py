@@ -40,9 +40,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from objectives.errors import UserError
+from common.cli import UserError
 from objectives.hparams import HParams
-from objectives.models import TINY, tapt_base
+from objectives.models.loading import TINY, tapt_base
 
 SEARCHABLE = (*(f.name for f in dataclasses.fields(HParams)), "model")
 

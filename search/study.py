@@ -12,13 +12,13 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
-from objectives.errors import UserError
-from objectives.inputs import TrialData
-from objectives.versions import code_version, package_versions
+from common.cli import UserError
+from common.versions import code_version, package_versions
+from objectives.data.inputs import TrialData
 from search.config import SearchConfig
+from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
-from search.stopping import optuna_pruner
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

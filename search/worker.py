@@ -19,19 +19,18 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore
 from optuna.exceptions import UpdateFinishedTrialError
 
-from objectives.errors import UserError, run_main
+from common.cli import UserError, quiet_libraries, run_main
+from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
-from objectives.inputs import load_trial_data
-from objectives.logs import quiet_libraries
-from objectives.train import Workspace
+from objectives.training.loop import Workspace
+from search.analysis.curves import publish_learning_curves
 from search.config import SearchConfig, cpu_threads
-from search.curves import publish_learning_curves
 from search.interrupts import Interrupts, WorkerInterrupted
-from search.lease import reap_expired
-from search.objective import Objective, Runner
+from search.pruning.stoppers import make_stopper
 from search.space import Choice, Fixed, Space, load_space
-from search.stopping import make_stopper
 from search.study import counts, load_for_worker
+from search.trial import Objective, Runner
+from storage.liveness import reap_expired
 from storage.retry import StorageUnavailable
 from storage.urls import open_storage, supports_heartbeat
 
@@ -45,7 +44,7 @@ def choose_runner(name: str) -> Runner:
         from search.mock import mock_fine_tune
 
         return mock_fine_tune
-    from objectives.train import fine_tune
+    from objectives.training.loop import fine_tune
 
     return fine_tune
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import optuna
 import sqlalchemy.exc
 
-from objectives.errors import UserError
+from common.cli import UserError
 
 RETRY_FOR_S = 60.0
 _FIRST_DELAY_S = 0.2

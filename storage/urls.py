@@ -37,7 +37,7 @@ import optuna
 import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
-from objectives.errors import UserError
+from common.cli import UserError
 from storage.retry import RetryingRDBStorage
 
 DEFAULT_STORAGE_FILE = "searches.db"

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import optuna
 
-from objectives.errors import ArgumentParser, UserError, run_main
-from objectives.logs import quiet_libraries
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from search.simulate import metrics, plot
 from search.simulate.replay import Budget, Replay, replay
 from search.simulate.schedule import train_rows

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from optuna._hypervolume import compute_hypervolume
 
-from search.moasha import nondominated_ranks
+from search.pruning.moasha import nondominated_ranks
 from search.simulate.replay import Replay
 
 AXES = {"seconds": "at_seconds", "examples": "at_examples"}

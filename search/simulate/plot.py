@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from search.plots import write_png
+from search.analysis.plots import write_png
 from search.simulate.metrics import at, progress
 from search.simulate.replay import Replay
 

@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from search.pruning import EVALS_ATTR
+from search.pruning.pruner import EVALS_ATTR
 from search.sampling import klue_recipe, suggest
 from search.simulate.schedule import simulated_run
 from search.simulate.strategies import Strategy

@@ -1,7 +1,7 @@
 """Where a simulated run evaluates, and what each evaluation shows and costs.
 
-The steps follow the training loop's rule (``objectives.train``): ``ceil(train / batch)`` steps an
-epoch, ``ceil(epochs * steps_per_epoch)`` in all, an evaluation every
+The steps follow the training loop's rule (``objectives.training.loop``): ``ceil(train / batch)``
+steps an epoch, ``ceil(epochs * steps_per_epoch)`` in all, an evaluation every
 ``steps_per_epoch // evals_per_epoch`` steps and at the last step. ``evals_per_run`` instead places
 that many evaluations at equal fractions of the run's own schedule, whatever its length.
 """

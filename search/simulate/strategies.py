@@ -2,7 +2,7 @@
 
 A strategy names a sampler and a pruner as ``python -m search.run`` takes them (``--sampler``,
 ``--pruner``, ``--reduction-factor``, ``--min-resource``) and the studies' objectives; replays
-build them with ``search.sampling.make_sampler`` and ``search.stopping.make_stopper``, the
+build them with ``search.sampling.make_sampler`` and ``search.pruning.stoppers.make_stopper``, the
 functions a worker calls. ``trainer`` is what ``Trainer.hyperparameter_search(backend="optuna")``
 runs: Optuna's default TPE and its default pruner (the median rule) on one objective, F1, told each
 evaluation through ``trial.report`` and asked ``trial.should_prune``.
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 import optuna
 
-from objectives.errors import UserError
+from common.cli import UserError
+from search.pruning.stoppers import Stopper, make_stopper, optuna_pruner
 from search.sampling import make_sampler
 from search.simulate.schedule import Cadence
-from search.stopping import Stopper, make_stopper, optuna_pruner
 
 
 @dataclass(frozen=True)

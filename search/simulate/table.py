@@ -35,9 +35,9 @@ from optuna.distributions import (
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives.errors import UserError
-from search.pruning import evals_of
-from search.records import EVAL_COSTS_ATTR, RUN_ATTR
+from common.cli import UserError
+from search.attrs import EVAL_COSTS_ATTR, RUN_ATTR
+from search.pruning.pruner import evals_of
 
 FORMAT = "search-table/1"
 OBJECTIVES = ("micro_f1", "auprc")

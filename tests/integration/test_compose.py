@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from search.config import parse_objectives
+from search.pruning.stoppers import PRUNERS
 from search.run import build_parser
 from search.sampling import SAMPLERS
-from search.stopping import PRUNERS
 from storage.urls import storage_kind
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with transformers")

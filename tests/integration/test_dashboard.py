@@ -27,8 +27,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.sample import generate, write_sample
-from search.curves import GRAPH_ID
+from objectives.data.sample import generate, write_sample
+from search.analysis.curves import GRAPH_ID
 from storage.urls import artifact_dir_for, open_storage
 from tests.integration.conftest import server_missing
 

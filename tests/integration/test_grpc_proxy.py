@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.errors import UserError, run_main
+from common.cli import UserError, run_main
 from search import proxy
 from search import run as search_run
 from search.study import FINISHED

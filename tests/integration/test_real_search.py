@@ -7,7 +7,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.sample import generate, write_sample
+from objectives.data.sample import generate, write_sample
 from storage.urls import open_storage
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from objectives.errors import UserError
+from common.cli import UserError
 from storage.urls import open_storage
 
 pytestmark = [

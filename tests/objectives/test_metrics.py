@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_curve
 
-from objectives.labels import LabelSet, klue_labels
+from objectives.data.labels import LabelSet, klue_labels
 from objectives.metrics import (
     NonFiniteLogitsError,
     accuracy,

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from objectives.errors import UserError
-from objectives.labels import KLUE_RELATIONS, LabelSet, klue_labels
+from common.cli import UserError
+from objectives.data.labels import KLUE_RELATIONS, LabelSet, klue_labels
+from objectives.data.predictions import write_predictions
 from objectives.metrics import accuracy, auprc, micro_f1
-from objectives.predictions import write_predictions
 from objectives.score import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,14 +10,14 @@ import pytest
 from optuna.artifacts import FileSystemArtifactStore, download_artifact
 from optuna.trial import TrialState
 
-from objectives.data import read_dataset
-from objectives.errors import UserError, run_main
-from objectives.labels import LabelSet
-from objectives.predictions import read_predictions
-from objectives.sample import ensure_sample_data, generate, write_sample
+from common.cli import UserError, run_main
+from objectives.data.dataset import read_dataset
+from objectives.data.labels import LabelSet
+from objectives.data.predictions import read_predictions
+from objectives.data.sample import ensure_sample_data, generate, write_sample
+from search.analysis.voting import greedy_select, pareto_order, score, soft_vote
 from search.ensemble import main
 from search.run import main as run_search
-from search.voting import greedy_select, pareto_order, score, soft_vote
 
 LABELS = LabelSet(("no_relation", "a", "b"))
 

@@ -4,7 +4,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.errors import run_main as run_cli
+from common.cli import run_main as run_cli
 from search.report import main as report_main
 from search.run import main as run_main
 from storage.urls import open_storage

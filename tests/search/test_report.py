@@ -12,11 +12,12 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
+from common.cli import UserError
 from objectives import finetune
-from objectives.errors import UserError
 from objectives.hparams import HParams
-from search import plots, report
-from search.pruning import evals_of
+from search import report
+from search.analysis import plots
+from search.pruning.pruner import evals_of
 
 OBJECTIVES = ["micro_f1", "auprc"]
 DISTRIBUTIONS = {

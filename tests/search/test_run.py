@@ -8,9 +8,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.errors import UserError
-from search.curves import learning_curves_figure
-from search.pruning import evals_of
+from common.cli import UserError
+from search.analysis.curves import learning_curves_figure
+from search.pruning.pruner import evals_of
 from search.run import Progress, main
 
 MOCK = json.dumps({"mock_noise": 0.5})
@@ -137,7 +137,7 @@ def test_two_worker_processes_share_the_study(tmp_path):
 def test_constant_predictions_fail_the_trial():
     import numpy as np
 
-    from search.objective import constant_predictions
+    from search.trial import constant_predictions
 
     assert constant_predictions(np.tile([1.0, 2.0, 3.0], (5, 1)))
     rng = np.random.default_rng(0)

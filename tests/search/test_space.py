@@ -1,6 +1,6 @@
 import pytest
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search.space import Choice, FloatRange, IntRange, load_space
 
 

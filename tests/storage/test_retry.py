@@ -9,7 +9,7 @@ import optuna
 import pytest
 import sqlalchemy.exc
 
-from objectives.errors import UserError
+from common.cli import UserError
 from storage import retry
 from storage.retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
 from storage.urls import open_storage

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from objectives.errors import UserError, run_main
+from common.cli import UserError, run_main
 from storage.urls import (
     artifact_dir_for,
     default_storage_url,

@@ -4,7 +4,7 @@ shows its regret where they do not; the service's own sampler and stopper code d
 import numpy as np
 import pytest
 
-import search.stopping
+import search.pruning.stoppers
 from search.sampling import PrunedAwareTPESampler
 from search.simulate.metrics import pruning_regret, summarize
 from search.simulate.replay import Budget, replay
@@ -61,7 +61,7 @@ def test_where_early_ranks_reverse_the_regret_shows(reverse):
 
 def test_the_services_sampler_and_stopper_do_the_work(agree, monkeypatch):
     decisions, samplers = [], []
-    real_keep_going = search.stopping.MOASHAStopper.keep_going
+    real_keep_going = search.pruning.stoppers.MOASHAStopper.keep_going
 
     def spy(self, study, trial, step, values):
         samplers.append(type(study.sampler))
@@ -69,7 +69,7 @@ def test_the_services_sampler_and_stopper_do_the_work(agree, monkeypatch):
         decisions.append(keep)
         return keep
 
-    monkeypatch.setattr(search.stopping.MOASHAStopper, "keep_going", spy)
+    monkeypatch.setattr(search.pruning.stoppers.MOASHAStopper, "keep_going", spy)
     r = replay(agree, STRATEGIES["default"], 0, 2, Budget(trials=30), train_rows(agree))
     assert decisions and False in decisions  # MO-ASHA was asked, and stopped some
     assert set(samplers) == {PrunedAwareTPESampler}

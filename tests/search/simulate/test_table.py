@@ -9,7 +9,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from objectives.errors import UserError
+from common.cli import UserError
 from search.simulate.__main__ import main
 from search.simulate.surrogate import fit
 from search.simulate.table import Curve, Table, export_table, load_table, table_from_study

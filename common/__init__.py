@@ -1,0 +1,1 @@
+"""What every command shares: user errors and the CLI frame, files, versions."""

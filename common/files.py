@@ -1,0 +1,67 @@
+"""Reading the project's input files as text and CSV rows, with errors that name file and row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from pathlib import Path
+
+from common.cli import UserError
+
+
+def read_text(path: Path, kind: str = "data file") -> str:
+    """The file's text (UTF-8, a BOM dropped); a missing file, a folder or other bytes are a
+    :class:`UserError` naming the file (and the line of the first bad byte)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: {kind} not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a {kind}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
+
+
+def csv_rows(
+    path: Path, text: str, delimiter: str = ","
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and, for each non-blank data row, (row number, fields by column); row 1 is the
+    line after the header. pandas' unnamed index column is called ``_index``."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        if header and header[0] in ("", "Unnamed: 0"):
+            header[0] = "_index"  # pandas' to_csv index column
+        rows = []
+        for fields in reader:
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            number = reader.line_num - 1
+            if len(fields) != len(header):
+                raise UserError(
+                    f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
+                )
+            rows.append((number, dict(zip(header, fields, strict=True))))
+    except csv.Error as exc:
+        raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
+    return header, rows
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` so that a reader sees the old file or the whole new one:
+    a unique temporary name beside it (os.replace is atomic only within one file system), flushed
+    to disk, then renamed over it. The directory must exist."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

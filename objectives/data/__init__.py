@@ -1,0 +1,1 @@
+"""Relation-extraction data: reading, labels, the built-in sample, augmentation, predictions."""

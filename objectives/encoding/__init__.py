@@ -1,0 +1,1 @@
+"""Turning examples into model inputs: entity markers, features, batches."""

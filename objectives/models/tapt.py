@@ -1,0 +1,393 @@
+"""``python -m objectives.tapt``: task-adaptive pretraining (TAPT, Gururangan et al. 2020).
+
+Masked-LM training of a model on the task's own sentences (train, dev and test; never their
+labels) before fine-tuning. The adapted encoder and its tokenizer are saved with
+``save_pretrained``, so ``--model DIR`` loads them like any checkpoint, and ``--model NAME+tapt``
+in a search builds them on first use under the cache root (:func:`ensure_tapt_model`).
+
+A result is keyed by the model, the corpus (its distinct sentences) and the TAPT
+hyperparameters; the key is stored in ``tapt.json`` beside the weights, and a second call with
+the same inputs returns the saved directory at once. Builds go to a temporary directory renamed
+into place, so nobody sees half a model; workers of one search that want the same adapted model
+wait on a lock file instead of training it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from common.cli import ArgumentParser, UserError, run_main
+from objectives.data.dataset import read_dataset
+from objectives.models.loading import (
+    TAPT_SUFFIX,
+    TINY,
+    default_cache_root,
+    load_masked_lm,
+    load_tokenizer,
+    positions_of,
+    resolve_model,
+    tapt_base,
+)
+
+# Bump when the recipe changes, so old adapted models are not reused.
+TAPT_VERSION = "tapt-v1"
+RECORD = "tapt.json"
+WARMUP_RATIO = 0.06  # TAPT's (RoBERTa's) warm-up
+WEIGHT_DECAY = 0.01
+EVAL_SENTENCES = 512  # the before/after MLM loss is measured on at most this many sentences
+
+
+@dataclass(frozen=True)
+class TaptParams:
+    """TAPT's own hyperparameters (not the fine-tuning's); the defaults are what ``+tapt`` uses."""
+
+    epochs: float = 3.0
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    mlm_probability: float = 0.15
+    max_len: int = 128
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("epochs", _positive(self.epochs), "must be > 0"),
+            ("learning_rate", _positive(self.learning_rate), "must be > 0"),
+            ("batch_size", _count(self.batch_size, 1), "must be an integer >= 1"),
+            ("mlm_probability", 0 < self.mlm_probability < 1, "must be in (0, 1)"),
+            ("max_len", _count(self.max_len, 8), "must be an integer >= 8"),
+            ("seed", _count(self.seed, 0), "must be an integer >= 0"),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise UserError(f"--{name}: {rule}, got {getattr(self, name)!r}")
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def _count(value: object, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def corpus_sentences(paths: Sequence[str | Path]) -> list[str]:
+    """The sentences of data files (KLUE JSON, JSONL, CSV), their labels ignored."""
+    return [ex.sentence for path in paths for ex in read_dataset(path, with_labels=False).examples]
+
+
+def distinct(sentences: Sequence[str]) -> list[str]:
+    """Each sentence once, in a fixed order: KLUE-RE repeats a sentence for each entity pair."""
+    return sorted({s for s in sentences if s.strip()})
+
+
+def tapt_key(model_id: str, corpus: Sequence[str], params: TaptParams) -> str:
+    digest = hashlib.sha256()
+    digest.update(repr((TAPT_VERSION, model_id, sorted(params_dict(params).items()))).encode())
+    for sentence in corpus:
+        digest.update(sentence.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def params_dict(params: TaptParams) -> dict[str, Any]:
+    return dataclasses.asdict(params)
+
+
+def ensure_tapt_model(
+    base: str,
+    sentences: Sequence[str],
+    cache_root: Path | None = None,
+    params: TaptParams | None = None,
+) -> Path:
+    """``base`` adapted to ``sentences``, under ``<cache root>/models/tapt-...``: what
+    ``--model base+tapt`` loads. Built on first use with ``params`` (default: TAPT's defaults)."""
+    params = params or TaptParams()
+    models_dir = (cache_root or default_cache_root()) / "models"
+    model_path, model_id, corpus = _prepare(base, sentences, cache_root)
+    key = tapt_key(model_id, corpus, params)
+    target = models_dir / f"tapt-{_slug(base)}-{key}"
+    if _record_key(target) == key:
+        return target
+    with _locked(models_dir / f".{target.name}.lock"):
+        adapt(model_path, model_id, corpus, params, target, key)
+    return target
+
+
+def adapt(
+    model_path: str,
+    model_id: str,
+    corpus: Sequence[str],
+    params: TaptParams,
+    out: Path,
+    key: str,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train and save into ``out``, or return the record already there for ``key``."""
+    found = _record_key(out)
+    if found == key:
+        return {**_read_record(out), "cached": True}
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+        what = "a TAPT model of other inputs" if found else "other files"
+        what = what if out.is_dir() else "a file of that name"
+        raise UserError(f"--out {out}: already holds {what}; choose a new directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write there ({exc.strerror})") from None
+    try:
+        record = _train(model_path, corpus, params, scratch, progress)
+        record = {"key": key, "model": model_id, "version": TAPT_VERSION, **record}
+        (scratch / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        scratch.chmod(0o755)  # mkdtemp makes it private; the cache may be shared between users
+        try:
+            os.rename(scratch, out)  # replaces an empty directory, never a full one
+        except OSError:
+            if _record_key(out) != key:
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {**record, "cached": False}
+
+
+def _prepare(base: str, sentences: Sequence[str], cache_root: Path | None):
+    """The base model's path, its identity for the cache key, and the distinct corpus."""
+    if tapt_base(base) is not None:
+        raise UserError(
+            f"--model {base}: is already an adapted model's name; give the model to adapt "
+            f"({base[: -len(TAPT_SUFFIX)]})"
+        )
+    corpus = distinct(sentences)
+    if not corpus:
+        raise UserError(f"--model {base}{TAPT_SUFFIX}: no sentences to adapt it to")
+    # the tiny model is built on the same sentences as a search's plain ``tiny``
+    model_path = resolve_model(base, corpus=lambda: sentences, cache_root=cache_root)
+    if base == TINY:
+        model_id = Path(model_path).name  # tiny-<fingerprint of its recipe and corpus>
+    elif Path(model_path).is_dir():
+        model_id = str(Path(model_path).resolve())
+    else:
+        model_id = base
+    return model_path, model_id, corpus
+
+
+def _train(
+    model_path: str, corpus: Sequence[str], params: TaptParams, out: Path, progress: bool
+) -> dict[str, Any]:
+    """Masked-LM training through accelerate; saves the adapted encoder and the tokenizer."""
+    import torch
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+    from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
+
+    from objectives.hparams import RunSettings
+    from objectives.training.loop import new_accelerator
+
+    started = time.perf_counter()
+    tokenizer = load_tokenizer(model_path)
+    if tokenizer.mask_token is None:
+        raise UserError(f"--model {model_path}: its tokenizer has no mask token (not a masked LM)")
+    set_seed(params.seed)
+    model = load_masked_lm(model_path)
+    max_len = min(params.max_len, positions_of(model.config, model_path))
+    rows = _encode(tokenizer, corpus, max_len)
+    accelerator = new_accelerator(RunSettings())  # fp16 on CUDA, fp32 on the CPU
+    multiple = 8 if accelerator.device.type == "cuda" else None
+    collator = DataCollatorForLanguageModeling(
+        tokenizer, mlm_probability=params.mlm_probability, pad_to_multiple_of=multiple
+    )
+    loader = torch.utils.data.DataLoader(
+        rows,
+        batch_size=params.batch_size,
+        shuffle=True,
+        collate_fn=collator,
+        generator=torch.Generator().manual_seed(params.seed),
+    )
+    total = max(1, math.ceil(len(loader) * params.epochs))
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=params.learning_rate, weight_decay=WEIGHT_DECAY
+    )
+    scheduler = get_linear_schedule_with_warmup(optimizer, math.floor(WARMUP_RATIO * total), total)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    held_out = random.Random(params.seed).sample(rows, min(len(rows), EVAL_SENTENCES))
+    before = _eval_loss(accelerator, model, tokenizer, held_out, params, multiple)
+    step, losses = 0, []
+    bar = tqdm(total=total, desc="tapt", unit="step", disable=None if progress else True)
+    while step < total:
+        for batch in loader:
+            model.train()
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            if not math.isfinite(losses[-1]):
+                raise UserError(
+                    f"--learning_rate {params.learning_rate}: the masked-LM loss became "
+                    f"non-finite at step {step}; try a smaller one"
+                )
+            if step >= total:
+                break
+    bar.close()
+    after = _eval_loss(accelerator, model, tokenizer, held_out, params, multiple)
+    _save_encoder(accelerator.unwrap_model(model), model_path, out)
+    tokenizer.save_pretrained(out)
+    accelerator.free_memory()
+    return {
+        "params": params_dict(params),
+        "max_len": max_len,
+        "sentences": len(corpus),
+        "steps": step,
+        "mlm_loss_before": round(before, 4),
+        "mlm_loss_after": round(after, 4),
+        "train_loss_first": round(losses[0], 4),
+        "train_loss_last": round(losses[-1], 4),
+        "eval_sentences": len(held_out),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _encode(tokenizer, corpus: Sequence[str], max_len: int) -> list[dict[str, list[int]]]:
+    encoded = tokenizer(
+        list(corpus), truncation=True, max_length=max_len, return_special_tokens_mask=True
+    )
+    keys = ("input_ids", "attention_mask", "special_tokens_mask")
+    return [{k: encoded[k][i] for k in keys} for i in range(len(corpus))]
+
+
+def _eval_loss(accelerator, model, tokenizer, rows, params: TaptParams, multiple) -> float:
+    """Mean masked-LM loss per masked token, with the same masks every time (a seeded collator)."""
+    import torch
+    from transformers import DataCollatorForLanguageModeling
+
+    collator = DataCollatorForLanguageModeling(
+        tokenizer,
+        mlm_probability=params.mlm_probability,
+        pad_to_multiple_of=multiple,
+        seed=params.seed,
+    )
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(rows), params.batch_size):
+            batch = collator(rows[start : start + params.batch_size])
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            masked = int((batch["labels"] != -100).sum())
+            if masked:
+                with accelerator.autocast():
+                    loss = model(**batch).loss
+                total += float(loss) * masked
+                count += masked
+    return total / max(count, 1)
+
+
+def _save_encoder(mlm, model_path: str, out: Path) -> None:
+    """Save the adapted encoder with the base checkpoint's pooler, if it has one.
+
+    A masked-LM model has no pooler, so saving it would drop a BERT checkpoint's pretrained
+    pooler, which ``cls`` pooling classifies from; the adapted weights go into the base encoder
+    instead, and the MLM head (unused by fine-tuning) is left out.
+    """
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(model_path)
+    missing, unexpected = encoder.load_state_dict(mlm.base_model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("pooler.") for k in missing):
+        raise RuntimeError(f"adapted weights do not fit {model_path}: {missing} {unexpected}")
+    encoder.save_pretrained(out)
+
+
+def _record_key(out: Path) -> str | None:
+    try:
+        return _read_record(out).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _read_record(out: Path) -> dict[str, Any]:
+    return json.loads((out / RECORD).read_text(encoding="utf-8"))
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name.rstrip("/").split("/")[-1]) or "model"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``: one process builds, the others wait, then reuse it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"{path.parent}: cannot write the model cache ({exc.strerror})") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_parser() -> ArgumentParser:
+    defaults = TaptParams()
+    p = ArgumentParser(
+        prog="python -m objectives.tapt",
+        description="Task-adaptive pretraining: masked-LM training on the task's own sentences.",
+    )
+    p.add_argument("--model", required=True, help="'tiny', a local directory or a hub id")
+    p.add_argument(
+        "--corpus", nargs="+", required=True, type=Path, help="data files (labels are not read)"
+    )
+    p.add_argument("--out", required=True, type=Path, help="where the adapted model goes")
+    p.add_argument("--epochs", type=float, default=defaults.epochs)
+    p.add_argument("--learning_rate", type=float, default=defaults.learning_rate)
+    p.add_argument("--batch_size", type=int, default=defaults.batch_size)
+    p.add_argument("--mlm_probability", type=float, default=defaults.mlm_probability)
+    p.add_argument("--max_len", type=int, default=defaults.max_len)
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--cache_dir", type=Path, help="for the tiny model (default: the cache root)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from common.cli import quiet_libraries
+
+    args = build_parser().parse_args(argv)
+    params = TaptParams(
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        mlm_probability=args.mlm_probability,
+        max_len=args.max_len,
+        seed=args.seed,
+    )
+    quiet_libraries()
+    sentences = corpus_sentences(args.corpus)
+    model_path, model_id, corpus = _prepare(args.model, sentences, args.cache_dir)
+    key = tapt_key(model_id, corpus, params)
+    record = adapt(model_path, model_id, corpus, params, args.out, key, progress=True)
+    print(json.dumps({"out": str(args.out), **record}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,1 @@
+"""Training: the loop, k-fold, resources, a run's outputs."""

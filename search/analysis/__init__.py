@@ -1,0 +1,1 @@
+"""Reading a study: curves, plots, hypotheses, summaries, voting."""

@@ -1,0 +1,1 @@
+"""How a trial is stopped: MO-ASHA, the Optuna pruner around it, study stoppers."""

@@ -1,0 +1,183 @@
+"""The objective: translate a trial into a run and the run's outcome into the trial's.
+
+It suggests values, builds the run's hyperparameters and settings, hands the run a ``report``
+callback that records each evaluation and asks the stopper, and records what the run ended with.
+One function, :meth:`Objective.__call__`, decides a trial's state: values (COMPLETE),
+``TrialPruned`` (PRUNED), or an exception (FAIL) with the reason in the ``fail_reason`` attribute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+
+from objectives.data.dataset import Dataset
+from objectives.data.inputs import TrialData
+from objectives.data.predictions import write_predictions
+from objectives.hparams import HParams, RunSettings, hparams_from_mapping
+from objectives.metrics import softmax
+from objectives.training.loop import Report, RunResult, Workspace
+from search.attrs import EVAL_COSTS_ATTR, PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
+from search.config import SearchConfig
+from search.pruning.pruner import EVALS_ATTR
+from search.pruning.stoppers import Stopper
+from search.sampling import suggest
+from search.space import Space
+from storage.liveness import Lease
+from storage.urls import supports_heartbeat
+
+Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class TrialDiverged(RuntimeError):
+    """The run's loss became NaN or infinite, or the model collapsed: the trial fails."""
+
+
+def constant_predictions(logits: np.ndarray | None) -> bool:
+    """Every dev example got the same class probabilities (to float precision)."""
+    if logits is None or len(logits) < 2:
+        return False
+    return bool(np.ptp(softmax(logits), axis=0).max() < 1e-7)
+
+
+class Objective:
+    """Called by ``study.optimize`` once per trial, in one worker process."""
+
+    def __init__(
+        self,
+        config: SearchConfig,
+        space: Space,
+        data: TrialData,
+        runner: Runner,
+        stopper: Stopper,
+        workspace: Workspace,
+        artifacts: FileSystemArtifactStore | None,
+    ) -> None:
+        self.config = config
+        self.space = space
+        self.data = data
+        self.runner = runner
+        self.stopper = stopper
+        self.workspace = workspace
+        self.artifacts = artifacts
+        self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+
+    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
+        self.last_crash = None
+        try:
+            return self._run(trial)
+        except (optuna.TrialPruned, TrialDiverged):
+            raise
+        except Exception as exc:
+            self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
+            raise
+
+    def _run(self, trial: optuna.Trial) -> tuple[float, ...]:
+        study = trial.study
+        params = suggest(trial, self.space, self.config.model)
+        model = str(params.pop("model", self.config.model))
+        hp = hparams_from_mapping(params, f"trial {trial.number}")
+        settings = self._settings(model)
+        trial.set_user_attr("model", model)
+        trial.set_user_attr("worker", WORKER_ID)
+        trial.set_user_attr("hparams", hp.to_dict())
+
+        def report(step: int, metrics: dict[str, float]) -> bool:
+            values = [metrics[name] for name in self.config.objectives]
+            return self.stopper.keep_going(study, trial, step, values)
+
+        try:
+            with self._lease(trial):
+                result = self.runner(hp, settings, self.data, report, self.workspace)
+        except BaseException as exc:
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._record(trial, result)
+        if result.status == "stopped":
+            trial.set_user_attr("pruned_reason", result.reason)
+            raise optuna.TrialPruned(result.reason)
+        if result.status == "diverged":
+            trial.set_user_attr("fail_reason", result.reason)
+            raise TrialDiverged(result.reason)
+        if constant_predictions(result.dev_logits):
+            # KLUE's trapezoid AUPRC gives tied scores (1 + prevalence) / 2 per class, about 52:
+            # a collapsed model would otherwise sit on the Pareto front
+            reason = "the model predicts the same probabilities for every dev example"
+            trial.set_user_attr("fail_reason", reason)
+            raise TrialDiverged(reason)
+        return tuple(float(result.metrics[name]) for name in self.config.objectives)
+
+    def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
+        """Optuna beats for relational storages; journal storages get the project's lease."""
+        if supports_heartbeat(self.config.storage):
+            return contextlib.nullcontext()
+        return Lease(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
+
+    def _settings(self, model: str) -> RunSettings:
+        c = self.config
+        return RunSettings(
+            model=model,
+            precision=c.precision,
+            eval_steps=c.eval_steps,
+            evals_per_epoch=c.evals_per_epoch,
+            cache_dir=Path(c.cache_dir) if c.cache_dir else None,
+            extra=dict(c.mock),
+        )
+
+    def _record(self, trial: optuna.Trial, result: RunResult) -> None:
+        """What the run ended with, as one attribute (one storage write, not eight)."""
+        record = {
+            "status": result.status,
+            "steps": result.steps,
+            "total_steps": result.total_steps,
+            "best_step": result.best_step,
+            "metrics": {k: round(v, 4) for k, v in result.metrics.items()},
+            "timings_s": result.timings,
+            "memory": result.memory,
+        }
+        if result.truncated_entities:
+            record["truncated_entities"] = result.truncated_entities
+        if result.examples:  # with augmentation, train holds the added copies
+            record["examples"] = result.examples
+        trial.set_user_attr(RUN_ATTR, record)
+        if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
+            evals = {
+                str(e["step"]): [float(e[name]) for name in self.config.objectives]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVALS_ATTR, evals)
+            costs = {
+                str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
+        if self.artifacts is not None and result.dev_logits is not None:
+            dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
+            trial.set_user_attr(PREDICTIONS_ATTR, dev)
+        # the test set's probabilities at the same best state, for ensembles without retraining
+        if self.artifacts is not None and result.test_logits is not None:
+            test = self._upload(trial, "test", self.data.test, result.test_logits)
+            trial.set_user_attr(TEST_PREDICTIONS_ATTR, test)
+
+    def _upload(self, trial: optuna.Trial, split: str, data: Dataset, logits: np.ndarray) -> str:
+        """Predictions with class probabilities, as a submission-format CSV artifact."""
+        ids = [ex.id for ex in data.examples]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"trial-{trial.number}-{split}_predictions.csv"
+            write_predictions(path, ids, softmax(logits), self.data.labels)
+            return upload_artifact(
+                artifact_store=self.artifacts,
+                file_path=str(path),
+                study_or_trial=trial,
+                mimetype="text/csv",
+            )

@@ -1,0 +1,57 @@
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+from storage.liveness import LEASE_ATTR, Lease, reap_expired
+
+
+def running_trial(study, lease_until):
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    study._storage.set_trial_system_attr(trial._trial_id, LEASE_ATTR, lease_until)
+    return trial
+
+
+def journal_study(tmp_path):
+    backend = optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.log"))
+    return optuna.create_study(storage=optuna.storages.JournalStorage(backend))
+
+
+def test_expired_lease_fails_the_trial_and_retries_its_parameters(tmp_path):
+    study = journal_study(tmp_path)
+    dead = running_trial(study, time.time() - 5)
+    alive = running_trial(study, time.time() + 60)
+    assert reap_expired(study) == [dead.number]
+    trials = study.get_trials()
+    assert trials[dead.number].state == TrialState.FAIL
+    assert "lease" in trials[dead.number].user_attrs["fail_reason"]
+    assert trials[alive.number].state == TrialState.RUNNING
+    (retry,) = [t for t in trials if t.state == TrialState.WAITING]
+    assert retry.params == trials[dead.number].params
+    assert retry.system_attrs["failed_trial"] == dead.number
+    asked = study.ask()  # the retry is what the next worker gets
+    assert asked.number == retry.number
+
+
+def test_two_reapers_retry_once_and_retries_are_bounded(tmp_path):
+    study = journal_study(tmp_path)
+    other_worker_view = optuna.load_study(study_name=study.study_name, storage=study._storage)
+    running_trial(study, time.time() - 5)
+    assert len(reap_expired(study) + reap_expired(other_worker_view)) == 1
+    for _ in range(2):  # each retry dies too
+        retry = study.ask()
+        study._storage.set_trial_system_attr(retry._trial_id, LEASE_ATTR, time.time() - 1)
+        reap_expired(study, max_retry=2)
+    assert len([t for t in study.get_trials() if t.state == TrialState.WAITING]) == 0
+    assert len(study.get_trials()) == 3  # the original and two retries
+
+
+def test_lease_renews_while_the_trial_runs(tmp_path):
+    study = journal_study(tmp_path)
+    trial = study.ask()
+    with Lease(study._storage, trial._trial_id, interval=0.2):
+        first = study._storage.get_trial(trial._trial_id).system_attrs[LEASE_ATTR]
+        time.sleep(0.7)
+        later = study._storage.get_trial(trial._trial_id).system_attrs[LEASE_ATTR]
+    assert later > first
+    assert reap_expired(study, now=first - 1) == []
