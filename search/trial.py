@@ -130,6 +130,7 @@ class Objective:
             precision=c.precision,
             eval_steps=c.eval_steps,
             evals_per_epoch=c.evals_per_epoch,
+            evals_per_run=c.evals_per_run,
             cache_dir=Path(c.cache_dir) if c.cache_dir else None,
             extra=dict(c.mock),
         )

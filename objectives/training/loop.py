@@ -39,6 +39,7 @@ from objectives.models.loading import (
     max_positions,
     resolve_model,
 )
+from objectives.training.cadence import evaluation_steps
 from objectives.training.resources import MemoryMeter
 
 Report = Callable[[int, dict[str, float]], bool]
@@ -218,8 +219,14 @@ class _Loop:
         self.micro = min(self.batch_size, settings.max_micro_batch_size or self.batch_size)
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.total_steps = max(1, math.ceil(self.steps_per_epoch * hp.num_train_epochs))
-        self.eval_every = settings.eval_steps or max(
-            1, self.steps_per_epoch // settings.evals_per_epoch
+        self.eval_at = frozenset(
+            evaluation_steps(
+                self.total_steps,
+                self.steps_per_epoch,
+                settings.eval_steps,
+                settings.evals_per_epoch,
+                settings.evals_per_run,
+            )
         )
         # fused: one kernel for all parameters; the default is a per-parameter Python loop on the
         # CPU (about a tenth of a tiny model's step), and transformers' Trainer fuses too
@@ -256,7 +263,7 @@ class _Loop:
                 if not math.isfinite(loss):
                     status, reason = "diverged", f"non-finite training loss at step {step}"
                     break
-                if step % self.eval_every == 0 or step == self.total_steps:
+                if step in self.eval_at:
                     t = time.perf_counter()
                     evaluation = self._evaluate(dev, step)
                     timings["eval"] += time.perf_counter() - t

@@ -1,9 +1,8 @@
 """Where a simulated run evaluates, and what each evaluation shows and costs.
 
-The steps follow the training loop's rule (``objectives.training.loop``): ``ceil(train / batch)``
-steps an epoch, ``ceil(epochs * steps_per_epoch)`` in all, an evaluation every
-``steps_per_epoch // evals_per_epoch`` steps and at the last step. ``evals_per_run`` instead places
-that many evaluations at equal fractions of the run's own schedule, whatever its length.
+The steps are the training loop's (``objectives.training``): ``ceil(train / batch)`` steps an
+epoch, ``ceil(epochs * steps_per_epoch)`` in all, evaluations where
+``objectives.training.cadence.evaluation_steps`` puts them (so many an epoch, or so many a run).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from objectives.training.cadence import evaluation_steps
 from search.simulate.surrogate import Surrogate
 
 
@@ -25,11 +25,9 @@ class Cadence:
     evals_per_run: int | None = None
 
     def steps(self, total: int, steps_per_epoch: int) -> list[int]:
-        if self.evals_per_run:
-            k = min(self.evals_per_run, total)
-            return sorted({max(1, round(total * i / k)) for i in range(1, k + 1)})
-        every = max(1, steps_per_epoch // self.evals_per_epoch)
-        return [*range(every, total + 1, every), *([total] if total % every else [])]
+        return evaluation_steps(
+            total, steps_per_epoch, None, self.evals_per_epoch, self.evals_per_run
+        )
 
     def label(self) -> str:
         if self.evals_per_run:

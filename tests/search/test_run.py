@@ -92,6 +92,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
         (["--mock", "{nope"], "--mock"),
+        (["--evals-per-run", "0"], "--evals-per-run"),
         (["--hypothesis", "focal_gama > 1 improves f1"], "focal_gama"),
     ],
 )
