@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
 from common.cli import ArgumentParser, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import data_paths, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         max_micro_batch_size=args.max_micro_batch_size,
         output_dir=args.out,
         save_checkpoint=args.save_checkpoint,
-        cache_dir=args.cache_dir or default_cache_dir(),
+        cache_dir=args.cache_dir or cache_root(),
         progress=not args.no_progress,
     )
     train, dev, test = data_paths(args.train, args.dev, args.test)
@@ -105,10 +105,6 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, indent=2))
     print(f"outputs: {', '.join(written.values())}")
     return 0 if result.status != "diverged" else 1
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("RE_SEARCH_CACHE") or Path.home() / ".cache" / "re-search")
 
 
 if __name__ == "__main__":

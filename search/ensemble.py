@@ -36,7 +36,7 @@ from search.analysis.voting import (
     scores,
     soft_vote,
 )
-from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
+from search.attrs import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import artifact_dir_for, mask_url
@@ -165,10 +165,13 @@ def rank(trials: list[FrozenTrial], names: list[str], by: str) -> list[int]:
 
 
 def trial_metric(trial: FrozenTrial, names: list[str], metric: str) -> float:
-    """A metric of a complete trial: its objective value, else the recorded best metrics."""
+    """A metric of a complete trial: its objective value, else its run's recorded best metrics."""
     if metric in names:
         return float(trial.values[names.index(metric)])
-    return float((trial.user_attrs.get("metrics") or {}).get(metric, float("-inf")))
+    recorded = (trial.user_attrs.get(RUN_ATTR) or {}).get("metrics") or {}
+    if metric not in recorded:
+        raise UserError(f"trial {trial.number} records no {metric}; rank by another metric")
+    return float(recorded[metric])
 
 
 def study_labels(study: optuna.Study, data: dict[str, Any]) -> LabelSet:

@@ -26,10 +26,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import write_text_atomic
+from common.paths import cache_root
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import LabelSet, infer_labels
 from objectives.data.predictions import write_predictions
-from objectives.finetune import default_cache_dir
 from objectives.hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
 from objectives.training.kfold import (
     FoldFailed,
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         model=model or "tiny",
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
-        cache_dir=args.cache_dir or default_cache_dir(),
+        cache_dir=args.cache_dir or cache_root(),
         progress=not args.quiet,
     )
     print(

@@ -24,13 +24,14 @@ import optuna
 from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import data_paths, load_trial_data
 from objectives.data.labels import NO_RELATION
-from objectives.models.loading import default_cache_root, tapt_base
+from objectives.models.loading import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
-    RUNNERS,
+    REAL_RUNNER,
     SearchConfig,
     cpu_threads,
     default_study_name,
@@ -39,6 +40,7 @@ from search.config import (
 )
 from search.interrupts import Interrupts
 from search.pruning.stoppers import PRUNERS
+from search.runner import choose_runner
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
@@ -86,8 +88,12 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
-    p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
-    p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
+    p.add_argument(
+        "--runner",
+        default=REAL_RUNNER,
+        help="what trains a trial: real (default), or MODULE:FUNCTION with "
+        "objectives.training.loop.fine_tune's signature",
+    )
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
     p.add_argument(
         "--create-only",
@@ -105,10 +111,6 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     workers = args.workers if args.workers is not None else default_workers(devices)
     if devices and args.workers is not None and args.workers != len(devices):
         raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
-    try:
-        mock = json.loads(args.mock)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"--mock: not JSON: {exc.msg}") from None
     storage = args.storage or default_storage_url()
     return SearchConfig(
         trials=args.trials,
@@ -134,10 +136,9 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
         evals_per_run=args.evals_per_run,
-        cache_dir=str(args.cache_dir or default_cache_root()),
+        cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
-        mock=mock,
         heartbeat_interval=args.heartbeat,
     )
 
@@ -167,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
+    if config.runner != REAL_RUNNER:
+        choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = create_or_load(storage, config, space, data)
     finished, _, _ = counts(study)

@@ -132,7 +132,6 @@ class Objective:
             evals_per_epoch=c.evals_per_epoch,
             evals_per_run=c.evals_per_run,
             cache_dir=Path(c.cache_dir) if c.cache_dir else None,
-            extra=dict(c.mock),
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:

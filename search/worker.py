@@ -24,9 +24,10 @@ from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
 from search.analysis.curves import publish_learning_curves
-from search.config import SearchConfig, cpu_threads
+from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.pruning.stoppers import make_stopper
+from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import counts, load_for_worker
 from search.trial import Objective, Runner
@@ -37,16 +38,6 @@ from storage.urls import open_storage, supports_heartbeat
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
-
-
-def choose_runner(name: str) -> Runner:
-    if name == "mock":
-        from search.mock import mock_fine_tune
-
-        return mock_fine_tune
-    from objectives.training.loop import fine_tune
-
-    return fine_tune
 
 
 def run_worker(
@@ -123,7 +114,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
     space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
-    if config.runner == "real":
+    if config.runner == REAL_RUNNER:
         # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
         # importing its modeling code and loading its tokenizers are the worker's set-up, once,
         # not part of whichever trial happens to come first

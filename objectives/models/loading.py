@@ -16,13 +16,11 @@ import contextlib
 import copy
 import functools
 import hashlib
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from common import paths
 from common.cli import UserError
 from objectives.encoding.markers import ENTITY_TYPES, all_special_tokens
 
@@ -45,7 +43,6 @@ TINY_ARCH: dict[str, int] = {
     "intermediate_size": 512,
     "max_position_embeddings": 512,
 }
-CACHE_ENV = "RE_SEARCH_CACHE"
 
 _BASE_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # Printable ASCII: the typed_punct markers (@ * # ^) and Latin text must never become [UNK], even
@@ -59,12 +56,6 @@ _OFFSET_POSITION_TYPES = frozenset(
 )  # fmt: skip
 
 _T = TypeVar("_T")
-
-
-def default_cache_root() -> Path:
-    """``$RE_SEARCH_CACHE`` if set, else ``~/.cache/re-search``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "re-search"
 
 
 def corpus_fingerprint(sentences: Iterable[str]) -> str:
@@ -87,25 +78,12 @@ def ensure_tiny_model(sentences: Iterable[str], cache_root: Path | None = None) 
     corpus = sorted(sentences)
     if not corpus:
         raise UserError("--model tiny: no sentences to train its tokenizer on")
-    models_dir = (cache_root or default_cache_root()) / "models"
+    models_dir = (cache_root or paths.cache_root()) / "models"
     target = models_dir / f"tiny-{corpus_fingerprint(corpus)}"
     if target.is_dir():
         return target
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=models_dir))
-    except OSError as exc:
-        raise UserError(
-            f"{models_dir}: cannot write the model cache ({exc.strerror}); set ${CACHE_ENV}"
-        ) from None
-    try:
+    with paths.atomic_directory(target, Path.is_dir) as scratch:
         _build_tiny(corpus, scratch)
-        os.rename(scratch, target)
-    except OSError:
-        if not target.is_dir():
-            raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 

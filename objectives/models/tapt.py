@@ -20,23 +20,20 @@ import fcntl
 import hashlib
 import json
 import math
-import os
 import random
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import paths
 from common.cli import ArgumentParser, UserError, run_main
 from objectives.data.dataset import read_dataset
 from objectives.models.loading import (
     TAPT_SUFFIX,
     TINY,
-    default_cache_root,
     load_masked_lm,
     load_tokenizer,
     positions_of,
@@ -117,7 +114,7 @@ def ensure_tapt_model(
     """``base`` adapted to ``sentences``, under ``<cache root>/models/tapt-...``: what
     ``--model base+tapt`` loads. Built on first use with ``params`` (default: TAPT's defaults)."""
     params = params or TaptParams()
-    models_dir = (cache_root or default_cache_root()) / "models"
+    models_dir = (cache_root or paths.cache_root()) / "models"
     model_path, model_id, corpus = _prepare(base, sentences, cache_root)
     key = tapt_key(model_id, corpus, params)
     target = models_dir / f"tapt-{_slug(base)}-{key}"
@@ -145,23 +142,12 @@ def adapt(
         what = "a TAPT model of other inputs" if found else "other files"
         what = what if out.is_dir() else "a file of that name"
         raise UserError(f"--out {out}: already holds {what}; choose a new directory")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot write there ({exc.strerror})") from None
-    try:
+    with paths.atomic_directory(
+        out, lambda path: _record_key(path) == key, flag=f"--out {out}"
+    ) as scratch:
         record = _train(model_path, corpus, params, scratch, progress)
         record = {"key": key, "model": model_id, "version": TAPT_VERSION, **record}
         (scratch / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        scratch.chmod(0o755)  # mkdtemp makes it private; the cache may be shared between users
-        try:
-            os.rename(scratch, out)  # replaces an empty directory, never a full one
-        except OSError:
-            if _record_key(out) != key:
-                raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     return {**record, "cached": False}
 
 

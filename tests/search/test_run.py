@@ -12,13 +12,12 @@ from common.cli import UserError
 from search.analysis.curves import learning_curves_figure
 from search.pruning.pruner import evals_of
 from search.run import Progress, main
-
-MOCK = json.dumps({"mock_noise": 0.5})
+from tests.fakes.runner import ENV, RUNNER
 
 
 def run(tmp_path, *flags, study="s"):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", study, "--quiet"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", study, "--quiet"]
     argv += ["--workers", "1"]  # exact counts; two workers may finish one extra trial
     return main([*argv, *flags]), storage
 
@@ -91,8 +90,10 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--objectives", "f1,accuracy"], "--objectives"),
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
-        (["--mock", "{nope"], "--mock"),
         (["--evals-per-run", "0"], "--evals-per-run"),
+        (["--runner", "nope"], "--runner"),
+        (["--runner", "tests.fakes.nowhere:run"], "--runner"),
+        (["--runner", "tests.fakes.runner:nothing"], "--runner"),
         (["--hypothesis", "focal_gama > 1 improves f1"], "focal_gama"),
     ],
 )
@@ -120,11 +121,11 @@ def test_bad_space_writes_nothing(tmp_path):
     assert not (tmp_path / "study.db").exists()
 
 
-def test_two_worker_processes_share_the_study(tmp_path):
-    mock = json.dumps({"mock_seconds_per_eval": 0.05})
+def test_two_worker_processes_share_the_study(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, json.dumps({"mock_seconds_per_eval": 0.05}))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     code = main(
-        ["--runner", "mock", "--mock", mock, "--storage", storage, "--study", "w",
+        ["--runner", RUNNER, "--storage", storage, "--study", "w",
          "--trials", "10", "--workers", "2", "--quiet"]
     )  # fmt: skip
     assert code == 0

@@ -17,6 +17,7 @@ from transformers import (
     RobertaConfig,
 )
 
+from common import paths
 from common.cli import UserError
 from objectives.data.dataset import Entity
 from objectives.encoding.markers import ENTITY_TYPES, all_special_tokens, mark
@@ -149,15 +150,15 @@ def test_lost_race_uses_the_winners_copy(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_cache_root_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
-    assert models.default_cache_root() == tmp_path
-    monkeypatch.delenv(models.CACHE_ENV)
-    assert models.default_cache_root() == Path.home() / ".cache" / "re-search"
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path))
+    assert paths.cache_root() == tmp_path
+    monkeypatch.delenv(paths.CACHE_ENV)
+    assert paths.cache_root() == Path.home() / ".cache" / "re-search"
 
 
 def test_unwritable_cache_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    with pytest.raises(UserError, match=r"cannot write the model cache.*RE_SEARCH_CACHE"):
+    with pytest.raises(UserError, match=r"cannot write the cache.*RE_SEARCH_CACHE"):
         models.ensure_tiny_model(["가나다"], tmp_path / "file")
 
 

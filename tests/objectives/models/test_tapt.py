@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from common import paths
 from common.cli import run_main
 from objectives.data.labels import klue_labels
 from objectives.encoding.markers import special_tokens
@@ -87,7 +88,7 @@ def test_tapt_model_name_resolves_through_the_workspace():
     workspace = Workspace()
     tiny = Path(workspace.model_path("tiny", data))
     adapted = Path(workspace.model_path("tiny+tapt", data))
-    assert adapted.parent == tiny.parent == models.default_cache_root() / "models"
+    assert adapted.parent == tiny.parent == paths.cache_root() / "models"
     record = json.loads((adapted / RECORD).read_text())
     assert record["params"] == dataclasses.asdict(TaptParams()) and record["model"] == tiny.name
     assert ensure_tapt_model("tiny", data.sentences()) == adapted
