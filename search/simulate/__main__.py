@@ -19,6 +19,8 @@ import optuna
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from search.simulate import metrics, plot
+from search.simulate.bias import render as render_bias
+from search.simulate.bias import schedule_bias
 from search.simulate.replay import Budget, Replay, replay
 from search.simulate.schedule import train_rows
 from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
@@ -86,12 +88,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.export}: {len(table.curves)} full runs of study {table.name}")
         return 0
     surrogate = fit(table, noise=not args.no_noise)
+    bias = schedule_bias(table)
     replays = run_all(surrogate, strategies, args.seeds, args.workers, budget, args.processes)
     budgets = {axis: metrics.common_budgets(replays, axis) for axis in metrics.AXES}
     result = metrics.summarize(replays, table.best_f1, budgets)
     elapsed = time.perf_counter() - started
     result["simulation"] = _about(table, surrogate, args, budget, elapsed)
+    result["simulation"]["schedule_bias"] = bias
     print(render(result, strategies))
+    print("\nrungs against the final ranks, over the table's runs:\n" + render_bias(bias))
     if args.json:
         _write_json(Path(args.json), result)
     if args.plot:

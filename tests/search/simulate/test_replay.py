@@ -6,10 +6,11 @@ import pytest
 
 import search.pruning.stoppers
 from search.sampling import PrunedAwareTPESampler
+from search.simulate.bias import schedule_bias
 from search.simulate.metrics import pruning_regret, summarize
 from search.simulate.replay import Budget, replay
 from search.simulate.schedule import train_rows
-from search.simulate.strategies import STRATEGIES
+from search.simulate.strategies import STRATEGIES, parse_strategies
 from search.simulate.surrogate import fit
 from tests.search.simulate.synthetic import agreeing, reversed_, table
 
@@ -94,3 +95,28 @@ def test_summary_has_the_keys_the_json_promises(agree):
     assert keys <= set(out["default"])
     assert set(out["default"]["compute_to_99"]) == {"q1", "median", "q3"}
     assert set(out["default"]["at_budget"]["100"]) == {"best_f1", "hypervolume"}
+
+
+def test_rungs_by_evaluation_count_favour_short_schedules_and_fractions_do_not():
+    t = table(agreeing, trials=60, searched_epochs=True)
+    rows = {r["rung"]: r for r in schedule_bias(t)}
+    by_count, by_fraction = rows["evaluation 3"], rows["fraction 0.250"]
+    assert by_count["top_third_epochs"] < by_count["final_top_third_epochs"] - 0.3
+    assert by_fraction["spearman_with_final"] > by_count["spearman_with_final"]
+    assert by_fraction["top_third_kept"] == 1.0
+
+
+def test_per_run_evaluations_remove_the_regret_the_epoch_cadence_causes():
+    s = fit(table(agreeing, trials=60, searched_epochs=True), noise=False)
+    per_epoch = STRATEGIES["random-moasha"]
+    per_run = parse_strategies("random-moasha:run=12")[0]
+    regret = {
+        name: np.mean(
+            [
+                pruning_regret(replay(s, st, seed, 1, Budget(40), train_rows(s)))["f1_lost"]
+                for seed in range(3)
+            ]
+        )
+        for name, st in (("epoch", per_epoch), ("run", per_run))
+    }
+    assert regret["run"] < regret["epoch"]
