@@ -133,13 +133,17 @@ def replay(
     return out
 
 
+def _kept(evals: np.ndarray, strategy: Strategy) -> np.ndarray:
+    """The evaluation a run ends with: its best by F1 (the service keeps that one), or its last."""
+    return evals[int(np.argmax(evals[:, 3]))] if strategy.keep_best else evals[-1]
+
+
 def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> dict[str, Any]:
     """Record the evaluations and tell the study, as the objective does when a run returns."""
     done = run.curve[: run.index + 1]
     evals = {str(int(r[0])): [float(v) for v in r[3 : 3 + strategy.objectives]] for r in done}
     run.trial.set_user_attr(EVALS_ATTR, evals)
-    best = done[int(np.argmax(done[:, 3]))]  # the run keeps its evaluation best by F1
-    full = run.curve[int(np.argmax(run.curve[:, 3]))]
+    best, full = _kept(done, strategy), _kept(run.curve, strategy)
     if complete:
         run.study.tell(run.trial, [float(v) for v in best[3 : 3 + strategy.objectives]])
     else:

@@ -5,7 +5,8 @@ A strategy names a sampler and a pruner as ``python -m search.run`` takes them (
 build them with ``search.sampling.make_sampler`` and ``search.pruning.stoppers.make_stopper``, the
 functions a worker calls. ``trainer`` is what ``Trainer.hyperparameter_search(backend="optuna")``
 runs: Optuna's default TPE and its default pruner (the median rule) on one objective, F1, told each
-evaluation through ``trial.report`` and asked ``trial.should_prune``.
+evaluation through ``trial.report`` and asked ``trial.should_prune``, each run ending with its
+last evaluation (``load_best_model_at_end`` off, its default).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Strategy:
     min_resource: int = 1
     cadence: Cadence = field(default_factory=Cadence)
     recipe: bool = True  # trial 0 is the KLUE recipe, as search.run enqueues it
+    keep_best: bool = True  # a run ends with its evaluation best by F1, or else with its last
 
     def new_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         if self.sampler == "optuna-tpe":
@@ -54,7 +56,10 @@ STRATEGIES = {
         Strategy("tpe", "tpe", "none"),
         Strategy("random-moasha", "random", "moasha"),
         Strategy("nsga2-moasha", "nsga2", "moasha"),
-        Strategy("trainer", "optuna-tpe", "optuna-median", objectives=1, recipe=False),
+        # Trainer's objective is the metric of the run's last evaluation
+        Strategy(
+            "trainer", "optuna-tpe", "optuna-median", objectives=1, recipe=False, keep_best=False
+        ),
     )
 }
 
