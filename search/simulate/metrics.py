@@ -89,7 +89,7 @@ def quartiles(values: Sequence[float]) -> dict[str, float | None]:
 
 
 def summarize(
-    replays: dict[str, list[Replay]], table_best: float, budgets: dict[str, np.ndarray]
+    replays: dict[str, list[Replay]], reference: float, budgets: dict[str, np.ndarray]
 ) -> dict[str, Any]:
     """The JSON: per strategy, compute_to_95/99 (simulated seconds and examples), best F1 and
     hypervolume at fixed budgets, pruning regret, trials and compute spent."""
@@ -100,7 +100,7 @@ def summarize(
             curves = [progress(r, axis) for r in runs]
             suffix = "" if axis == "seconds" else "_examples"
             for share in (95, 99):
-                target = table_best * share / 100
+                target = reference * share / 100
                 entry[f"compute_to_{share}{suffix}"] = quartiles(
                     [compute_to(c, target) for c in curves]
                 )

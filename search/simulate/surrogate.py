@@ -8,9 +8,10 @@ by trial: every evaluation of a held-out trial is held out) is kept, as YAHPO Gy
 surrogate blackboxes choose theirs. Costs come from a forest on the same parameters: a run's
 train seconds, predicted as a whole and spread over its steps, plus its per-evaluation seconds.
 
-Replayed runs get noise that the mean of a model lacks: each simulated trial adds the held-out
+Replays see the model's mean. On request (``noise``) each simulated trial adds the held-out
 residual curve (actual minus predicted, by schedule fraction) of one table trial, drawn by the
-replay's seed. So seed-to-seed spread and curves that cross stay in the replay.
+replay's seed, for seed-to-seed spread and crossing curves; those residuals hold the model's own
+error too, so they widen the spread more than seeds alone would.
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ class Surrogate:
         log_train, log_eval = fast_predict(self.cost_model, x)[0]
         return float(math.exp(log_train)), float(math.exp(log_eval))
 
+    def reference_f1(self) -> float:
+        """The table's best F1 as the replays see it: the best of the model's curves at the
+        table's own configurations (the recorded best may lie above what any model reproduces)."""
+        return max(
+            float(self.predict(c.params, c.fractions)[:, 0].max()) for c in self.table.curves
+        )
+
     def lookup(self, params: dict[str, Any]) -> Curve | None:
         """The table's own run of exactly this configuration, if it has one."""
         return self.exact.get(_key(params))
@@ -104,13 +112,30 @@ def fast_predict(model: Any, x: np.ndarray) -> np.ndarray:
         x32 = np.asarray(x, dtype=np.float32)
         total = sum(tree.tree_.predict(x32) for tree in model.estimators_)
         return (total / len(model.estimators_)).reshape(len(x), -1)
+    if isinstance(model, KNeighborsRegressor):
+        return _knn_predict(model, np.asarray(x, dtype=float))
     return model.predict(x)
 
 
-def fit(table: Table, noise: bool = True) -> Surrogate:
+def _knn_predict(model: KNeighborsRegressor, x: np.ndarray) -> np.ndarray:
+    """Distance-weighted k-NN in NumPy: scikit-learn's answer without its thread pool, which on
+    a busy machine costs a hundred times the arithmetic for a few rows."""
+    train, y = model._fit_X, model._y.reshape(len(model._fit_X), -1)
+    distances = np.sqrt(((x[:, None, :] - train[None, :, :]) ** 2).sum(axis=2))
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, : model.n_neighbors]
+    d = np.take_along_axis(distances, nearest, axis=1)
+    with np.errstate(divide="ignore"):
+        weights = 1.0 / d
+    exact = np.isinf(weights)
+    rows = exact.any(axis=1)
+    weights[rows] = exact[rows].astype(float)  # a point at distance 0 decides alone
+    return np.einsum("nk,nkj->nj", weights, y[nearest]) / weights.sum(axis=1, keepdims=True)
+
+
+def fit(table: Table, noise: bool = False) -> Surrogate:
     """Compare the candidates by held-out error, keep the better, refit it on the whole table.
 
-    With ``noise`` False replays get the model's mean alone (no residual curves).
+    With ``noise`` replays add residual curves to the model's mean (see the module docstring).
     """
     x, y, groups = curve_rows(table)
     errors, oof = {}, {}

@@ -30,7 +30,7 @@ def spent(r):
 
 
 def test_a_replay_is_deterministic_for_a_seed():
-    s = fit(table(agreeing))  # with the residual noise
+    s = fit(table(agreeing), noise=True)  # with the residual noise
     runs = [replay(s, STRATEGIES["default"], 3, 2, Budget(trials=20), train_rows(s)) for _ in "ab"]
     assert runs[0].trials == runs[1].trials
     other = replay(s, STRATEGIES["default"], 4, 2, Budget(trials=20), train_rows(s))

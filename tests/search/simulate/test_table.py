@@ -11,7 +11,7 @@ from optuna.trial import TrialState, create_trial
 
 from common.cli import UserError
 from search.simulate.__main__ import main
-from search.simulate.surrogate import fit
+from search.simulate.surrogate import candidates, curve_rows, fast_predict, fit
 from search.simulate.table import Curve, Table, export_table, load_table, table_from_study
 from tests.search.simulate.synthetic import agreeing, table
 
@@ -131,3 +131,11 @@ def test_the_cli_writes_json_keyed_by_strategy(tmp_path, capsys):
     assert {"default", "random", "tpe", "random-moasha", "nsga2-moasha", "trainer"} <= set(result)
     assert result["simulation"]["surrogate"]["model"] in ("random_forest", "knn")
     assert "held-out MAE" in capsys.readouterr().out
+
+
+def test_fast_predictions_are_scikit_learns():
+    s = fit(table(agreeing, trials=20))
+    x, y, _ = curve_rows(s.table)
+    for model in candidates().values():
+        model.fit(x, y)
+        assert np.allclose(fast_predict(model, x[:7] + 0.01), model.predict(x[:7] + 0.01))
