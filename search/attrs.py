@@ -24,6 +24,9 @@ __all__ = ["FAIL_REASON", "LEASE_ATTR", "WORKER_DIED"]
 RUN_ATTR = "run"
 # every evaluation's objective values, {str(step): [value per objective]} (search.pruning.pruner)
 EVALS_ATTR = "evals"
+# each evaluation's cost so far, {str(step): [seconds, train examples]}: wall seconds since
+# training started (evaluations included) and the train examples stepped over by then
+EVAL_COSTS_ATTR = "eval_costs"
 # artifact ids of the dev and test predictions (submission CSV with class probabilities)
 PREDICTIONS_ATTR = "dev_predictions_artifact"
 TEST_PREDICTIONS_ATTR = "test_predictions_artifact"

@@ -90,6 +90,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, default=4)
+    p.add_argument(
+        "--evals-per-run",
+        type=int,
+        help="evaluations at equal fractions of each run instead (same schedule phase per rung)",
+    )
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
     p.add_argument(
@@ -145,6 +150,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         min_resource=args.min_resource,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
+        evals_per_run=args.evals_per_run,
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,

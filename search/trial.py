@@ -26,6 +26,7 @@ from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
 from search.attrs import (
+    EVAL_COSTS_ATTR,
     EVALS_ATTR,
     FAIL_REASON,
     HPARAMS,
@@ -139,6 +140,7 @@ class Objective:
             precision=c.precision,
             eval_steps=c.eval_steps,
             evals_per_epoch=c.evals_per_epoch,
+            evals_per_run=c.evals_per_run,
             cache_dir=Path(c.cache_dir) if c.cache_dir else None,
         )
 
@@ -164,6 +166,11 @@ class Objective:
                 for e in result.evaluations
             }
             trial.set_user_attr(EVALS_ATTR, evals)
+            costs = {
+                str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
             trial.set_user_attr(PREDICTIONS_ATTR, dev)

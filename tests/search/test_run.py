@@ -42,6 +42,9 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
+    costs = complete.user_attrs["eval_costs"]  # per evaluation: seconds and examples so far
+    assert sorted(costs, key=int) == [str(step) for step in evals]
+    assert all(examples > 0 for _, examples in costs.values())
     assert complete.intermediate_values  # the dashboard's learning curve
     expected = {"hparams", "run", "dev_predictions_artifact"}
     assert expected <= set(complete.user_attrs)
@@ -87,6 +90,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--objectives", "f1,accuracy"], "--objectives"),
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
+        (["--evals-per-run", "0"], "--evals-per-run"),
         (["--runner", "nope"], "--runner"),
         (["--runner", "tests.fakes.nowhere:run"], "--runner"),
         (["--runner", "tests.fakes.runner:nothing"], "--runner"),

@@ -42,6 +42,11 @@ def test_learns_and_reports_every_evaluation(workspace):
     assert result.dev_logits.shape == (len(data.dev), 30)
     assert result.best_step in [step for step, _ in calls]
     assert result.timings["train"] > 0 and result.timings["eval"] > 0
+    # each evaluation's cost so far: train examples stepped over (16 a step) and wall seconds
+    costs = [(e["seconds"], e["examples"]) for e in result.evaluations]
+    assert [examples for _, examples in costs] == [step * 16 for step, _ in calls]
+    seconds = [s for s, _ in costs]
+    assert seconds == sorted(seconds) and seconds[0] > 0
 
 
 @pytest.mark.slow
