@@ -26,7 +26,7 @@ from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
-from objectives.models.loading import tapt_base
+from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
