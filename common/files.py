@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -68,3 +70,15 @@ def write_text_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def safe_name(name: str) -> str:
+    """``name`` (a study name read from a shared storage, which anyone who can write to it
+    chose) as one path component that stays inside the directory it is joined to: characters
+    other than letters, digits and ``._+-`` become ``_``, leading dots go, and a name that had to
+    change gets a short hash of the original so that two names do not meet."""
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]", "_", name).lstrip(".")[:100]
+    if cleaned == name and cleaned:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{cleaned or 'study'}-{digest}"

@@ -28,6 +28,7 @@ from common.files import write_text_atomic
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import Predictions, read_predictions, write_predictions
+from search import attrs
 from search.analysis.voting import (
     METRIC_NAMES,
     greedy_select,
@@ -36,7 +37,7 @@ from search.analysis.voting import (
     scores,
     soft_vote,
 )
-from search.attrs import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
+from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
 from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     store = FileSystemArtifactStore(str(artifacts))
 
     trials, skipped = pick_trials(study, args.top, args.by)
-    data = study.user_attrs.get("data") or {}
+    data = attrs.study_data(study)
     labels = study_labels(study, data)
     dev = load_dev(data, args.dev, labels)
     need_test = args.test is not None or "test_fingerprint" in data
@@ -139,7 +140,6 @@ def pick_trials(
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         raise UserError(f"--study {study.study_name}: no complete trial yet")
-    order = rank(complete, names, by)
     stored = sum(PREDICTIONS_ATTR in t.user_attrs for t in complete)
     if stored == 0:
         raise UserError(
@@ -151,6 +151,7 @@ def pick_trials(
             f"--top {top}: only {stored} complete trials of study {study.study_name} "
             "have stored probabilities"
         )
+    order = rank(complete, names, by)
     chosen: list[FrozenTrial] = []
     skipped: list[dict[str, Any]] = []
     for i in order:
@@ -165,19 +166,23 @@ def pick_trials(
 
 def rank(trials: list[FrozenTrial], names: list[str], by: str) -> list[int]:
     """Indices of ``trials`` best first (see :func:`search.analysis.voting.pareto_order`)."""
-    f1 = [trial_metric(t, names, "micro_f1") for t in trials]
-    if by == "pareto":
+    if by == "pareto":  # F1 only breaks ties within a front here
+        f1 = [trial_metric(t, names, "micro_f1", missing=float("-inf")) for t in trials]
         return pareto_order([list(t.values) for t in trials], f1)
     if by == "f1":
-        return order_by(f1)
+        return order_by([trial_metric(t, names, "micro_f1") for t in trials])
     return order_by([trial_metric(t, names, "auprc") for t in trials])
 
 
-def trial_metric(trial: FrozenTrial, names: list[str], metric: str) -> float:
+def trial_metric(
+    trial: FrozenTrial, names: list[str], metric: str, missing: float | None = None
+) -> float:
     """A metric of a complete trial: its objective value, else its run's recorded best metrics."""
     if metric in names:
         return float(trial.values[names.index(metric)])
-    recorded = (trial.user_attrs.get(RUN_ATTR) or {}).get("metrics") or {}
+    recorded = attrs.run_metrics(trial)
+    if metric not in recorded and missing is not None:
+        return missing
     if metric not in recorded:
         raise UserError(f"trial {trial.number} records no {metric}; rank by another metric")
     return float(recorded[metric])

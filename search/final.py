@@ -40,6 +40,7 @@ from objectives.training.kfold import (
     label_ids,
     run_kfold,
 )
+from search import attrs
 from search.config import OBJECTIVES
 from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--out {args.out}: exists and is not a directory")
     train, dev, test, labels = read_inputs(args, study)
     check_folds(train, args.folds)
-    model = args.model or trial.user_attrs.get("model") or study.user_attrs.get("model")
+    model = args.model or trial.user_attrs.get(attrs.MODEL) or study.user_attrs.get(attrs.MODEL)
     settings = RunSettings(
         model=model or "tiny",
         precision=args.precision,
@@ -133,7 +134,7 @@ def read_inputs(
     """Train (the study's file unless --train), dev (likewise, where it still exists), test,
     and the study's label set; the readers name the file and row of anything wrong. A flag
     naming a directory finds the study's file there by its recorded fingerprint."""
-    recorded = study.user_attrs.get("data") or {}
+    recorded = attrs.study_data(study)
     known = _recorded_labels(study)
     train_path = locate(args.train, recorded, "train", "--train", known)
     if train_path is None:
@@ -160,13 +161,13 @@ def choose_trial(study: optuna.Study, number: int | None, best: str | None) -> F
         raise UserError(f"--trial {number}: no such trial in study {study.study_name} ({there})")
     trial = by_number[number]
     if trial.state != TrialState.COMPLETE:
-        why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason")
+        why = attrs.trial_reason(trial)
         state = trial.state.name + (f" ({why})" if why else "")
         raise UserError(
             f"--trial {number}: is {state}, not COMPLETE: its configuration never finished "
             "training; choose a COMPLETE trial, or --best f1 / --best auprc"
         )
-    if "hparams" not in trial.user_attrs:
+    if attrs.trial_hparams(trial) is None:
         raise UserError(
             f"--trial {number}: records no hyperparameters (user attribute 'hparams'); "
             "choose another trial, or --best f1 / --best auprc"
@@ -186,7 +187,7 @@ def best_trial(
     complete = [
         t
         for t in trials
-        if t.state == TrialState.COMPLETE and t.values and "hparams" in t.user_attrs
+        if t.state == TrialState.COMPLETE and t.values and attrs.trial_hparams(t) is not None
     ]
     if not complete:
         raise UserError(f"--best {flag}: study {study.study_name} has no complete trial yet")
@@ -197,14 +198,14 @@ def best_trial(
 
 
 def trial_hparams(trial: FrozenTrial) -> HParams:
-    hparams = trial.user_attrs["hparams"]
+    hparams = attrs.trial_hparams(trial)
     if not isinstance(hparams, dict):
         raise UserError(f"trial {trial.number}: user attribute 'hparams' is not a mapping")
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
 
 
 def _recorded_labels(study: optuna.Study) -> LabelSet | None:
-    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    recorded = attrs.study_data(study).get("labels")
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"]) if recorded else None
 
 

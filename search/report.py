@@ -22,7 +22,9 @@ from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.engine import make_url
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import safe_name
 from objectives.hparams import hparams_from_mapping
+from search import attrs
 from search.analysis import plots
 from search.analysis.hypotheses import check_hypothesis, evaluate
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     url, study = open_study(args.storage, args.study)
-    out = args.out if args.out is not None else Path("reports") / study.study_name
+    out = args.out if args.out is not None else Path("reports") / safe_name(study.study_name)
     report = build_report(study)
     report["storage"] = mask_url(url)
     report["out"] = str(out)
@@ -122,7 +124,7 @@ def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna
 
 
 def objective_names(study: optuna.Study) -> list[str]:
-    names = study.metric_names or study.user_attrs.get("objectives")
+    names = study.metric_names or study.user_attrs.get(attrs.OBJECTIVES)
     return list(names) if names else [f"objective{i}" for i in range(len(study.directions))]
 
 
@@ -133,16 +135,16 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
     front = pareto_rows(study)
     best = best_per_objective(trials, names, study.directions)
     importances = {name: param_importances(study, i, trials) for i, name in enumerate(names)}
-    attrs = study.user_attrs
+    recorded = study.user_attrs
     return {
         "study": study.study_name,
         "objectives": names,
-        "model": attrs.get("model"),
-        "data": attrs.get("data"),
-        "sampler": attrs.get("sampler"),
-        "pruner": attrs.get("pruner"),
-        "code_version": attrs.get("code_version"),
-        "changes": describe_changes(attrs.get(CHANGES_ATTR, [])),
+        "model": recorded.get(attrs.MODEL),
+        "data": recorded.get(attrs.DATA),
+        "sampler": recorded.get("sampler"),
+        "pruner": recorded.get("pruner"),
+        "code_version": recorded.get("code_version"),
+        "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),
         "counts": {state.name.lower(): sum(t.state == state for t in trials) for state in COUNTED},
         "pareto": [trial_row(t, names) for t in front],
         "best": {name: trial_row(t, names) for name, t in best.items()},
@@ -177,7 +179,7 @@ def best_by_model(
     """Per model, when the study compares several: its best trial per objective and counts."""
     by_model: dict[str, list[FrozenTrial]] = {}
     for t in trials:
-        model = t.params.get("model", t.user_attrs.get("model"))
+        model = attrs.trial_model(t)
         if model is not None:
             by_model.setdefault(str(model), []).append(t)
     if len(by_model) < 2:
@@ -214,7 +216,7 @@ def baseline_summary(
             if name in best
         }
     else:
-        evals = base.user_attrs.get("evals") or {}
+        evals = base.user_attrs.get(attrs.EVALS_ATTR) or {}
         if evals:
             last = max(evals, key=int)
             summary["last_evaluation"] = {
@@ -267,11 +269,8 @@ def hypothesis_verdicts(
     importances: Mapping[str, Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
     """One verdict per hypothesis the study recorded (free text: marked not checkable)."""
-    recorded = study.user_attrs.get("hypotheses")
-    if recorded is None and study.user_attrs.get("hypothesis"):
-        recorded = [{"text": study.user_attrs["hypothesis"], "from_trial": 0}]
     verdicts = []
-    for entry in recorded or []:
+    for entry in attrs.study_hypotheses(study.user_attrs):
         text, since = entry["text"], entry.get("from_trial", 0)
         try:
             hypothesis = check_hypothesis(text, names)
@@ -317,11 +316,11 @@ def trial_config(
     trial: FrozenTrial, names: Sequence[str], default_model: str | None = None
 ) -> dict[str, Any]:
     """A trial as an ``objectives.finetune --config`` file: model, every hyperparameter, origin."""
-    hparams = trial.user_attrs.get("hparams")
+    hparams = attrs.trial_hparams(trial)
     if hparams is None:
         hparams = {k: v for k, v in trial.params.items() if k != "model"}
     hp = hparams_from_mapping(dict(hparams), f"trial {trial.number}")
-    model = trial.user_attrs.get("model", trial.params.get("model", default_model))
+    model = attrs.trial_model(trial, default_model)
     values = dict(zip(names, trial.values, strict=True)) if trial.values else {}
     return {"model": model, "hparams": hp.to_dict(), "trial": trial.number, "values": values}
 

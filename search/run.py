@@ -9,19 +9,17 @@ ends by saying where to look.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import optuna
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
@@ -39,6 +37,7 @@ from search.config import (
 from search.datafiles import absolute
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
+from search.processes import WorkerPool
 from search.progress import Progress, best_text
 from search.pruning.stoppers import PRUNERS
 from search.runner import choose_runner
@@ -89,6 +88,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, default=4)
+    p.add_argument(
+        "--evals-per-run",
+        type=int,
+        help="evaluations at equal fractions of each run instead (same schedule phase per rung)",
+    )
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
     p.add_argument(
@@ -144,6 +148,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         min_resource=args.min_resource,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
+        evals_per_run=args.evals_per_run,
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
@@ -188,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
         return 0
-    config = dataclasses.replace(config, target_finished=finished + config.trials)
+    config = dataclasses.replace(
+        config,
+        target_finished=finished + config.trials,
+        # a worker beyond the trials asked for would only wait
+        workers=min(config.workers, config.trials),
+        devices=config.devices[: config.trials],
+    )
     print(
         f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
         f"running {config.trials} more on {config.workers} worker(s)",
@@ -200,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         code = _run_processes(config, study, finished, args.quiet)
     print_summary(study, config, time.monotonic() - started)
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        name = signal.Signals(code - 128).name
+        print(
+            f"interrupted by {name}: running trials were marked failed; the same command "
+            "continues the study",
+            file=sys.stderr,
+        )
     return code
 
 
@@ -234,60 +252,37 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
 
 
 def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
-    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress."""
+    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
+
+    Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
     gpus = _gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
-    log_dir = Path(config.artifacts).parent / "logs" / config.study
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(config.to_json(), f)
-        config_path = f.name
-    procs = []
-    for i, device in enumerate(slots):
-        env = {**os.environ, "RE_SEARCH_WORKER": str(i)}
-        if device is not None and device != "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = device
-        elif device == "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = ""
-        log = open(log_dir / f"worker-{i}.log", "a", encoding="utf-8")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "search.worker", config_path],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    received: list[int] = []
-
-    def forward(signum, frame):
-        received.append(signum)
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-
+    log_dir = Path(config.artifacts).parent / "logs" / safe_name(config.study)
+    pool = WorkerPool(config, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, forward)
+        signal.signal(sig, lambda signum, frame: pool.stop(signum))
     progress = Progress(config.trials, quiet)
+    done = 0
     try:
-        while any(p.poll() is None for p in procs):
+        while pool.alive():
             try:
-                progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
+                done = counts(study)[0] - finished
+                progress.show(min(config.trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
+            pool.restart_killed(done >= config.trials)
             time.sleep(1.0)
-        progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
+        done = counts(study)[0] - finished
+        progress.show(min(config.trials, done), best_text(study))
     finally:
         progress.close()
-        os.unlink(config_path)
-    codes = [p.returncode for p in procs]
-    if received:
-        return 128 + received[0]
-    bad = [c for c in codes if c != 0]
-    if bad:
-        print(f"workers exited with {codes}; logs in {log_dir}", file=sys.stderr)
-        return 1
-    return 0
+        pool.close()
+    if pool.stopping is not None:
+        return 128 + pool.stopping
+    if done >= config.trials:
+        return 0
+    print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

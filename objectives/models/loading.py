@@ -33,7 +33,7 @@ TINY = "tiny"
 # (objectives.models.tapt)
 TAPT_SUFFIX = "+tapt"
 # Bump when the tiny recipe changes, so old cache directories are not reused.
-TINY_VERSION = "tiny-v2"  # v2: a vocabulary that is the same in every build
+TINY_VERSION = "tiny-v2"  # part of the cache key: change it when the recipe changes
 TINY_SEED = 0
 TINY_VOCAB_SIZE = 8000
 TINY_ARCH: dict[str, int] = {

@@ -39,6 +39,7 @@ from objectives.models.loading import (
     max_positions,
     resolve_model,
 )
+from objectives.training.cadence import evaluation_steps
 from objectives.training.resources import MemoryMeter
 
 Report = Callable[[int, dict[str, float]], bool]
@@ -50,6 +51,10 @@ class Evaluation:
     epoch: float
     metrics: dict[str, float]
     logits: np.ndarray = field(repr=False)
+    # the run's cost so far: wall seconds since training started (evaluations included, the
+    # search's own work at each evaluation left out) and train examples stepped over
+    seconds: float = 0.0
+    examples: int = 0
 
 
 @dataclass
@@ -214,8 +219,14 @@ class _Loop:
         self.micro = min(self.batch_size, settings.max_micro_batch_size or self.batch_size)
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.total_steps = max(1, math.ceil(self.steps_per_epoch * hp.num_train_epochs))
-        self.eval_every = settings.eval_steps or max(
-            1, self.steps_per_epoch // settings.evals_per_epoch
+        self.eval_at = frozenset(
+            evaluation_steps(
+                self.total_steps,
+                self.steps_per_epoch,
+                settings.eval_steps,
+                settings.evals_per_epoch,
+                settings.evals_per_run,
+            )
         )
         # fused: one kernel for all parameters; the default is a per-parameter Python loop on the
         # CPU (about a tenth of a tiny model's step), and transformers' Trainer fuses too
@@ -235,7 +246,7 @@ class _Loop:
         best: Evaluation | None = None
         best_state = None
         keep_best_state = test is not None or self.settings.save_checkpoint
-        status, reason, step = "complete", None, 0
+        status, reason, step, seen = "complete", None, 0, 0
         bar = tqdm(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
@@ -245,16 +256,19 @@ class _Loop:
             for indices in train_batches(self.train, self.batch_size, self.generator):
                 loss = self._step(indices)
                 step += 1
+                seen += len(indices)
                 bar.update(1)
                 if startup is None:
                     startup = time.perf_counter() - started
                 if not math.isfinite(loss):
                     status, reason = "diverged", f"non-finite training loss at step {step}"
                     break
-                if step % self.eval_every == 0 or step == self.total_steps:
+                if step in self.eval_at:
                     t = time.perf_counter()
                     evaluation = self._evaluate(dev, step)
                     timings["eval"] += time.perf_counter() - t
+                    evaluation.examples = seen
+                    evaluation.seconds = time.perf_counter() - train_started - timings["report"]
                     evaluations.append(evaluation)
                     bar.set_postfix(f1=f"{evaluation.metrics['micro_f1']:.1f}")
                     if best is None or _better(evaluation, best):
@@ -289,7 +303,16 @@ class _Loop:
             best_step=best.step,
             steps=step,
             total_steps=self.total_steps,
-            evaluations=[{"step": e.step, "epoch": e.epoch, **e.metrics} for e in evaluations],
+            evaluations=[
+                {
+                    "step": e.step,
+                    "epoch": e.epoch,
+                    "seconds": round(e.seconds, 4),
+                    "examples": e.examples,
+                    **e.metrics,
+                }
+                for e in evaluations
+            ],
             timings={k: round(v, 4) for k, v in timings.items()},
             memory={},
             micro_batch_size=self.micro,

@@ -42,6 +42,7 @@ def _main(argv):
     return json.loads(buffer.getvalue())
 
 
+@pytest.mark.slow
 def test_masked_lm_loss_goes_down_and_is_recorded(adapted):
     out, record = adapted
     assert record["cached"] is False and record["steps"] == 3  # 96 distinct sentences / 32
@@ -51,6 +52,7 @@ def test_masked_lm_loss_goes_down_and_is_recorded(adapted):
     assert json.loads((out / RECORD).read_text())["key"] == record["key"]
 
 
+@pytest.mark.slow
 def test_adapted_model_loads_for_classification_with_the_base_pooler(adapted, corpus):
     out, record = adapted
     data = toy_data(96, 32)
@@ -68,6 +70,7 @@ def test_adapted_model_loads_for_classification_with_the_base_pooler(adapted, co
     assert logits.shape == (1, len(klue_labels())) and torch.isfinite(logits).all()
 
 
+@pytest.mark.slow
 def test_same_inputs_return_the_saved_model_at_once(adapted, corpus, tmp_path):
     out, first = adapted
     weights = (out / "model.safetensors").stat().st_mtime_ns
