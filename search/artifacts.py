@@ -2,9 +2,7 @@
 
 The launcher records the location in the study (``storage.artifacts.ARTIFACTS_ATTR``); a worker
 started without ``--artifacts`` (a second machine joining) and every reader (the dashboard,
-``search.ensemble``) use the recorded one. A trial whose predictions could not be uploaded
-because the store was away fails with that reason, and its parameters are enqueued again to run
-once the store answers.
+``search.ensemble``) use the recorded one.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ import sys
 from pathlib import Path
 
 import optuna
-from optuna.trial import TrialState
 
 from storage.artifacts import (
     ARTIFACTS_ATTR,
@@ -24,8 +21,6 @@ from storage.artifacts import (
     recorded_location,
 )
 from storage.urls import artifact_dir_for
-
-MAX_RETRY = 2  # as for trials of dead workers (storage.liveness)
 
 
 def location_for_search(
@@ -54,23 +49,3 @@ def reader_store(flag: str | Path | None, study: optuna.Study, storage_url: str)
     the storage's default directory."""
     recorded = study.user_attrs.get(ARTIFACTS_ATTR)
     return open_artifact_store(choose(flag, recorded, artifact_dir_for(storage_url)))
-
-
-def enqueue_retry(trial: optuna.Trial) -> None:
-    """Enqueue ``trial``'s parameters again, with Optuna's ``failed_trial`` and
-    ``retry_history`` system attributes (as its heartbeat retry does), up to MAX_RETRY times."""
-    frozen = trial.study._storage.get_trial(trial._trial_id)
-    history = [*frozen.system_attrs.get("retry_history", []), trial.number]
-    if len(history) > MAX_RETRY:
-        return
-    system_attrs = {"failed_trial": history[0], "retry_history": history}
-    user_attrs = {k: v for k, v in frozen.user_attrs.items() if k in ("origin",)}
-    trial.study.add_trial(
-        optuna.trial.create_trial(
-            state=TrialState.WAITING,
-            params=frozen.params,
-            distributions=frozen.distributions,
-            user_attrs=user_attrs,
-            system_attrs=system_attrs,
-        )
-    )

@@ -47,6 +47,7 @@ class SearchConfig:
     min_resource: int = 1
     precision: str = "auto"
     evals_per_epoch: int = 4
+    evals_per_run: int | None = None
     eval_steps: int | None = None
     cache_dir: str | None = None
     artifacts: str | None = None  # a directory or s3://BUCKET/PREFIX (storage.artifacts)
@@ -99,6 +100,8 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
+    if c.evals_per_run is not None and c.evals_per_run < 1:
+        raise UserError(f"--evals-per-run: must be at least 1, got {c.evals_per_run}")
     if any(not h.strip() for h in c.hypotheses):
         raise UserError("--hypothesis: empty; write what the search should find out")
     if c.runner != REAL_RUNNER and not RUNNER_SPEC.fullmatch(c.runner):

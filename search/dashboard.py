@@ -11,7 +11,8 @@ import optuna
 
 from common.cli import ArgumentParser, UserError, run_main
 from storage.artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
+from storage.reading import open_existing
+from storage.urls import artifact_dir_for, default_storage_url, mask_url
 
 
 def build_parser() -> ArgumentParser:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from optuna_dashboard import run_server
 
     url = args.storage or default_storage_url()
-    storage = open_storage(url)
+    storage = open_existing(url)
     location = choose_location(args.artifacts, storage, url)
     store = open_artifact_store(location, create=True)
     print(

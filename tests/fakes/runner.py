@@ -31,6 +31,7 @@ import numpy as np
 
 from objectives.data.inputs import TrialData
 from objectives.hparams import HParams, RunSettings
+from objectives.training.cadence import evaluation_steps
 from objectives.training.loop import Report, RunResult
 
 RUNNER = "tests.fakes.runner:fake_fine_tune"
@@ -83,7 +84,6 @@ def fake_fine_tune(
     examples = _examples(hp, data)
     steps_per_epoch = math.ceil(examples["train"] / hp.per_device_train_batch_size)
     total = max(1, math.ceil(steps_per_epoch * hp.num_train_epochs))
-    every = settings.eval_steps or max(1, steps_per_epoch // settings.evals_per_epoch)
     noise = float(extra.get("mock_noise", 0.5))
     final_f1, final_auprc = quality(hp)
     final_f1 += rng.gauss(0, noise)
@@ -95,7 +95,14 @@ def fake_fine_tune(
     status, reason, step, best = "complete", None, 0, None
     started = time.perf_counter()
     reporting = 0.0
-    for step in [*range(every, total + 1, every), *([total] if total % every else [])]:
+    schedule = evaluation_steps(
+        total,
+        steps_per_epoch,
+        settings.eval_steps,
+        settings.evals_per_epoch,
+        settings.evals_per_run,
+    )
+    for step in schedule:
         if pause:
             time.sleep(pause)
         if hp.learning_rate > diverge_lr:
@@ -108,7 +115,12 @@ def fake_fine_tune(
             "accuracy": min(100.0, 30 + final_f1 * progress * 0.7),
             "loss": 3.4 * (1 - progress) + 0.4,
         }
-        evaluations.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
+        seconds = time.perf_counter() - started - reporting
+        seen = step * hp.per_device_train_batch_size
+        evaluations.append(
+            {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds, "examples": seen}
+            | metrics
+        )
         if best is None or metrics["micro_f1"] > best["micro_f1"]:
             best = {"step": step, **metrics}
         t = time.perf_counter()

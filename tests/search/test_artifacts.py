@@ -1,5 +1,5 @@
 """The search's side of artifact locations: the study's record, readers that use it, the
-dashboard's choice, and the retry of a trial whose upload failed."""
+dashboard's choice, and the dashboard's image needs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import optuna
 import pytest
 
 from common.cli import UserError
-from search.artifacts import enqueue_retry, location_for_search, reader_store, record_location
+from search.artifacts import location_for_search, reader_store, record_location
 from search.dashboard import choose_location
 from storage.artifacts import ARTIFACTS_ATTR
 
@@ -40,23 +40,6 @@ def test_the_dashboard_refuses_to_guess_between_two_recorded_stores(tmp_path):
     with pytest.raises(UserError, match=r"record different artifact stores \(/runs/a, /runs/b\)"):
         choose_location(None, storage, "memory:")
     assert choose_location("s3://b/p", storage, "memory:") == "s3://b/p"
-
-
-def test_a_retried_trial_keeps_its_parameters_and_history():
-    study = optuna.create_study()
-    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
-    enqueue_retry(trial)
-    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    again = study.ask()
-    assert again.params == trial.params
-    assert study.trials[again.number].system_attrs["retry_history"] == [trial.number]
-    enqueue_retry(again)
-    study.tell(again, state=optuna.trial.TrialState.FAIL)
-    third = study.ask()
-    enqueue_retry(third)  # a third failure is not retried (MAX_RETRY)
-    study.tell(third, state=optuna.trial.TrialState.FAIL)
-    assert study.trials[-1].state == optuna.trial.TrialState.FAIL
-    assert len(study.trials) == 3
 
 
 def test_the_dashboard_command_runs_without_torch():

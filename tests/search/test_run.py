@@ -26,7 +26,7 @@ def load(storage, name="s"):
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def test_search_records_what_the_issue_asks(tmp_path, capsys):
+def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys):
     code, storage = run(tmp_path, "--trials", "16", "--seed", "1", "--hypothesis", "gamma helps")
     assert code == 0
     study = load(storage)
@@ -42,6 +42,9 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
+    costs = complete.user_attrs["eval_costs"]  # per evaluation: seconds and examples so far
+    assert sorted(costs, key=int) == [str(step) for step in evals]
+    assert all(examples > 0 for _, examples in costs.values())
     assert complete.intermediate_values  # the dashboard's learning curve
     expected = {"hparams", "run", "dev_predictions_artifact"}
     assert expected <= set(complete.user_attrs)
@@ -87,6 +90,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--objectives", "f1,accuracy"], "--objectives"),
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
+        (["--evals-per-run", "0"], "--evals-per-run"),
         (["--runner", "nope"], "--runner"),
         (["--runner", "tests.fakes.nowhere:run"], "--runner"),
         (["--runner", "tests.fakes.runner:nothing"], "--runner"),
@@ -168,7 +172,7 @@ def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_fro
     assert code == 0
     attrs = load(storage).user_attrs
     assert attrs["hypotheses"] == [{"text": h, "from_trial": 0} for h in first]
-    assert attrs["hypothesis"] == "gamma helps"  # the single attribute of earlier versions
+    assert attrs["hypothesis"] == "gamma helps"  # the single attribute 0.1.0 studies hold
     run(
         tmp_path,
         "--trials",
