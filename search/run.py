@@ -178,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
-    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
@@ -189,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
         print(line, file=sys.stderr)
+    print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
