@@ -41,9 +41,9 @@ from objectives.training.kfold import (
     run_kfold,
 )
 from search import attrs
+from search.analysis.studies import add_study_flags, objective_names, open_study
 from search.config import OBJECTIVES
 from search.datafiles import locate, missing
-from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url
 
 SUBMISSION = "submission.csv"

@@ -27,7 +27,6 @@ NOT_YET_SPLIT = {
     "search/ensemble.py": 416,
     "search/final.py": 360,
     "search/final.py:build_report": 58,
-    "search/report.py": 530,
     "search/run.py": 362,
     "search/run.py:main": 51,
     "search/run.py:build_parser": 68,
