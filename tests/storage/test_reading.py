@@ -10,7 +10,7 @@ from storage.reading import open_existing
 @pytest.mark.parametrize("scheme", ["sqlite:///{path}.db", "journal:///{path}.log"])
 def test_a_missing_file_is_named_and_not_created(tmp_path, scheme):
     url = scheme.format(path=tmp_path / "nope")
-    with pytest.raises(UserError, match="nope.* does not exist"):
+    with pytest.raises(UserError, match=r"nope.* does not exist"):
         open_existing(url)
     assert list(tmp_path.iterdir()) == []
 
