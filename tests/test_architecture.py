@@ -22,7 +22,6 @@ NOT_YET_SPLIT = {
     "objectives/training/kfold.py:run_kfold": 72,
     "objectives/training/loop.py": 391,
     "objectives/training/loop.py:run": 78,
-    "search/analysis/hypotheses.py": 314,
     "search/ensemble.py": 416,
     "search/final.py": 360,
     "search/final.py:build_report": 58,

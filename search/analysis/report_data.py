@@ -16,9 +16,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
 from search import attrs
-from search.analysis.hypotheses import check_hypothesis, evaluate
+from search.analysis.hypotheses import check_hypothesis
 from search.analysis.studies import objective_names
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
+from search.analysis.verdicts import evaluate
 from search.identity import CHANGES_ATTR, describe_changes
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances
