@@ -23,8 +23,6 @@ NOT_YET_SPLIT = {
     "objectives/training/loop.py": 391,
     "objectives/training/loop.py:run": 78,
     "search/ensemble.py": 416,
-    "search/final.py": 360,
-    "search/final.py:build_report": 58,
     "search/run.py": 362,
     "search/run.py:main": 51,
     "search/run.py:build_parser": 68,
