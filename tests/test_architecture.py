@@ -15,7 +15,6 @@ MAX_FUNCTION_LINES = 50
 DATA_MODULES = {"objectives/data/sample_templates.py"}
 # Still to be split: each may only shrink (its ceiling here is its size when it was listed).
 NOT_YET_SPLIT = {
-    "objectives/data/dataset.py": 340,
     "objectives/models/tapt.py": 372,
     "objectives/models/tapt.py:_train": 78,
     "objectives/models/tiny.py:train_wordpiece": 55,
