@@ -8,6 +8,7 @@ ends by saying where to look.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -42,7 +43,7 @@ from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
-from storage.retry import StorageUnavailable
+from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
 
 
@@ -180,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     started = time.monotonic()
-    if config.workers == 1 and not config.devices:
-        code = _run_here(config, study, finished, args.quiet)
-    else:
-        code = _run_processes(config, study, finished, args.quiet)
+    try:
+        if config.workers == 1 and not config.devices:
+            code = _run_here(config, study, finished, args.quiet)
+        else:
+            code = _run_processes(config, study, finished, args.quiet)
+    except StorageFull:
+        with contextlib.suppress(Exception):  # what the study has, then the one-line error
+            print_summary(study, config, time.monotonic() - started)
+        raise
     print_summary(study, config, time.monotonic() - started)
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         name = signal.Signals(code - 128).name
@@ -256,6 +262,8 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     if done >= config.trials:
         return 0
     print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
+    for line in pool.last_errors():
+        print(line, file=sys.stderr)
     return 1
 
 
