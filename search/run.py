@@ -17,15 +17,14 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
 import optuna
-from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import safe_name
 from objectives.data.inputs import data_paths, load_trial_data
 from objectives.data.labels import NO_RELATION
+from objectives.models.available import check_available
 from objectives.models.loading import default_cache_root, tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
@@ -39,12 +38,19 @@ from search.config import (
 )
 from search.interrupts import Interrupts
 from search.processes import WorkerPool
+from search.progress import Progress, best_text
 from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
+from storage.urls import (
+    artifact_dir_for,
+    check_storage,
+    default_storage_url,
+    mask_url,
+    open_storage,
+)
 
 
 def build_parser() -> ArgumentParser:
@@ -54,6 +60,12 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
+    p.add_argument(
+        "--storage-env",
+        metavar="VAR",
+        help="take the storage URL from environment variable VAR (keeps a password out of the "
+        "command line; for PostgreSQL, PGPASSWORD also works with a URL without one)",
+    )
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
@@ -137,6 +149,18 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     )
 
 
+def storage_url(args) -> str:
+    """--storage, or the URL in the environment variable --storage-env names, or the default."""
+    if args.storage_env is None:
+        return args.storage or default_storage_url()
+    if args.storage:
+        raise UserError("--storage and --storage-env: give one of them")
+    url = os.environ.get(args.storage_env, "").strip()
+    if not url:
+        raise UserError(f"--storage-env {args.storage_env}: the variable is not set or empty")
+    return url
+
+
 def default_workers(devices: tuple[str, ...]) -> int:
     """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
     per core (up to 4): single-threaded processes train a small model faster than one process
@@ -156,12 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    args.storage = storage_url(args)
+    check_storage(args.storage)  # seconds, not after the data is read
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
+    if config.runner == "real":
+        for model in space.models() or [config.model]:
+            check_available(model)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = create_or_load(storage, config, space, data)
     finished, _, _ = counts(study)
@@ -221,7 +250,7 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
     progress = Progress(config.trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
+        progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
@@ -247,13 +276,13 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         while pool.alive():
             try:
                 done = counts(study)[0] - finished
-                progress.show(min(config.trials, done), _best_text(study))
+                progress.show(min(config.trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
             pool.restart_killed(done >= config.trials)
             time.sleep(1.0)
         done = counts(study)[0] - finished
-        progress.show(min(config.trials, done), _best_text(study))
+        progress.show(min(config.trials, done), best_text(study))
     finally:
         progress.close()
         pool.close()
@@ -265,43 +294,6 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     for line in pool.last_errors():
         print(line, file=sys.stderr)
     return 1
-
-
-class Progress:
-    """The bar over the whole study: drawn again when the count or the best result changes, and
-    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
-    where each drawing is a new line, it gives one line per change."""
-
-    def __init__(self, total: int, quiet: bool, file: TextIO | None = None) -> None:
-        file = file or sys.stderr
-        self.bar = tqdm(total=total, desc="trials", unit="trial", disable=quiet, file=file)
-        self.terminal = file.isatty()
-        self.shown: tuple[int, str] | None = None
-
-    def show(self, done: int, best: str) -> None:
-        if (done, best) == self.shown:
-            self.tick()
-            return
-        self.shown = (done, best)
-        self.bar.n = done
-        self.bar.set_postfix_str(best, refresh=False)
-        self.bar.refresh()
-
-    def tick(self) -> None:
-        if self.terminal:
-            self.bar.refresh()
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _best_text(study: optuna.Study) -> str:
-    """The best first objective so far and that trial's other values (a Pareto-optimal trial)."""
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not complete:
-        return ""
-    top = max(complete, key=lambda t: t.values)
-    return "best " + " ".join(f"{v:.1f}" for v in top.values)
 
 
 if __name__ == "__main__":
