@@ -1,6 +1,6 @@
 """transformers' ``Trainer`` as the benchmarks set it up: on CPU, nothing saved, logged or printed.
 
-Only the benchmarks that race a ``Trainer`` import this (``common`` stays free of transformers).
+Only the benchmarks that race a ``Trainer`` import this (``harness`` stays free of transformers).
 """
 
 from __future__ import annotations

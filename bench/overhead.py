@@ -32,10 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import itertools
 
+import harness
 import optuna
 from optuna.trial import TrialState
 
-import common
 from common.cli import quiet_libraries
 from storage.urls import open_storage
 
@@ -123,10 +123,13 @@ def _mock_settings(seconds: float) -> dict:
 
 def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     from search.run import main
+    from tests.fakes.runner import ENV, RUNNER
+
+    os.environ[ENV] = json.dumps(_mock_settings(seconds))
 
     storage = f"sqlite:///{tmp / f'ours-{tag}.db'}"
     main(
-        ["--runner", "mock", "--mock", json.dumps(_mock_settings(seconds)), "--storage", storage,
+        ["--runner", RUNNER, "--storage", storage,
          "--study", "o", "--trials", str(trials), "--workers", "1", "--pruner", "none",
          "--sampler", "random",
          "--seed", "0", "--quiet"]
@@ -138,17 +141,18 @@ def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     """What a user would write with Optuna alone: suggest, train (the same mocked trial), return
     both metrics; no evaluations recorded, no pruning, no attributes, no artifacts."""
     from objectives.hparams import RunSettings, hparams_from_mapping
-    from search.mock import mock_fine_tune
     from search.sampling import suggest
     from search.space import load_space
+    from tests.fakes.runner import ENV, fake_fine_tune
 
-    data = common.sample_data()
+    os.environ[ENV] = json.dumps(_mock_settings(seconds))
+    data = harness.sample_data()
     space = load_space(model="tiny")
-    settings = RunSettings(extra=_mock_settings(seconds))
+    settings = RunSettings()
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
         hp = hparams_from_mapping(suggest(trial, space), "trial")
-        result = mock_fine_tune(hp, settings, data, None, None)
+        result = fake_fine_tune(hp, settings, data, None, None)
         return result.metrics["micro_f1"], result.metrics["auprc"]
 
     storage = f"sqlite:///{tmp / f'bare-{tag}.db'}"
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     quiet_libraries()
-    load_start = common.load_average()
+    load_start = harness.load_average()
     if args.part == "service" and args.storage:
         if not args.study:
             parser.error("--storage needs --study")
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="overhead-") as tmp:
                 run = run_default(args.trials, Path(tmp))
-            run["load_average_after"] = common.load_average()
+            run["load_average_after"] = harness.load_average()
             print(json.dumps({"run": i + 1, **run}), flush=True)
             runs.append(run)
         shares = [r["overhead_share"] for r in runs]
@@ -235,10 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         }
     else:
         result = per_trial(args.trials, args.seconds, args.rounds)
-    result["machine"] = common.machine_record(load_start)
+    result["machine"] = harness.machine_record(load_start)
     print(json.dumps(result, indent=2))
     name = args.part.replace("-", "_") + ("_study" if getattr(args, "storage", None) else "")
-    out = common.save_result(common.RESULTS / f"overhead_{name}.json", result)
+    out = harness.save_result(harness.RESULTS / f"overhead_{name}.json", result)
     print(f"saved {out}", file=sys.stderr)
     return 0
 

@@ -3,7 +3,8 @@
     python bench/scaling.py         # 1, 2, 4, 8, 16 workers x sqlite, postgres, journal
     python bench/scaling.py --workers 1,2 --storages sqlite --trials-per-worker 3   # a smoke run
 
-Every trial is the mocked trial (``search.run --runner mock``) at a fixed duration, ``--seconds``
+Every trial is the fake trial (``search.run --runner tests.fakes.runner:fake_fine_tune``) at a
+fixed duration, ``--seconds``
 (default 2 s: one epoch at a fixed batch size, so five evaluations of ``--seconds / 5`` each, all
 sleep: 16 workers on 2 cores measure the storage and the service, not the CPU), random sampling,
 no pruning. For each storage and worker count ``N`` one ``search.run --workers N`` runs
@@ -42,10 +43,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import harness
 import optuna
 from optuna.trial import TrialState
 
-import common
 from common.cli import quiet_libraries
 from storage.urls import mask_url, open_storage
 
@@ -101,16 +102,18 @@ def fresh_storage(kind: str, tmp: Path, tag: str, postgres: str) -> Iterator[str
 
 def run_service(url: str, workers: int, trials: int, seconds: float, tmp: Path) -> float:
     """``search.run --workers N`` as a user would start it; returns its wall time."""
-    mock = {"mock_seconds_per_eval": seconds / EVALS_PER_TRIAL, "mock_noise": 0.5}
+    from tests.fakes.runner import RUNNER, fake_env
+
+    env = fake_env(mock_seconds_per_eval=seconds / EVALS_PER_TRIAL, mock_noise=0.5)
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", json.dumps(mock),
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", "scaling", "--trials", str(trials),
         "--workers", str(workers), "--space", str(tmp / "space.toml"),
         "--sampler", "random", "--pruner", "none", "--seed", "0", "--quiet",
         "--artifacts", str(tmp / "artifacts"),
     ]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-3:]
@@ -121,9 +124,9 @@ def run_service(url: str, workers: int, trials: int, seconds: float, tmp: Path) 
 def run_bare(url: str, trials: int, seconds: float, tmp: Path) -> None:
     """A bare Optuna loop: the same space and sampler, the same sleep, both metrics returned."""
     from objectives.hparams import hparams_from_mapping
-    from search.mock import quality
     from search.sampling import suggest
     from search.space import load_space
+    from tests.fakes.runner import quality
 
     space = load_space(str(tmp / "space.toml"), "tiny")
 
@@ -267,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="mocked trial duration")
     parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to create DBs on")
-    parser.add_argument("--out", type=Path, default=common.RESULTS / "scaling.json")
+    parser.add_argument("--out", type=Path, default=harness.RESULTS / "scaling.json")
     args = parser.parse_args(argv)
     kinds = [k.strip() for k in args.storages.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in STORAGES]
@@ -275,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--storages from {', '.join(STORAGES)}; --workers positive integers")
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    load_start = common.load_average()
+    load_start = harness.load_average()
     results = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -289,11 +292,11 @@ def main(argv: list[str] | None = None) -> int:
         "pruner": "none",
         "postgres": mask_url(args.postgres) if "postgres" in kinds else None,
         "results": results,
-        "machine": common.machine_record(load_start),
+        "machine": harness.machine_record(load_start),
     }
     print("\n".join(summary_lines(results)))
-    out = common.save_result(args.out, record)
-    common.print_closing(record["machine"], out)
+    out = harness.save_result(args.out, record)
+    harness.print_closing(record["machine"], out)
     return 0
 
 

@@ -39,17 +39,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import harness
 import hf_trainer
 import torch
 from transformers import DataCollatorWithPadding
 
-import common
 from common.cli import UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import TrialData
 from objectives.encoding.batching import train_batches
 from objectives.encoding.features import Features
 from objectives.encoding.markers import special_tokens
-from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
 from objectives.models.loading import load_model, load_tokenizer
 from objectives.training.loop import Workspace, fine_tune
@@ -74,7 +74,7 @@ class Setup:
 
 def prepare(cache_dir: Path) -> Setup:
     """Sample data, tiny model and tokenized features, built (or found) before any timing."""
-    data = common.sample_data(cache_dir)
+    data = harness.sample_data(cache_dir)
     workspace = Workspace(cache_dir)
     model_path = workspace.model_path("tiny", data)
     tokenizer = load_tokenizer(model_path, special_tokens(MARKERS))
@@ -111,7 +111,7 @@ def run_ours(setup: Setup, steps: int, seed: int) -> Measurement:
         max_len=MAX_LEN,
         markers=MARKERS,
         pooling="cls",
-        num_train_epochs=common.epochs_for_steps(n, BATCH, steps),
+        num_train_epochs=harness.epochs_for_steps(n, BATCH, steps),
         seed=seed,
     )
     settings = RunSettings(device="cpu", eval_steps=10**9, cache_dir=setup.cache_dir)
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no_fix", action="store_true", help="leave out ours with fused AdamW (the proposed fix)"
     )
     parser.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
-    parser.add_argument("--out", type=Path, default=common.RESULTS / "throughput.json")
+    parser.add_argument("--out", type=Path, default=harness.RESULTS / "throughput.json")
     return parser
 
 
@@ -341,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    load_start = common.load_average()
-    setup = prepare(args.cache_dir or default_cache_dir())
+    load_start = harness.load_average()
+    setup = prepare(args.cache_dir or cache_root())
     started = time.perf_counter()
     results = measure(setup, args.steps, args.repeats, args.seed, not args.no_fix)
     summary = ratios(results)
@@ -363,10 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "results": results,
         "ratios": summary,
-        "machine": common.machine_record(load_start, torch.get_num_threads()),
+        "machine": harness.machine_record(load_start, torch.get_num_threads()),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
-    out = common.save_result(args.out, record)
+    out = harness.save_result(args.out, record)
     print()
     for name, r in results.items():
         print(f"{name:17s} median {r['median_examples_per_s']:7.1f} examples/s")
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{key:24s} {r['ratio_of_medians']:.2f} (paired median {r['median_paired_ratio']:.2f},"
             f" per position {r['positions_ratio']:.2f}){verdict}"
         )
-    common.print_closing(record["machine"], out)
+    harness.print_closing(record["machine"], out)
     return 0
 
 

@@ -33,13 +33,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 import torch
 
-import common
 from common.cli import UserError, quiet_libraries, run_main
+from common.paths import cache_root
 from objectives.data.inputs import TrialData
-from objectives.finetune import default_cache_dir
 from objectives.hparams import HParams, RunSettings
 from objectives.metrics import auprc, micro_f1
 from objectives.training.loop import Workspace, fine_tune
@@ -70,7 +70,9 @@ BAD = {
 def short_hparams(data: TrialData, steps: int) -> HParams:
     """Default hyperparameters, trained for ``steps`` optimizer steps."""
     batch = HParams().per_device_train_batch_size
-    return HParams(num_train_epochs=common.epochs_for_steps(len(data.train.examples), batch, steps))
+    return HParams(
+        num_train_epochs=harness.epochs_for_steps(len(data.train.examples), batch, steps)
+    )
 
 
 # --- (i) start-up --------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def measure_startup(data: TrialData, cache_dir: Path, calls: int) -> dict[str, A
 
 def child_trial(cache_dir: Path, steps: int) -> dict[str, Any]:
     """What the fresh process runs: read the sample data, one short trial with evaluations."""
-    data = common.sample_data(cache_dir)
+    data = harness.sample_data(cache_dir)
     hp = short_hparams(data, steps)
     settings = RunSettings(device="cpu", eval_steps=max(1, steps // 4), cache_dir=cache_dir)
     result = fine_tune(hp, settings, data, None, Workspace(cache_dir))
@@ -228,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory_steps", type=int, default=20, help="steps of the child trial")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
-    parser.add_argument("--out", type=Path, default=common.RESULTS / "trial_costs.json")
+    parser.add_argument("--out", type=Path, default=harness.RESULTS / "trial_costs.json")
     parser.add_argument("--child_trial", type=int, help=argparse.SUPPRESS)
     return parser
 
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    cache_dir = args.cache_dir or default_cache_dir()
+    cache_dir = args.cache_dir or cache_root()
     if args.child_trial is not None:
         print(json.dumps(child_trial(cache_dir, args.child_trial)))
         return 0
@@ -283,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.warm_calls < 1 or args.memory_steps < 1:
         raise UserError("--warm_calls and --memory_steps: must be at least 1")
     record: dict[str, Any] = {"benchmark": "trial_costs"}
-    load_start = common.load_average()
+    load_start = harness.load_average()
     started = time.perf_counter()
-    data = common.sample_data(cache_dir)
+    data = harness.sample_data(cache_dir)
     Workspace(cache_dir).model_path("tiny", data)  # built here, so the child only loads it
     if "memory" in parts:  # first: no other child (git, for versions) has run yet
         record["memory"] = measure_memory(cache_dir, args.memory_steps, args.threads)
@@ -293,12 +295,12 @@ def main(argv: list[str] | None = None) -> int:
         record["startup"] = measure_startup(data, cache_dir, args.warm_calls + 1)
     if "learnability" in parts:
         record["learnability"] = measure_learnability(data, cache_dir)
-    record["machine"] = common.machine_record(load_start, torch.get_num_threads())
+    record["machine"] = harness.machine_record(load_start, torch.get_num_threads())
     record["wall_seconds"] = round(time.perf_counter() - started, 1)
-    out = common.save_result(args.out, record)
+    out = harness.save_result(args.out, record)
     print()
     print_summary(record)
-    common.print_closing(record["machine"], out)
+    harness.print_closing(record["machine"], out)
     return 0
 
 

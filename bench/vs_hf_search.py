@@ -60,6 +60,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import harness
 import hf_trainer
 import numpy as np
 import optuna
@@ -73,14 +74,13 @@ from transformers import (
     TrainerCallback,
 )
 
-import common
 from common.cli import UserError, quiet_libraries, run_main
 from objectives.data.inputs import TrialData, load_trial_data
 from objectives.data.labels import LabelSet
 from objectives.data.sample import ensure_sample_data
 from objectives.encoding.markers import mark_example
 from objectives.metrics import evaluate
-from objectives.models.loading import ensure_tiny_model
+from objectives.models.tiny import ensure_tiny_model
 from search import run as search_run
 from search.config import cpu_threads
 from search.pruning.pruner import evals_of
@@ -504,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ours_workers", type=int, help="search.run --workers (default: search.run's own)"
     )
     parser.add_argument("--workdir", type=Path, help="keep the studies here (default: a temp dir)")
-    parser.add_argument("--out", type=Path, default=common.RESULTS / "vs_hf_search.json")
+    parser.add_argument("--out", type=Path, default=harness.RESULTS / "vs_hf_search.json")
     return parser
 
 
@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     order = check_args(args)
     quiet_libraries()
-    load_start = common.load_average()
+    load_start = harness.load_average()
     with tempfile.TemporaryDirectory(prefix="vs-hf-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -572,12 +572,12 @@ def main(argv: list[str] | None = None) -> int:
         "hf_fixed": {"max_len": MAX_LEN, "markers": MARKERS, "pooling": "cls", "focal_gamma": 0},
         "ratios": ratios,
         **results,
-        "machine": common.machine_record(load_start, threads),
+        "machine": harness.machine_record(load_start, threads),
     }
-    out = common.save_result(args.out, record)
+    out = harness.save_result(args.out, record)
     print()
     print(format_table(results, ratios))
-    common.print_closing(record["machine"], out)
+    harness.print_closing(record["machine"], out)
     return 0
 
 

@@ -10,7 +10,7 @@ import re
 import uuid
 from pathlib import Path
 
-from common.cli import UserError
+from common.cli import RowErrors, UserError
 
 
 def read_text(path: Path, kind: str = "data file") -> str:
@@ -40,17 +40,20 @@ def csv_rows(
         if header and header[0] in ("", "Unnamed: 0"):
             header[0] = "_index"  # pandas' to_csv index column
         rows = []
+        errors = RowErrors(str(path))
         for fields in reader:
             if not fields or all(not f.strip() for f in fields):
                 continue
             number = reader.line_num - 1
             if len(fields) != len(header):
-                raise UserError(
+                errors.add(
                     f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
                 )
+                continue
             rows.append((number, dict(zip(header, fields, strict=True))))
     except csv.Error as exc:
         raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
+    errors.raise_if_any()
     return header, rows
 
 

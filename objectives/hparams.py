@@ -10,7 +10,7 @@ import dataclasses
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +69,13 @@ class RunSettings:
     precision: str = "auto"
     eval_steps: int | None = None
     evals_per_epoch: int = 4
+    evals_per_run: int | None = None  # instead of per epoch: at equal fractions of the run
     eval_batch_size: int = 128
     max_micro_batch_size: int | None = None
     output_dir: Path | None = None
     save_checkpoint: bool = False
     cache_dir: Path | None = None
     progress: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -83,7 +83,7 @@ class RunSettings:
             raise UserError(f"--precision: {self.precision!r} is not one of {choices}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise UserError(f"--device: {self.device!r} is not auto, cpu, cuda or cuda:N")
-        for name in ("eval_steps", "max_micro_batch_size"):
+        for name in ("eval_steps", "evals_per_run", "max_micro_batch_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"--{name}: must be at least 1, got {value}")

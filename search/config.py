@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from search.sampling import SAMPLERS
 
 # CLI names of the objectives -> the metric names a run reports.
 OBJECTIVES = {"f1": "micro_f1", "auprc": "auprc"}
-RUNNERS = ("real", "mock")
+REAL_RUNNER = "real"
+RUNNER_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,12 @@ class SearchConfig:
     min_resource: int = 1
     precision: str = "auto"
     evals_per_epoch: int = 4
+    evals_per_run: int | None = None
     eval_steps: int | None = None
     cache_dir: str | None = None
     artifacts: str | None = None
-    runner: str = "real"
-    mock: dict[str, float] = field(default_factory=dict)
+    # "real" (objectives.training.loop.fine_tune) or MODULE:FUNCTION with its signature
+    runner: str = REAL_RUNNER
     heartbeat_interval: int = 30
     target_finished: int = 0  # set by the launcher: finished trials the study must reach
 
@@ -97,10 +99,12 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
+    if c.evals_per_run is not None and c.evals_per_run < 1:
+        raise UserError(f"--evals-per-run: must be at least 1, got {c.evals_per_run}")
     if any(not h.strip() for h in c.hypotheses):
         raise UserError("--hypothesis: empty; write what the search should find out")
-    if c.runner not in RUNNERS:
-        raise UserError(f"--runner: {c.runner!r} is not one of {', '.join(RUNNERS)}")
+    if c.runner != REAL_RUNNER and not RUNNER_SPEC.fullmatch(c.runner):
+        raise UserError(f"--runner: {c.runner!r} is neither 'real' nor MODULE:FUNCTION")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,120}", c.study):
         raise UserError(
             f"--study: {c.study!r} must start with a letter or digit and use only "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 import signal
@@ -22,24 +21,28 @@ import optuna
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import safe_name
-from objectives.data.inputs import data_paths, load_trial_data
+from common.paths import cache_root
+from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.models.available import check_available
-from objectives.models.loading import default_cache_root, tapt_base
+from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
-    RUNNERS,
+    REAL_RUNNER,
     SearchConfig,
     cpu_threads,
     default_study_name,
     parse_devices,
     parse_objectives,
 )
+from search.datafiles import absolute
+from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
 from search.processes import WorkerPool
 from search.progress import Progress, best_text
 from search.pruning.stoppers import PRUNERS
+from search.runner import choose_runner
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
@@ -69,9 +72,16 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
-    p.add_argument("--dev", type=Path)
+    p.add_argument(
+        "--dev", type=Path, help="labeled data each trial is scored on (give it with --train)"
+    )
     p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
-    p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
+        "every label is a KLUE relation)",
+    )
     p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
@@ -92,16 +102,31 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, default=4)
+    p.add_argument(
+        "--evals-per-run",
+        type=int,
+        help="evaluations at equal fractions of each run instead (same schedule phase per rung)",
+    )
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
-    p.add_argument("--runner", default="real", help=f"{' or '.join(RUNNERS)} (mock: for tests)")
-    p.add_argument("--mock", default="{}", help="mocked runner's settings as JSON")
+    p.add_argument(
+        "--runner",
+        default=REAL_RUNNER,
+        help="what trains a trial: real (default), or MODULE:FUNCTION with "
+        "objectives.training.loop.fine_tune's signature",
+    )
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
     p.add_argument(
         "--create-only",
         action="store_true",
         help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
         "step before workers start",
+    )
+    p.add_argument(
+        "--add-anyway",
+        action="store_true",
+        help="add trials to an existing --study although it was searched with other data, "
+        "labels, no-relation label or model (what differs is recorded and reported)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -113,22 +138,18 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     workers = args.workers if args.workers is not None else default_workers(devices)
     if devices and args.workers is not None and args.workers != len(devices):
         raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
-    try:
-        mock = json.loads(args.mock)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"--mock: not JSON: {exc.msg}") from None
     storage = args.storage or default_storage_url()
     return SearchConfig(
         trials=args.trials,
         storage=storage,
         study=args.study or default_study_name(args.model, str(train), data_fingerprint),
         model=args.model,
-        train=str(train),
-        dev=str(dev),
-        test=str(args.test) if args.test else None,
-        labels=str(args.labels) if args.labels else None,
+        train=absolute(train),
+        dev=absolute(dev),
+        test=absolute(args.test),
+        labels=absolute(args.labels),
         no_relation=args.no_relation,
-        space=str(args.space) if args.space else None,
+        space=absolute(args.space),
         workers=workers,
         devices=devices,
         sampler=args.sampler,
@@ -141,10 +162,10 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         min_resource=args.min_resource,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch,
-        cache_dir=str(args.cache_dir or default_cache_root()),
+        evals_per_run=args.evals_per_run,
+        cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
-        mock=mock,
         heartbeat_interval=args.heartbeat,
     )
 
@@ -185,14 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
+    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
-    if config.runner == "real":
+    if config.runner != REAL_RUNNER:
+        choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
+    else:
         for model in space.models() or [config.model]:
             check_available(model)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    study = create_or_load(storage, config, space, data)
+    before = len(study_changes(storage, config.study))
+    study = create_or_load(storage, config, space, data, args.add_anyway)
+    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+        print(line, file=sys.stderr)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")

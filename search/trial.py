@@ -26,22 +26,26 @@ from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
 from search.attrs import (
-    FAIL_REASON_ATTR,
+    EVAL_COSTS_ATTR,
+    EVALS_ATTR,
+    FAIL_REASON,
+    HPARAMS,
+    MODEL,
     PREDICTIONS_ATTR,
+    PRUNED_REASON,
     RUN_ATTR,
     STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
+    WORKER,
 )
 from search.config import SearchConfig
 from search.interrupts import WorkerInterrupted
-from search.pruning.pruner import EVALS_ATTR
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
 from storage.artifacts import is_no_space
-from storage.liveness import Lease
+from storage.liveness import keep_alive
 from storage.retry import StorageFull
-from storage.urls import supports_heartbeat
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -95,7 +99,7 @@ class Objective:
             if is_no_space(exc) or isinstance(exc, StorageFull):
                 self.no_space = f"{STORAGE_FAILED}the disk is full or read-only: {exc}"[:500]
                 with contextlib.suppress(Exception):  # the storage itself may be what is full
-                    trial.set_user_attr(FAIL_REASON_ATTR, self.no_space)
+                    trial.set_user_attr(FAIL_REASON, self.no_space)
                 raise
             self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
             raise
@@ -106,9 +110,9 @@ class Objective:
         model = str(params.pop("model", self.config.model))
         hp = hparams_from_mapping(params, f"trial {trial.number}")
         settings = self._settings(model)
-        trial.set_user_attr("model", model)
-        trial.set_user_attr("worker", WORKER_ID)
-        trial.set_user_attr("hparams", hp.to_dict())
+        trial.set_user_attr(MODEL, model)
+        trial.set_user_attr(WORKER, WORKER_ID)
+        trial.set_user_attr(HPARAMS, hp.to_dict())
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
@@ -122,28 +126,26 @@ class Objective:
             if isinstance(exc, WorkerInterrupted):
                 reason = str(exc)  # "interrupted by SIGINT"
             with contextlib.suppress(Exception):  # the exception says more than a failed write
-                trial.set_user_attr(FAIL_REASON_ATTR, reason[:500])
+                trial.set_user_attr(FAIL_REASON, reason[:500])
             raise
         self._record(trial, result)
         if result.status == "stopped":
-            trial.set_user_attr("pruned_reason", result.reason)
+            trial.set_user_attr(PRUNED_REASON, result.reason)
             raise optuna.TrialPruned(result.reason)
         if result.status == "diverged":
-            trial.set_user_attr("fail_reason", result.reason)
+            trial.set_user_attr(FAIL_REASON, result.reason)
             raise TrialDiverged(result.reason)
         if constant_predictions(result.dev_logits):
             # KLUE's trapezoid AUPRC gives tied scores (1 + prevalence) / 2 per class, about 52:
             # a collapsed model would otherwise sit on the Pareto front
             reason = "the model predicts the same probabilities for every dev example"
-            trial.set_user_attr("fail_reason", reason)
+            trial.set_user_attr(FAIL_REASON, reason)
             raise TrialDiverged(reason)
         return tuple(float(result.metrics[name]) for name in self.config.objectives)
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna beats for relational storages; journal storages get the project's lease."""
-        if supports_heartbeat(self.config.storage):
-            return contextlib.nullcontext()
-        return Lease(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
+        return keep_alive(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
 
     def _settings(self, model: str) -> RunSettings:
         c = self.config
@@ -152,8 +154,8 @@ class Objective:
             precision=c.precision,
             eval_steps=c.eval_steps,
             evals_per_epoch=c.evals_per_epoch,
+            evals_per_run=c.evals_per_run,
             cache_dir=Path(c.cache_dir) if c.cache_dir else None,
-            extra=dict(c.mock),
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
@@ -178,6 +180,11 @@ class Objective:
                 for e in result.evaluations
             }
             trial.set_user_attr(EVALS_ATTR, evals)
+            costs = {
+                str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
+                for e in result.evaluations
+            }
+            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
             trial.set_user_attr(PREDICTIONS_ATTR, dev)

@@ -23,11 +23,12 @@ from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
 from search.analysis.curves import publish_learning_curves
-from search.attrs import FAIL_REASON_ATTR, STORAGE_FAILED
-from search.config import SearchConfig, cpu_threads
+from search.attrs import FAIL_REASON, STORAGE_FAILED
+from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.processes import watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
+from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
@@ -39,16 +40,6 @@ from storage.urls import open_storage
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
-
-
-def choose_runner(name: str) -> Runner:
-    if name == "mock":
-        from search.mock import mock_fine_tune
-
-        return mock_fine_tune
-    from objectives.training.loop import fine_tune
-
-    return fine_tune
 
 
 def run_worker(
@@ -66,7 +57,7 @@ def run_worker(
     curves = _CurvePublisher()
     callbacks = [curves, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
-    # half of one), even while this worker trains
+    # half of one more), even while this worker trains
     with Reaper(study, every=config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
     curves.flush(study)
@@ -126,8 +117,8 @@ def _pull_trials(
 def _settle() -> None:
     """Move what outlives a trial (imports, data, caches, the study's trials) out of the garbage
     collector's reach. accelerate's ``free_memory`` runs a full collection at the end of every
-    trial to release the model; over the half a million objects a worker holds that took 0.2-0.6
-    s a trial on 2 cores, and with them frozen it scans only what the trial made."""
+    trial to release the model; over the half a million objects a worker holds that costs tenths
+    of a second per trial, and with them frozen it scans only what the trial made."""
     gc.collect()
     gc.freeze()
 
@@ -136,7 +127,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
     space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
-    if config.runner == "real":
+    if config.runner == REAL_RUNNER:
         # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
         # importing its modeling code and loading its tokenizers are the worker's set-up, once,
         # not part of whichever trial happens to come first
@@ -213,7 +204,7 @@ def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception
     reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
     if objective.trial_id is not None:
         with contextlib.suppress(Exception):
-            study._storage.set_trial_user_attr(objective.trial_id, FAIL_REASON_ATTR, reason)
+            study._storage.set_trial_user_attr(objective.trial_id, FAIL_REASON, reason)
         with contextlib.suppress(Exception):
             study._storage.set_trial_state_values(objective.trial_id, TrialState.FAIL)
     full = _cause(exc, StorageFull) if exc is not None else None

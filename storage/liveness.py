@@ -14,6 +14,7 @@ runs under the study's storage lock, so two workers never retry one trial twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -60,8 +61,10 @@ class Lease:
                 return
 
 
+# the trial attribute that says why a trial failed, and the beginning of its text when the
+# trial's worker died (no heartbeat, or a lease not renewed)
+FAIL_REASON = "fail_reason"
 WORKER_DIED = "worker died: "
-FAIL_REASON_ATTR = "fail_reason"
 
 
 def retry_stale(
@@ -72,7 +75,7 @@ def retry_stale(
     storage = study._storage
     try:
         # the reason first: a finished trial takes no more attributes
-        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, WORKER_DIED + reason)
+        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, WORKER_DIED + reason)
         if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
             return False
     except UpdateFinishedTrialError:
@@ -93,7 +96,7 @@ def enqueue_retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retr
             state=TrialState.WAITING,
             params=trial.params,
             distributions=trial.distributions,
-            user_attrs={k: v for k, v in trial.user_attrs.items() if k != FAIL_REASON_ATTR},
+            user_attrs={k: v for k, v in trial.user_attrs.items() if k != FAIL_REASON},
             system_attrs=system_attrs,
         )
     )
@@ -187,3 +190,13 @@ class RetryStaleTrial:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         enqueue_retry(study, trial, self.max_retry)
+
+
+def keep_alive(
+    storage: optuna.storages.BaseStorage, trial_id: int, interval: float
+) -> contextlib.AbstractContextManager:
+    """What keeps a running trial from being taken for a dead worker's: Optuna's heartbeat where
+    the storage beats (it runs inside ``Study.optimize``), else the project's :class:`Lease`."""
+    if beats(storage):
+        return contextlib.nullcontext()
+    return Lease(storage, trial_id, interval)

@@ -26,7 +26,7 @@ import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
 
 from common.cli import UserError
-from storage.liveness import FAIL_REASON_ATTR, WORKER_DIED
+from storage.liveness import FAIL_REASON, WORKER_DIED
 
 RETRY_FOR_S = 60.0
 _FIRST_DELAY_S = 0.2
@@ -182,7 +182,7 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
         for trial_id in stale:
             with contextlib.suppress(UpdateFinishedTrialError):
                 self.set_trial_user_attr(
-                    trial_id, FAIL_REASON_ATTR, f"{WORKER_DIED}no heartbeat for {grace} s"
+                    trial_id, FAIL_REASON, f"{WORKER_DIED}no heartbeat for {grace} s"
                 )
         return stale
 

@@ -1,10 +1,17 @@
-"""Test-wide settings: no hub access, and every cache in a per-session temporary directory."""
+"""Test-wide settings: no hub access, every cache in a per-session temporary directory, and the
+repository root on subprocesses' path."""
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# subprocesses (workers, launchers) import the fake trial as tests.fakes.runner
+ROOT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [ROOT, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != ROOT]]
+)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

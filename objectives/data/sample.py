@@ -17,17 +17,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import re
-import shutil
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from common import paths
 from common.cli import UserError, run_main
 from objectives.data import sample_templates as content
 from objectives.data.dataset import Entity, Example
@@ -391,12 +389,6 @@ def write_sample(out: Path, splits: Mapping[str, list[Example]]) -> list[Path]:
     return written
 
 
-def default_cache_root() -> Path:
-    """``$RE_SEARCH_CACHE``, else ``~/.cache/re-search``."""
-    configured = os.environ.get("RE_SEARCH_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "re-search"
-
-
 def _complete(directory: Path) -> bool:
     return all((directory / name).is_file() for name in SAMPLE_FILES)
 
@@ -407,29 +399,14 @@ def ensure_sample_data(root: Path | None = None, seed: int = DEFAULT_SEED) -> Pa
     Files are written to a temporary directory beside the target and renamed into place, so a
     reader never sees half a data set; when another process wins the race, its copy is used.
     """
-    root = Path(root) if root is not None else default_cache_root()
+    root = Path(root) if root is not None else paths.cache_root()
     target = root / f"sample-{seed}-{VERSION}"
     if _complete(target):
         return target
     if target.exists():
         raise UserError(f"{target}: incomplete sample data directory; delete it and run again")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=root))
-    except OSError as exc:
-        raise UserError(
-            f"{root}: cannot create the data cache ({exc.strerror}); set RE_SEARCH_CACHE"
-        ) from None
-    try:
-        write_sample(tmp, generate(seed))
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared between users
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not _complete(target):
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with paths.atomic_directory(target, _complete) as scratch:
+        write_sample(scratch, generate(seed))
     return target
 
 

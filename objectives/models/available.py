@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.cli import UserError
-from objectives.models.loading import TINY, _hub_has, tapt_base
+from objectives.models.loading import _hub_has
+from objectives.models.names import TINY, tapt_base
 
 # what from_pretrained loads weights from (single files or a sharded index)
 WEIGHT_FILES = (

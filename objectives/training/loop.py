@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -33,12 +32,10 @@ from objectives.hparams import HParams, RunSettings
 from objectives.loss import focal_loss
 from objectives.metrics import evaluate
 from objectives.models.heads import build_classifier, save_classifier
-from objectives.models.loading import (
-    import_model_classes,
-    load_tokenizer,
-    max_positions,
-    resolve_model,
-)
+from objectives.models.loading import import_model_classes, load_tokenizer, max_positions
+from objectives.models.resolve import resolve_model
+from objectives.training.accelerator import new_accelerator, release_accelerator
+from objectives.training.cadence import evaluation_steps
 from objectives.training.resources import MemoryMeter
 
 Report = Callable[[int, dict[str, float]], bool]
@@ -50,6 +47,10 @@ class Evaluation:
     epoch: float
     metrics: dict[str, float]
     logits: np.ndarray = field(repr=False)
+    # the run's cost so far: wall seconds since training started (evaluations included, the
+    # search's own work at each evaluation left out) and train examples stepped over
+    seconds: float = 0.0
+    examples: int = 0
 
 
 @dataclass
@@ -149,7 +150,7 @@ def fine_tune(
             )
     finally:
         loop.release()
-        _release(accelerator)
+        release_accelerator(accelerator)
     result.memory = meter.peak()
     result.truncated_entities = {"train": train.truncated_entities, "dev": dev.truncated_entities}
     result.examples = {"train": len(train), "dev": len(dev), **added}
@@ -180,25 +181,6 @@ def _train_features(
     return features, {f"train_{name}": count for name, count in augmented.added.items()}
 
 
-def new_accelerator(settings: RunSettings) -> Accelerator:
-    """An Accelerator for one run, with accelerate's process-wide state reset first."""
-    # accelerate keeps process-wide singletons; a new trial must not inherit the last one's.
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-    cpu = settings.device == "cpu" or not torch.cuda.is_available()
-    if settings.device.startswith("cuda:") and not cpu:
-        torch.cuda.set_device(int(settings.device.split(":", 1)[1]))
-    precision = settings.precision
-    if precision == "auto":
-        precision = "no" if cpu else "fp16"
-    return Accelerator(cpu=cpu, mixed_precision=precision)
-
-
-def _release(accelerator: Accelerator) -> None:
-    """Drop the run's model and optimizer; accelerate collects garbage and empties CUDA's cache."""
-    accelerator.free_memory()
-
-
 class _Loop:
     """The optimizer loop of one run (state that lives exactly as long as the run)."""
 
@@ -214,8 +196,14 @@ class _Loop:
         self.micro = min(self.batch_size, settings.max_micro_batch_size or self.batch_size)
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.total_steps = max(1, math.ceil(self.steps_per_epoch * hp.num_train_epochs))
-        self.eval_every = settings.eval_steps or max(
-            1, self.steps_per_epoch // settings.evals_per_epoch
+        self.eval_at = frozenset(
+            evaluation_steps(
+                self.total_steps,
+                self.steps_per_epoch,
+                settings.eval_steps,
+                settings.evals_per_epoch,
+                settings.evals_per_run,
+            )
         )
         # fused: one kernel for all parameters; the default is a per-parameter Python loop on the
         # CPU (about a tenth of a tiny model's step), and transformers' Trainer fuses too
@@ -235,7 +223,7 @@ class _Loop:
         best: Evaluation | None = None
         best_state = None
         keep_best_state = test is not None or self.settings.save_checkpoint
-        status, reason, step = "complete", None, 0
+        status, reason, step, seen = "complete", None, 0, 0
         bar = tqdm(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
@@ -245,16 +233,19 @@ class _Loop:
             for indices in train_batches(self.train, self.batch_size, self.generator):
                 loss = self._step(indices)
                 step += 1
+                seen += len(indices)
                 bar.update(1)
                 if startup is None:
                     startup = time.perf_counter() - started
                 if not math.isfinite(loss):
                     status, reason = "diverged", f"non-finite training loss at step {step}"
                     break
-                if step % self.eval_every == 0 or step == self.total_steps:
+                if step in self.eval_at:
                     t = time.perf_counter()
                     evaluation = self._evaluate(dev, step)
                     timings["eval"] += time.perf_counter() - t
+                    evaluation.examples = seen
+                    evaluation.seconds = time.perf_counter() - train_started - timings["report"]
                     evaluations.append(evaluation)
                     bar.set_postfix(f1=f"{evaluation.metrics['micro_f1']:.1f}")
                     if best is None or _better(evaluation, best):
@@ -289,7 +280,16 @@ class _Loop:
             best_step=best.step,
             steps=step,
             total_steps=self.total_steps,
-            evaluations=[{"step": e.step, "epoch": e.epoch, **e.metrics} for e in evaluations],
+            evaluations=[
+                {
+                    "step": e.step,
+                    "epoch": e.epoch,
+                    "seconds": round(e.seconds, 4),
+                    "examples": e.examples,
+                    **e.metrics,
+                }
+                for e in evaluations
+            ],
             timings={k: round(v, 4) for k, v in timings.items()},
             memory={},
             micro_batch_size=self.micro,

@@ -8,7 +8,8 @@ import sys
 import optuna
 from optuna.trial import TrialState
 
-from search.attrs import ORIGIN_ATTR, RECIPE_ORIGIN, RUN_ATTR
+from search import attrs
+from search.attrs import RUN_ATTR
 from search.config import SearchConfig
 from storage.urls import mask_url, storage_kind
 
@@ -63,8 +64,7 @@ def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
 
 def baseline(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     """The KLUE recipe's trial: the run that finished, else its latest attempt."""
-    trials = study.get_trials(deepcopy=False)
-    runs = [t for t in trials if t.user_attrs.get(ORIGIN_ATTR) == RECIPE_ORIGIN]
+    runs = [t for t in study.get_trials(deepcopy=False) if attrs.is_baseline(t)]
     finished = [t for t in runs if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     return (finished or runs or [None])[-1]
 

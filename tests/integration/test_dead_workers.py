@@ -2,7 +2,6 @@
 within two grace periods (while the other worker is still busy with its own long trial), its
 slot is started again, and a launcher whose study reached its target exits 0."""
 
-import json
 import os
 import signal
 import subprocess
@@ -14,21 +13,23 @@ import pytest
 from optuna.trial import TrialState
 
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
 HEARTBEAT_S = 5
 GRACE_S = 2 * HEARTBEAT_S
-LONG_TRIAL = {"mock_seconds_per_eval": 60.0}  # about 10 minutes a trial
+LONG_TRIAL = 60.0  # seconds per evaluation: about 10 minutes a trial
 
 
-def _launch(url, study, mock, trials, logs):
+def _launch(url, study, seconds_per_eval, trials, logs):
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", json.dumps(mock),
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", study, "--trials", str(trials), "--workers", "2",
         "--heartbeat", str(HEARTBEAT_S), "--artifacts", str(logs / "artifacts"), "--quiet",
     ]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = fake_env(mock_seconds_per_eval=seconds_per_eval)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _trials(url, study):
@@ -100,7 +101,7 @@ def test_dead_workers_trial_is_retried_within_two_grace_periods(storage_url, tmp
 
 def test_launcher_exits_0_when_its_trials_finish_despite_a_killed_worker(postgres_url, tmp_path):
     study = f"dead-short-{os.getpid()}"
-    proc = _launch(postgres_url, study, {"mock_seconds_per_eval": 0.5}, 3, tmp_path)
+    proc = _launch(postgres_url, study, 0.5, 3, tmp_path)
     victim, _ = _kill_a_running_worker(postgres_url, study, proc)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err

@@ -1,7 +1,6 @@
 """A search whose disk fills up: one line, the running trial failed with that reason, no partial
 artifact, the summary printed, nothing left RUNNING."""
 
-import json
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import pytest
 from optuna.trial import TrialState
 
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration
@@ -37,11 +37,11 @@ def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk):
     url = f"sqlite:///{small_disk / 'study.db'}"
     artifacts = small_disk / "artifacts"
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock",
-        json.dumps({"mock_seconds_per_eval": 0.0}), "--storage", url, "--study", "full",
-        "--trials", "200", "--workers", "1", "--artifacts", str(artifacts), "--quiet",
+        sys.executable, "-m", "search.run", "--runner", RUNNER, "--storage", url,
+        "--study", "full", "--trials", "200", "--workers", "1", "--artifacts", str(artifacts),
+        "--quiet",
     ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=fake_env())
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "disk is full" in errors[0], done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from search import proxy
 from search import run as search_run
 from search.study import FINISHED
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("grpc")
@@ -54,13 +54,12 @@ def test_workers_share_postgres_through_the_proxy(postgres_url, tmp_path):
         wait_for_proxy(port, server)
         search = subprocess.run(
             [
-                sys.executable, "-m", "search.run", "--runner", "mock",
-                "--mock", json.dumps({"mock_seconds_per_eval": 0.05}),
+                sys.executable, "-m", "search.run", "--runner", RUNNER,
                 "--storage", f"grpc://127.0.0.1:{port}", "--study", "proxied",
                 "--trials", "6", "--workers", "2", "--quiet",
                 "--artifacts", str(tmp_path / "artifacts"),
             ],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True, text=True, timeout=300, env=fake_env(mock_seconds_per_eval=0.05),
         )  # fmt: skip
         assert search.returncode == 0, search.stderr
     finally:
@@ -87,7 +86,7 @@ def _exit_line(main, argv, capsys) -> str:
 
 
 def test_an_unreachable_proxy_is_one_line_exit_2(capsys):
-    argv = ["--runner", "mock", "--storage", f"grpc://127.0.0.1:{free_port()}", "--study", "x"]
+    argv = ["--runner", RUNNER, "--storage", f"grpc://127.0.0.1:{free_port()}", "--study", "x"]
     err = _exit_line(search_run.main, argv, capsys)
     assert "no gRPC storage proxy answered" in err
 

@@ -1,6 +1,5 @@
 """SIGINT/SIGTERM to a search, and a SIGKILLed worker: no trial stays RUNNING, none is lost."""
 
-import json
 import os
 import signal
 import subprocess
@@ -12,10 +11,11 @@ import pytest
 from optuna.trial import TrialState
 
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
-SLOW_MOCK = json.dumps({"mock_seconds_per_eval": 0.5})
+SLOW = fake_env(mock_seconds_per_eval=0.5)
 
 
 def start(tmp_path, study, *flags, kind="sqlite"):
@@ -24,10 +24,12 @@ def start(tmp_path, study, *flags, kind="sqlite"):
     else:
         storage = f"journal:///{tmp_path / 'study.log'}"
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", SLOW_MOCK,
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", storage, "--study", study, "--quiet", *flags,
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=SLOW
+    )
     return proc, storage
 
 

@@ -1,7 +1,6 @@
 """Launchers started together on one study: every one exits 0, the KLUE recipe runs once, and the
 study gets exactly the trials asked for (what "run the same command on other machines" does)."""
 
-import json
 import subprocess
 import sys
 
@@ -9,8 +8,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import ORIGIN_ATTR, RECIPE_ORIGIN
+from search.attrs import BASELINE_ORIGIN, ORIGIN
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
@@ -19,11 +19,11 @@ LAUNCHERS = 8
 
 def _launch(url: str, study: str, *flags: str) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock",
-        "--mock", json.dumps({"mock_seconds_per_eval": 0.01}),
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", study, "--trials", "1", "--workers", "1", "--quiet", *flags,
     ]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = fake_env(mock_seconds_per_eval=0.01)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _start_together(url: str, study: str, *flags: str) -> list[tuple[int, str]]:
@@ -36,7 +36,7 @@ def _check(url: str, study_name: str, results: list[tuple[int, str]]) -> None:
     assert not failed, f"{len(failed)} of {LAUNCHERS} launchers failed: {failed}"
     study = optuna.load_study(study_name=study_name, storage=open_storage(url))
     trials = study.get_trials()
-    recipes = [t.number for t in trials if t.user_attrs.get(ORIGIN_ATTR) == RECIPE_ORIGIN]
+    recipes = [t.number for t in trials if t.user_attrs.get(ORIGIN) == BASELINE_ORIGIN]
     assert recipes == [0]
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     assert study.user_attrs["objectives"] == ["micro_f1", "auprc"]

@@ -1,4 +1,4 @@
-"""Faults on the shared Postgres study, with real worker processes and the mocked trial.
+"""Faults on the shared Postgres study, with real worker processes and the fake trial.
 
 A worker SIGKILLed mid-trial, and the Postgres server restarted mid-study: the study still
 reaches its count of finished trials, no trial is lost, none is counted twice, none stays
@@ -8,7 +8,6 @@ RUNNING.
 from __future__ import annotations
 
 import collections
-import json
 import os
 import shutil
 import signal
@@ -23,6 +22,7 @@ from optuna.trial import TrialState
 
 from search.study import FINISHED
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,7 +31,7 @@ pytestmark = [
 
 # Trials of about 2-6 s (1-3 epochs, 4 evaluations each, 0.5 s per evaluation): long enough to be
 # caught mid-trial, short enough for a quick test.
-MOCK = json.dumps({"mock_seconds_per_eval": 0.5})
+FAKE = fake_env(mock_seconds_per_eval=0.5)
 TRIALS = 12
 WORKERS = 4
 HEARTBEAT = 3  # seconds; a dead worker's trial is stale after twice that
@@ -41,12 +41,14 @@ def start_search(
     url: str, study: str, tmp_path: Path, heartbeat: int = HEARTBEAT
 ) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock", "--mock", MOCK,
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", study, "--artifacts", str(tmp_path / "artifacts"),
         "--trials", str(TRIALS), "--workers", str(WORKERS), "--heartbeat", str(heartbeat),
         "--seed", "0", "--quiet",
     ]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=FAKE
+    )
 
 
 def trials_of(url: str, study: str) -> list[optuna.trial.FrozenTrial]:

@@ -10,12 +10,13 @@ import optuna
 import pytest
 
 from storage.urls import open_storage
+from tests.fakes.runner import RUNNER
 
 pytestmark = pytest.mark.integration
 
 
 def search_run(*flags: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "search.run", "--runner", "mock", "--workers", "1", "--quiet"]
+    cmd = [sys.executable, "-m", "search.run", "--runner", RUNNER, "--workers", "1", "--quiet"]
     return subprocess.run([*cmd, *flags], capture_output=True, text=True, timeout=180)
 
 

@@ -15,9 +15,11 @@ from objectives.data.dataset import read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import read_predictions
 from objectives.data.sample import ensure_sample_data, generate, write_sample
-from search.analysis.voting import greedy_select, pareto_order, score, soft_vote
+from objectives.metrics import soft_vote
+from search.analysis.voting import greedy_select, pareto_order, score
 from search.ensemble import main
 from search.run import main as run_search
+from tests.fakes.runner import RUNNER
 
 LABELS = LabelSet(("no_relation", "a", "b"))
 
@@ -88,7 +90,7 @@ def mocked(tmp_path_factory):
     root = tmp_path_factory.mktemp("ensemble")
     data = ensure_sample_data()
     storage = f"sqlite:///{root / 'study.db'}"
-    common = ["--runner", "mock", "--storage", storage, "--workers", "1", "--quiet", "--seed", "0"]
+    common = ["--runner", RUNNER, "--storage", storage, "--workers", "1", "--quiet", "--seed", "0"]
     common += ["--pruner", "none"]  # every trial complete
     assert (
         run_search([*common, "--study", "s", "--trials", "10", "--test", str(data / "test.json")])
@@ -173,6 +175,22 @@ def test_ranking_by_one_objective(mocked, tmp_path):
     assert report["metric"] == "auprc"
 
 
+def test_ranking_by_a_metric_that_is_not_an_objective_reads_the_runs_metrics(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "a", "--workers", "1", "--quiet"]
+    argv += ["--seed", "2", "--pruner", "none", "--objectives", "auprc", "--trials", "8"]
+    assert run_search(argv) == 0
+    out = tmp_path / "out"
+    argv = ["--storage", storage, "--study", "a", "--out", str(out), "--top", "3", "--by", "f1"]
+    assert main(argv) == 0
+    study = optuna.load_study(study_name="a", storage=storage)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    by_f1 = sorted(complete, key=lambda t: -t.user_attrs["run"]["metrics"]["micro_f1"])[:3]
+    assert [t.number for t in by_f1] != [t.number for t in complete[:3]]  # order matters here
+    members = json.loads((out / "report.json").read_text())["members"]
+    assert [m["trial"] for m in members] == [t.number for t in by_f1]
+
+
 def test_a_study_without_test_predictions_ensembles_dev_only(mocked, tmp_path):
     out = tmp_path / "out"
     assert main(ensemble_argv(mocked, out, "--top", "1", study="notest")) == 0
@@ -205,7 +223,6 @@ def _relabelled_dev(mocked, tmp_path):
     [
         (["--top", "0"], "s", "--top: must be at least 1"),
         (["--top", "99"], "s", "--top 99: only"),
-        (["--top", "1", "--by", "loss"], "s", "--by"),
         (["--top", "2", "--test", "{data}/test.json"], "notest", "no stored test probabilities"),
         (["--top", "2", "--test", "{data}/dev.json"], "s", "dev.json: row 1 has id 'sample-v1-dev"),
         (["--top", "2", "--dev", "{data}/train.json"], "s", "train.json: row 1 has id"),
@@ -236,7 +253,7 @@ def test_a_study_without_stored_probabilities_is_refused(tmp_path):
 
 def test_rerunning_a_study_with_another_test_file_is_refused(mocked):
     data = mocked["data"]
-    argv = ["--runner", "mock", "--storage", mocked["storage"], "--study", "s", "--quiet"]
+    argv = ["--runner", RUNNER, "--storage", mocked["storage"], "--study", "s", "--quiet"]
     with pytest.raises(UserError, match="stores test predictions of another file"):
         run_search([*argv, "--trials", "1", "--workers", "1", "--test", str(data / "dev.json")])
 
@@ -244,7 +261,7 @@ def test_rerunning_a_study_with_another_test_file_is_refused(mocked):
 def test_a_study_created_without_test_records_the_first_test_file(tmp_path):
     data = ensure_sample_data()
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--storage", storage, "--study", "t", "--quiet", "--workers", "1"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "t", "--quiet", "--workers", "1"]
     run_search([*argv, "--trials", "1"])
     first = optuna.load_study(study_name="t", storage=storage).user_attrs["data"]
     assert "test_fingerprint" not in first

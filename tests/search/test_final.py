@@ -20,6 +20,7 @@ from objectives.score import main as score_main
 from objectives.training.kfold import FoldFailed
 from search.final import choose_trial, main
 from search.run import main as run_search
+from tests.fakes.runner import RUNNER
 from tests.toy import toy_data
 
 # every trial of the mocked search gets this configuration: the tiny model learns the toy task
@@ -53,7 +54,7 @@ def searched(tmp_path_factory):
     storage = f"sqlite:///{root / 'study.db'}"
     code = run_search(
         [
-            "--runner", "mock", "--storage", storage, "--study", "s", "--trials", "2",
+            "--runner", RUNNER, "--storage", storage, "--study", "s", "--trials", "2",
             "--workers", "1", "--quiet", "--train", str(root / "train.json"),
             "--dev", str(root / "dev.json"), "--space", str(root / "space.toml"),
         ]
@@ -76,6 +77,7 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_k_fold_retraining_writes_a_soft_voted_submission(searched, capsys):
     root, storage = searched
     code = main(args(root, storage, "--best", "f1", "--folds", "2", "--evals-per-epoch", "1"))

@@ -18,6 +18,7 @@ from objectives.hparams import HParams
 from search import report
 from search.analysis import plots
 from search.pruning.pruner import evals_of
+from tests.fakes.runner import RUNNER
 
 OBJECTIVES = ["micro_f1", "auprc"]
 DISTRIBUTIONS = {
@@ -349,7 +350,7 @@ def test_report_of_a_mocked_search(tmp_path, monkeypatch, capsys):
 
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--storage", url, "--study", "m", "--quiet", "--seed", "3"]
+    argv = ["--runner", RUNNER, "--storage", url, "--study", "m", "--quiet", "--seed", "3"]
     hypothesis = "focal_gamma > 1 improves f1"
     assert run.main([*argv, "--trials", "5", "--hypothesis", hypothesis]) == 0
     capsys.readouterr()
@@ -366,7 +367,7 @@ def test_report_of_a_mocked_search(tmp_path, monkeypatch, capsys):
 
 
 def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monkeypatch, capsys):
-    """The issue's example, "focal gamma above 1 beats cross-entropy", among several hypotheses
+    """A typical hypothesis, "focal gamma above 1 beats cross-entropy", among several hypotheses
     given at once to a mocked search, and what the report says about each."""
     from search import run
 
@@ -378,7 +379,7 @@ def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monke
         "aug_aeda > 0 improves f1",  # fixed at 0 in the shipped space: nothing on one side
         "augmentation is worth its time",
     ]
-    argv = ["--runner", "mock", "--storage", url, "--study", "h", "--quiet", "--seed", "5"]
+    argv = ["--runner", RUNNER, "--storage", url, "--study", "h", "--quiet", "--seed", "5"]
     argv += ["--workers", "1", "--trials", "24"]
     assert run.main([*argv, *(f for h in hypotheses for f in ("--hypothesis", h))]) == 0
     capsys.readouterr()

@@ -13,13 +13,12 @@ from search.analysis.curves import learning_curves_figure
 from search.progress import Progress
 from search.pruning.pruner import evals_of
 from search.run import main
-
-MOCK = json.dumps({"mock_noise": 0.5})
+from tests.fakes.runner import ENV, RUNNER
 
 
 def run(tmp_path, *flags, study="s"):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", study, "--quiet"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", study, "--quiet"]
     argv += ["--workers", "1"]
     return main([*argv, *flags]), storage
 
@@ -28,7 +27,7 @@ def load(storage, name="s"):
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def test_search_records_what_the_issue_asks(tmp_path, capsys):
+def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys):
     code, storage = run(tmp_path, "--trials", "16", "--seed", "1", "--hypothesis", "gamma helps")
     assert code == 0
     study = load(storage)
@@ -44,6 +43,9 @@ def test_search_records_what_the_issue_asks(tmp_path, capsys):
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
+    costs = complete.user_attrs["eval_costs"]  # per evaluation: seconds and examples so far
+    assert sorted(costs, key=int) == [str(step) for step in evals]
+    assert all(examples > 0 for _, examples in costs.values())
     assert complete.intermediate_values  # the dashboard's learning curve
     expected = {"hparams", "run", "dev_predictions_artifact"}
     assert expected <= set(complete.user_attrs)
@@ -89,7 +91,10 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--objectives", "f1,accuracy"], "--objectives"),
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
-        (["--mock", "{nope"], "--mock"),
+        (["--evals-per-run", "0"], "--evals-per-run"),
+        (["--runner", "nope"], "--runner"),
+        (["--runner", "tests.fakes.nowhere:run"], "--runner"),
+        (["--runner", "tests.fakes.runner:nothing"], "--runner"),
         (["--hypothesis", "focal_gama > 1 improves f1"], "focal_gama"),
     ],
 )
@@ -117,11 +122,11 @@ def test_bad_space_writes_nothing(tmp_path):
     assert not (tmp_path / "study.db").exists()
 
 
-def test_two_worker_processes_share_the_study(tmp_path):
-    mock = json.dumps({"mock_seconds_per_eval": 0.05})
+def test_two_worker_processes_share_the_study(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, json.dumps({"mock_seconds_per_eval": 0.05}))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     code = main(
-        ["--runner", "mock", "--mock", mock, "--storage", storage, "--study", "w",
+        ["--runner", RUNNER, "--storage", storage, "--study", "w",
          "--trials", "10", "--workers", "2", "--quiet"]
     )  # fmt: skip
     assert code == 0
@@ -158,7 +163,7 @@ def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_fro
     assert code == 0
     attrs = load(storage).user_attrs
     assert attrs["hypotheses"] == [{"text": h, "from_trial": 0} for h in first]
-    assert attrs["hypothesis"] == "gamma helps"  # the single attribute of earlier versions
+    assert attrs["hypothesis"] == "gamma helps"  # the single attribute 0.1.0 studies hold
     run(
         tmp_path,
         "--trials",
@@ -240,7 +245,7 @@ def test_progress_in_a_log_file_is_one_line_per_change_and_ticks_on_a_terminal()
 
 def test_trials_1_with_several_workers_runs_the_recipe_once_in_one_worker(tmp_path):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    argv = ["--runner", "mock", "--mock", MOCK, "--storage", storage, "--study", "one"]
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "one"]
     assert main([*argv, "--trials", "1", "--workers", "3", "--quiet"]) == 0
     (trial,) = load(storage, "one").trials
     assert trial.user_attrs["origin"] == "KLUE paper recipe"
@@ -259,7 +264,7 @@ def test_a_model_that_cannot_be_loaded_is_refused_before_anything_is_written(tmp
 
 def test_storage_url_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCH_DB", f"sqlite:///{tmp_path / 'env.db'}")
-    flags = ["--runner", "mock", "--mock", MOCK, "--study", "env", "--storage-env", "SEARCH_DB"]
+    flags = ["--runner", RUNNER, "--study", "env", "--storage-env", "SEARCH_DB"]
     assert main([*flags, "--trials", "1", "--quiet"]) == 0
     assert (tmp_path / "env.db").exists()
     with pytest.raises(UserError, match="--storage-env UNSET_VAR: the variable is not set"):

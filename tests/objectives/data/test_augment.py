@@ -236,6 +236,7 @@ def test_augmentation_is_off_by_default_and_a_flag_a_config_key_and_a_space_para
         load_space(searched)
 
 
+@pytest.mark.slow
 def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
     data = DATA
     seen = []
@@ -269,6 +270,7 @@ def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
     assert seen[-2:] == [data.dev, data.test] and seen[-3] is data.train
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", AUGMENTATIONS)
 def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
     hp = HParams(**FAST, **{name: 0.5})
@@ -287,14 +289,14 @@ def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
 
 
 def test_the_mocked_run_walks_the_augmented_schedule_too():
-    from search.mock import mock_fine_tune
+    from tests.fakes.runner import fake_fine_tune
 
     hp = HParams(**FAST, aug_aeda=0.5, aug_marker_dropout=0.25)
-    result = mock_fine_tune(hp, RunSettings(eval_steps=2), DATA, None, None)
+    result = fake_fine_tune(hp, RunSettings(eval_steps=2), DATA, None, None)
     n = len(DATA.train)
     assert result.examples["train"] == n + round(n * 0.5) == n + result.examples["train_aeda"]
     assert result.examples["train_marker_dropout"] == round(result.examples["train"] * 0.25)
     assert result.total_steps == math.ceil(result.examples["train"] / 16)
-    plain = mock_fine_tune(HParams(**FAST), RunSettings(eval_steps=2), DATA, None, None)
+    plain = fake_fine_tune(HParams(**FAST), RunSettings(eval_steps=2), DATA, None, None)
     assert plain.examples == {"train": n, "dev": len(DATA.dev)}
     assert plain.total_steps == math.ceil(n / 16)

@@ -1,6 +1,8 @@
 """What every benchmark records beside its numbers: the machine, its load, and where the JSON goes.
 
-Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as ``common``.
+Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as ``harness``;
+importing it puts the repository root on ``sys.path``, for the project's packages and the fake
+trial in ``tests/fakes``.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ import json
 import math
 import os
 import platform
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from common.versions import code_version, package_versions
-from objectives.data.inputs import TrialData, load_trial_data
-from objectives.data.sample import ensure_sample_data
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from common.versions import code_version, package_versions  # noqa: E402
+from objectives.data.inputs import TrialData, load_trial_data  # noqa: E402
+from objectives.data.sample import ensure_sample_data  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

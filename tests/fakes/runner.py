@@ -1,11 +1,13 @@
-"""A mocked trial with the real one's shape, for the service's unit tests and benchmarks.
+"""A fake trial with the real one's shape, for the service's tests and benchmarks.
 
-``mock_fine_tune`` has ``objectives.training.loop.fine_tune``'s signature and contract: the same
+``fake_fine_tune`` has ``objectives.training.loop.fine_tune``'s signature and contract: the same
 hyperparameters, the same evaluation schedule (steps from the data size, batch size and epochs),
 both metrics at every evaluation through ``report``, early stop when ``report`` says so, and a
 :class:`~objectives.training.loop.RunResult`. Its learning curves come from a smooth function of the
 hyperparameters with a real trade-off between F1 and AUPRC, so samplers and pruners have
-something to find. Run settings' ``extra`` tune it:
+something to find. Use it as ``search.run --runner tests.fakes.runner:fake_fine_tune`` (``RUNNER``)
+with the repository root on ``PYTHONPATH``; the JSON object in the environment variable
+``RE_SEARCH_FAKE_RUN`` (``ENV``; :func:`fake_env` builds an environment with it) tunes it:
 
 - ``mock_seconds_per_eval``: wall time spent per evaluation interval (default 0);
 - ``mock_fail_rate``: chance that a trial raises (a crashed run);
@@ -19,7 +21,9 @@ stored predictions and an ensemble of them can be tested without training.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 import random
 import time
 
@@ -27,11 +31,24 @@ import numpy as np
 
 from objectives.data.inputs import TrialData
 from objectives.hparams import HParams, RunSettings
+from objectives.training.cadence import evaluation_steps
 from objectives.training.loop import Report, RunResult
+
+RUNNER = "tests.fakes.runner:fake_fine_tune"
+ENV = "RE_SEARCH_FAKE_RUN"
+
+
+def fake_env(**settings: float) -> dict[str, str]:
+    """This process's environment with the fake's settings, for a subprocess that runs it."""
+    return {**os.environ, ENV: json.dumps(settings)}
+
+
+def fake_settings() -> dict[str, float]:
+    return json.loads(os.environ.get(ENV) or "{}")
 
 
 class MockTrialCrashed(RuntimeError):
-    """What a mocked crash raises (a bug in a real run, from the worker's point of view)."""
+    """What a fake crash raises (a bug in a real run, from the worker's point of view)."""
 
 
 def quality(hp: HParams) -> tuple[float, float]:
@@ -50,7 +67,7 @@ def quality(hp: HParams) -> tuple[float, float]:
     return f1, auprc
 
 
-def mock_fine_tune(
+def fake_fine_tune(
     hp: HParams,
     settings: RunSettings,
     data: TrialData,
@@ -58,7 +75,7 @@ def mock_fine_tune(
     workspace: object | None = None,
 ) -> RunResult:
     """Walk the real schedule, reporting a synthetic curve; see the module docstring."""
-    extra = settings.extra
+    extra = fake_settings()
     seed = int(hashlib.sha256(repr(sorted(hp.to_dict().items())).encode()).hexdigest()[:8], 16)
     rng = random.Random(seed)
     if rng.random() < float(extra.get("mock_fail_rate", 0.0)):
@@ -67,7 +84,6 @@ def mock_fine_tune(
     examples = _examples(hp, data)
     steps_per_epoch = math.ceil(examples["train"] / hp.per_device_train_batch_size)
     total = max(1, math.ceil(steps_per_epoch * hp.num_train_epochs))
-    every = settings.eval_steps or max(1, steps_per_epoch // settings.evals_per_epoch)
     noise = float(extra.get("mock_noise", 0.5))
     final_f1, final_auprc = quality(hp)
     final_f1 += rng.gauss(0, noise)
@@ -79,7 +95,14 @@ def mock_fine_tune(
     status, reason, step, best = "complete", None, 0, None
     started = time.perf_counter()
     reporting = 0.0
-    for step in [*range(every, total + 1, every), *([total] if total % every else [])]:
+    schedule = evaluation_steps(
+        total,
+        steps_per_epoch,
+        settings.eval_steps,
+        settings.evals_per_epoch,
+        settings.evals_per_run,
+    )
+    for step in schedule:
         if pause:
             time.sleep(pause)
         if hp.learning_rate > diverge_lr:
@@ -92,7 +115,12 @@ def mock_fine_tune(
             "accuracy": min(100.0, 30 + final_f1 * progress * 0.7),
             "loss": 3.4 * (1 - progress) + 0.4,
         }
-        evaluations.append({"step": step, "epoch": step / steps_per_epoch, **metrics})
+        seconds = time.perf_counter() - started - reporting
+        seen = step * hp.per_device_train_batch_size
+        evaluations.append(
+            {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds, "examples": seen}
+            | metrics
+        )
         if best is None or metrics["micro_f1"] > best["micro_f1"]:
             best = {"step": step, **metrics}
         t = time.perf_counter()

@@ -1,0 +1,206 @@
+"""``python -m search.simulate``: replay search strategies against a learning-curve table.
+
+    python -m search.simulate --table bench/tables/tiny-random.jsonl.gz --seeds 20 \\
+        --json sim.json --plot sim.png
+    python -m search.simulate --storage sqlite:///searches.db --study last-week \\
+        --strategies 'default;default:eta=2;random-moasha:r=2'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import optuna
+
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from search.simulate import metrics, plot
+from search.simulate.bias import render as render_bias
+from search.simulate.bias import schedule_bias
+from search.simulate.replay import Budget, Replay, replay
+from search.simulate.schedule import train_rows
+from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
+from search.simulate.surrogate import Surrogate, fit
+from search.simulate.table import export_table, load_table
+
+log = logging.getLogger("search.simulate")
+
+
+def parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python -m search.simulate", description=__doc__.splitlines()[0])
+    p.add_argument("--table", help="a table export (.jsonl.gz, see search/simulate/table.py)")
+    p.add_argument("--storage", help="storage URL of a finished study run with --pruner none")
+    p.add_argument("--study", help="that study's name")
+    p.add_argument(
+        "--strategies",
+        default=",".join(STRATEGIES),
+        help=f"comma-separated, of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N varies "
+        "reduction factor, min resource, evaluations a run or an epoch (separate those with ';')",
+    )
+    p.add_argument("--seeds", type=int, default=20, help="replays per strategy")
+    p.add_argument("--workers", type=int, default=4, help="simulated workers (devices)")
+    p.add_argument("--budget", default="100", help="trials (e.g. 100) or compute (e.g. 9000s)")
+    p.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="replay processes")
+    p.add_argument(
+        "--noise", action="store_true", help="add held-out residual curves to the surrogate's mean"
+    )
+    p.add_argument("--json", help="write the figures here")
+    p.add_argument("--export", help="write the table as a .jsonl.gz export here and stop")
+    p.add_argument("--plot", help="write a PNG of best F1 and hypervolume against compute here")
+    return p
+
+
+def parse_budget(text: str) -> Budget:
+    seconds = text.endswith("s")
+    number = text[:-1] if seconds else text
+    try:
+        value = float(number) if seconds else int(number)
+    except ValueError:
+        raise UserError(
+            f"--budget: {text!r} is not a trial count (100) or seconds (9000s)"
+        ) from None
+    if value <= 0:
+        raise UserError(f"--budget: {text!r} must be positive")
+    return Budget(seconds=float(value)) if seconds else Budget(trials=int(value))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if bool(args.table) == bool(args.storage or args.study):
+        raise UserError("give --table FILE, or --storage URL with --study NAME (not both)")
+    if (args.storage and not args.study) or (args.study and not args.storage):
+        raise UserError("--storage and --study go together")
+    for flag in ("seeds", "workers", "processes"):
+        if getattr(args, flag) < 1:
+            raise UserError(f"--{flag}: must be at least 1, got {getattr(args, flag)}")
+    strategies = parse_strategies(args.strategies)
+    budget = parse_budget(args.budget)
+    quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.perf_counter()
+    table = load_table(args.table or args.storage, args.study)
+    if args.export:
+        export_table(table, Path(args.export))
+        print(f"{args.export}: {len(table.curves)} full runs of study {table.name}")
+        return 0
+    surrogate = fit(table, noise=args.noise)
+    bias = schedule_bias(table)
+    replays = run_all(surrogate, strategies, args.seeds, args.workers, budget, args.processes)
+    budgets = {axis: metrics.common_budgets(replays, axis) for axis in metrics.AXES}
+    reference = surrogate.reference_f1()
+    result = metrics.summarize(replays, reference, budgets)
+    elapsed = time.perf_counter() - started
+    result["simulation"] = _about(table, surrogate, args, budget, elapsed)
+    result["simulation"]["schedule_bias"] = bias
+    print(render(result, strategies))
+    print("\nrungs against the final ranks, over the table's runs:\n" + render_bias(bias))
+    if args.json:
+        _write_json(Path(args.json), result)
+    if args.plot:
+        why = plot.write(replays, Path(args.plot))
+        if why:
+            print(f"PNG skipped: {why}")
+    return 0
+
+
+def _about(table, surrogate: Surrogate, args, budget: Budget, elapsed: float) -> dict:
+    return {
+        "table": {"name": table.name, "trials": len(table.curves), "best_f1": table.best_f1},
+        "reference_f1": round(surrogate.reference_f1(), 3),
+        "noise": args.noise,
+        "surrogate": surrogate.error,
+        "seeds": args.seeds,
+        "workers": args.workers,
+        "budget": {"trials": budget.trials, "seconds": budget.seconds},
+        "wall_seconds": round(elapsed, 1),
+        "processes": args.processes,
+    }
+
+
+_STATE: dict = {}
+
+
+def _init(surrogate: Surrogate, rows: int) -> None:
+    quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _STATE.update(surrogate=surrogate, rows=rows)
+
+
+def _one(job: tuple[Strategy, int, int, Budget]) -> Replay:
+    strategy, seed, workers, budget = job
+    return replay(_STATE["surrogate"], strategy, seed, workers, budget, _STATE["rows"])
+
+
+def run_all(
+    surrogate: Surrogate,
+    strategies: list[Strategy],
+    seeds: int,
+    workers: int,
+    budget: Budget,
+    processes: int,
+) -> dict[str, list[Replay]]:
+    """Every strategy with seeds 0..seeds-1, in ``processes`` processes (the same numbers)."""
+    rows = train_rows(surrogate)
+    jobs = [(s, seed, workers, budget) for s in strategies for seed in range(seeds)]
+    if processes == 1:
+        _init(surrogate, rows)
+        done = [_one(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(processes, initializer=_init, initargs=(surrogate, rows)) as pool:
+            done = list(pool.map(_one, jobs, chunksize=1))
+    out: dict[str, list[Replay]] = {s.name: [] for s in strategies}
+    for r in done:
+        out[r.strategy].append(r)
+    return out
+
+
+def render(result: dict, strategies: list[Strategy]) -> str:
+    about = result["simulation"]
+    err = about["surrogate"]
+    lines = [
+        f"table {about['table']['name']}: {about['table']['trials']} full runs, best micro-F1 "
+        f"{about['table']['best_f1']:.2f} ({about['reference_f1']:.2f} through the surrogate: the "
+        f"95%/99% targets); surrogate {err['model']}, held-out MAE F1 {err['mae_f1']} / AUPRC "
+        f"{err['mae_auprc']}, final F1 {err['mae_final_f1']} ({err['held_out']})",
+        f"{about['seeds']} seeds, {about['workers']} workers, median [q1, q3]; compute in "
+        "simulated GPU-seconds",
+        f"{'strategy':<24}{'trials':>7}{'pruned':>7}{'to 95%':>22}{'to 99%':>22}"
+        f"{'best F1':>8}{'HV':>9}{'regret':>8}",
+    ]
+    for s in strategies:
+        e = result[s.name]
+        full = list(e["at_budget"].values())[-1]
+        lines.append(
+            f"{s.name:<24}{_n(e['trials']['median']):>7}{_n(e['pruned']['median']):>7}"
+            f"{_iqr(e['compute_to_95']):>22}{_iqr(e['compute_to_99']):>22}"
+            f"{_n(full['best_f1']['median'], 2):>8}{_n(full['hypervolume']['median'], 0):>9}"
+            f"{_n(e['pruning_regret']['median'], 2):>8}"
+        )
+    budget = list(result[strategies[0].name]["at_budget"])[-1]
+    lines.append(
+        f"best F1 and HV at {budget} GPU-seconds (the median total of the strategy that spent "
+        f"least); replays took {about['wall_seconds']} s"
+    )
+    return "\n".join(lines)
+
+
+def _n(value, digits: int = 0) -> str:
+    return "never" if value is None else f"{value:.{digits}f}"
+
+
+def _iqr(q: dict) -> str:
+    return f"{_n(q['median'])} [{_n(q['q1'])}, {_n(q['q3'])}]"
+
+
+def _write_json(path: Path, result: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,163 @@
+"""One search replayed on a simulated clock: asynchronous workers against an in-memory study.
+
+Each simulated worker holds its own study object on one shared ``InMemoryStorage`` with its own
+sampler (seed + worker index, as ``search.run``'s workers) and its own stopper, and does what the
+objective does in a real trial: ``study.ask()``, ``search.sampling.suggest``, then at each
+evaluation the stopper's ``keep_going`` (MO-ASHA, Optuna's pruner through ``trial.report`` and
+``should_prune``, or nobody), then the whole ``evals`` record and ``study.tell``. The next event
+is always the earliest evaluation of any worker, each evaluation arriving its recorded (or
+predicted) seconds after the trial started, so workers interleave as they would on real devices.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from search.pruning.pruner import EVALS_ATTR
+from search.sampling import klue_recipe, suggest
+from search.simulate.schedule import simulated_run
+from search.simulate.strategies import Strategy
+from search.simulate.surrogate import Surrogate
+from search.space import Choice, FloatRange, IntRange, Space
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Start no trial once ``trials`` have started or ``seconds`` of compute are spent."""
+
+    trials: int | None = None
+    seconds: float | None = None
+
+
+@dataclass
+class Replay:
+    """What one replay did: every trial it started, in the order they finished."""
+
+    strategy: str
+    seed: int
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Running:
+    study: optuna.Study
+    trial: optuna.Trial
+    curve: np.ndarray
+    started: float
+    index: int = 0
+
+
+def space_of(surrogate: Surrogate) -> Space:
+    """The table's searched parameters as a search space (what its trials were sampled from)."""
+    params = {}
+    for name, d in surrogate.table.distributions.items():
+        if isinstance(d, optuna.distributions.CategoricalDistribution):
+            params[name] = Choice(tuple(d.choices))
+        elif isinstance(d, optuna.distributions.IntDistribution):
+            params[name] = IntRange(d.low, d.high, d.log, d.step)
+        else:
+            params[name] = FloatRange(d.low, d.high, d.log, d.step)
+    return Space(params, source=f"table {surrogate.table.name}")
+
+
+def replay(
+    surrogate: Surrogate,
+    strategy: Strategy,
+    seed: int,
+    workers: int,
+    budget: Budget,
+    rows: int,
+) -> Replay:
+    """Run ``strategy`` with ``workers`` simulated workers until ``budget`` is spent."""
+    storage = optuna.storages.InMemoryStorage()
+    directions = ["maximize"] * strategy.objectives
+    studies = [
+        optuna.create_study(
+            storage=storage,
+            study_name="replay",
+            directions=directions,
+            sampler=strategy.new_sampler(seed * 1000 + w),
+            pruner=strategy.new_pruner(),
+            load_if_exists=True,
+        )
+        for w in range(workers)
+    ]
+    space = space_of(surrogate)
+    if strategy.recipe:
+        model = str(surrogate.table.metadata.get("model") or "tiny")
+        studies[0].enqueue_trial(klue_recipe(model, space))
+    stoppers = [strategy.new_stopper() for _ in range(workers)]
+    noise = np.random.default_rng(seed)
+    out = Replay(strategy.name, seed)
+    spent = {"seconds": 0.0, "examples": 0.0, "started": 0}
+    events: list[tuple[float, int, int]] = []
+    running: dict[int, _Running] = {}
+
+    def start(w: int, now: float) -> None:
+        if budget.trials is not None and spent["started"] >= budget.trials:
+            return
+        if budget.seconds is not None and spent["seconds"] >= budget.seconds:
+            return
+        spent["started"] += 1
+        trial = studies[w].ask()
+        params = suggest(trial, space)
+        residual = None
+        if surrogate.residuals:
+            residual = surrogate.residuals[int(noise.integers(len(surrogate.residuals)))]
+        curve = simulated_run(surrogate, params, strategy.cadence, rows, residual)
+        running[w] = _Running(studies[w], trial, curve, now)
+        heapq.heappush(events, (now + curve[0, 1], trial.number, w))
+
+    for w in range(workers):
+        start(w, 0.0)
+    while events:
+        now, _, w = heapq.heappop(events)
+        run = running[w]
+        row, before = run.curve[run.index], run.curve[run.index - 1] if run.index else None
+        spent["seconds"] += row[1] - (before[1] if before is not None else 0.0)
+        spent["examples"] += row[2] - (before[2] if before is not None else 0.0)
+        values = [float(v) for v in row[3 : 3 + strategy.objectives]]
+        keep = stoppers[w].keep_going(run.study, run.trial, int(row[0]), values)
+        if keep and run.index + 1 < len(run.curve):
+            run.index += 1
+            heapq.heappush(events, (run.started + run.curve[run.index, 1], run.trial.number, w))
+            continue
+        out.trials.append(_finish(run, keep, strategy, spent, now))
+        start(w, now)
+    return out
+
+
+def _kept(evals: np.ndarray, strategy: Strategy) -> np.ndarray:
+    """The evaluation a run ends with: its best by F1 (the service keeps that one), or its last."""
+    return evals[int(np.argmax(evals[:, 3]))] if strategy.keep_best else evals[-1]
+
+
+def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> dict[str, Any]:
+    """Record the evaluations and tell the study, as the objective does when a run returns."""
+    done = run.curve[: run.index + 1]
+    evals = {str(int(r[0])): [float(v) for v in r[3 : 3 + strategy.objectives]] for r in done}
+    run.trial.set_user_attr(EVALS_ATTR, evals)
+    best, full = _kept(done, strategy), _kept(run.curve, strategy)
+    if complete:
+        run.study.tell(run.trial, [float(v) for v in best[3 : 3 + strategy.objectives]])
+    else:
+        run.study.tell(run.trial, state=TrialState.PRUNED)
+    return {
+        "number": run.trial.number,
+        "state": "complete" if complete else "pruned",
+        "at_seconds": spent["seconds"],
+        "at_examples": spent["examples"],
+        "clock": now,
+        "f1": float(best[3]),
+        "auprc": float(best[4]),
+        "full_f1": float(full[3]),
+        "full_auprc": float(full[4]),
+        "evaluations": len(done),
+        "params": dict(run.trial.params),
+    }
