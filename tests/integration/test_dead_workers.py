@@ -17,7 +17,7 @@ from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
-HEARTBEAT_S = 5
+HEARTBEAT_S = 10  # a grace period (20 s) longer than a worker's start on a loaded machine
 GRACE_S = 2 * HEARTBEAT_S
 LONG_TRIAL = 60.0  # seconds per evaluation: about 10 minutes a trial
 
@@ -79,13 +79,19 @@ def test_dead_workers_trial_is_retried_within_two_grace_periods(storage_url, tmp
     try:
         victim, killed_at = _kill_a_running_worker(storage_url, study, proc)
 
+        failed_at = None
+
         def retry_running():
+            nonlocal failed_at
             trials = _trials(storage_url, study)
+            if failed_at is None and trials[victim.number].state == TrialState.FAIL:
+                failed_at = time.monotonic()
             retry = [t for t in trials if t.system_attrs.get("failed_trial") == victim.number]
             return retry if retry and retry[0].state == TrialState.RUNNING else None
 
         _poll(retry_running, proc)
         recovery = time.monotonic() - killed_at
+        print(f"failed after {failed_at - killed_at:.1f} s", end="; ")
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=300)
@@ -103,10 +109,13 @@ def test_launcher_exits_0_when_its_trials_finish_despite_a_killed_worker(postgre
     study = f"dead-short-{os.getpid()}"
     proc = _launch(postgres_url, study, 0.5, 3, tmp_path)
     victim, _ = _kill_a_running_worker(postgres_url, study, proc)
+    done = (TrialState.COMPLETE, TrialState.PRUNED)
+    before = {t.number: t.values for t in _trials(postgres_url, study) if t.state in done}
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     trials = _trials(postgres_url, study)
-    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    finished = [t for t in trials if t.state in done]
     assert len(finished) == 3
+    assert all(trials[n].state in done and trials[n].values == v for n, v in before.items())
     assert trials[victim.number].state == TrialState.FAIL
     assert not [t for t in trials if t.state == TrialState.RUNNING]
