@@ -9,10 +9,12 @@ and readers find the predictions without the flag.
 
 A store that cannot be reached raises :class:`ArtifactStoreUnavailable`, one line naming the
 location and the endpoint; a trial whose predictions cannot be uploaded fails with that line.
+A directory store never leaves a truncated file behind a failed write (a full disk).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +26,8 @@ from optuna.artifacts import FileSystemArtifactStore
 
 from common.cli import UserError
 
+# errors that no retry cures: the disk (or the file system) takes no more writes
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 # study user attribute: the artifact location its trials store predictions in
 ARTIFACTS_ATTR = "artifacts"
 S3_PREFIX = "s3://"
@@ -111,7 +115,7 @@ def open_artifact_store(location: str, *, create: bool = False) -> ArtifactStore
         path.mkdir(parents=True, exist_ok=True)
     elif not path.is_dir():
         raise UserError(f"--artifacts {location}: no such directory (the search's artifacts)")
-    return FileSystemArtifactStore(str(path))
+    return CleanFileSystemArtifactStore(str(path))
 
 
 def wait_until_reachable(
@@ -133,6 +137,30 @@ def wait_until_reachable(
             if time.monotonic() >= deadline:
                 return False
             time.sleep(poll_s)
+    return False
+
+
+class CleanFileSystemArtifactStore(FileSystemArtifactStore):
+    """Optuna's file-system store, except that a write that fails (a full disk) removes the
+    truncated file it began, rather than leaving it for a reader to trust."""
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None:
+        try:
+            super().write(artifact_id, content_body)
+        except OSError:
+            (Path(self._base_path) / artifact_id).unlink(missing_ok=True)
+            raise
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a full or read-only disk."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in NO_SPACE_ERRNOS:
+            return True
+        current = current.__cause__ or current.__context__
     return False
 
 

@@ -86,7 +86,7 @@ def load_table(source: str, study_name: str | None = None) -> Table:
 
 
 def _load_study(url: str, name: str) -> optuna.Study:
-    from storage.urls import open_storage
+    from storage.opening import open_storage
 
     try:
         return optuna.load_study(study_name=name, storage=open_storage(url))

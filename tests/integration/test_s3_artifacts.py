@@ -23,7 +23,7 @@ import pytest
 from optuna.trial import TrialState
 
 from storage.artifacts import ARTIFACTS_ATTR
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import S3Server, free_port, start_s3_server
 
