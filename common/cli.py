@@ -9,13 +9,49 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 
 
 class UserError(Exception):
     """An error the user caused and can fix. Printed as one line; the process exits with 2."""
+
+    def lines(self) -> list[str]:
+        return [" ".join(str(self).split("\n"))]
+
+
+MAX_ROW_ERRORS = 20
+
+
+class RowErrors(UserError):
+    """The bad rows of one file, collected so that one run shows them all: up to
+    ``MAX_ROW_ERRORS`` one-line messages, then how many more there are."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.source = source
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_ROW_ERRORS:
+            self.messages.append(" ".join(message.split("\n")))
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise self
+
+    def lines(self) -> list[str]:
+        if self.count == 1:
+            return list(self.messages)
+        rest = self.count - len(self.messages)
+        more = [f"{self.source}: and {rest} more bad rows"] if rest else []
+        return [f"{self.source}: {self.count} bad rows", *self.messages, *more]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
 
 def run_main(
@@ -28,8 +64,8 @@ def run_main(
     try:
         code = main(argv)
     except UserError as exc:
-        message = " ".join(str(exc).split("\n"))
-        print(f"error: {message}", file=sys.stderr)
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -37,8 +73,23 @@ def run_main(
     sys.exit(code or 0)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, where it has one that its text does not give."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with its usage errors as one line (``error: ... (see --help)``) and exit code 2."""
+    """argparse with its usage errors as one line (``error: ... (see --help)``) and exit code 2,
+    and ``--help`` showing defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         print(f"error: {message} (see --help)", file=sys.stderr)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import uuid
 from pathlib import Path
 
-from common.cli import UserError
+from common.cli import RowErrors, UserError
 
 
 def read_text(path: Path, kind: str = "data file") -> str:
@@ -38,17 +40,20 @@ def csv_rows(
         if header and header[0] in ("", "Unnamed: 0"):
             header[0] = "_index"  # pandas' to_csv index column
         rows = []
+        errors = RowErrors(str(path))
         for fields in reader:
             if not fields or all(not f.strip() for f in fields):
                 continue
             number = reader.line_num - 1
             if len(fields) != len(header):
-                raise UserError(
+                errors.add(
                     f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
                 )
+                continue
             rows.append((number, dict(zip(header, fields, strict=True))))
     except csv.Error as exc:
         raise UserError(f"{path}: bad CSV at line {reader.line_num}: {exc}") from None
+    errors.raise_if_any()
     return header, rows
 
 
@@ -65,3 +70,15 @@ def write_text_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def safe_name(name: str) -> str:
+    """``name`` (a study name read from a shared storage, which anyone who can write to it
+    chose) as one path component that stays inside the directory it is joined to: characters
+    other than letters, digits and ``._+-`` become ``_``, leading dots go, and a name that had to
+    change gets a short hash of the original so that two names do not meet."""
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]", "_", name).lstrip(".")[:100]
+    if cleaned == name and cleaned:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{cleaned or 'study'}-{digest}"

@@ -11,7 +11,6 @@ would cut off (the token a classifier pools from).
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -20,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import UserError, run_main
+from common.cli import ArgumentParser, UserError, run_main
 from objectives.data.dataset import Dataset, Example, read_dataset
-from objectives.data.labels import NO_RELATION, LabelSet, read_label_file
+from objectives.data.labels import NO_RELATION, LabelSet, check_no_relation, read_label_file
 from objectives.encoding.markers import SCHEMES, char_to_token, mark_example, special_tokens
-from objectives.models.loading import TINY, load_tokenizer, max_positions, resolve_model
+from objectives.models.loading import load_tokenizer, max_positions
+from objectives.models.names import TINY
+from objectives.models.resolve import resolve_model
 
 PERCENTILES: tuple[int, ...] = (50, 75, 90, 95, 99)
 MAX_LENS: tuple[int, ...] = (64, 128, 256)
@@ -52,6 +53,7 @@ def summarize(
         "file": dataset.path,
         "rows": len(examples),
         "repaired_offsets": dataset.repaired,
+        "straightened_quotes": dataset.straightened,
         "scheme": scheme,
         "labels": label_distribution((ex.label for ex in examples), labels),
         "entity_pairs": type_pairs(examples),
@@ -164,13 +166,18 @@ def format_report(summary: dict[str, Any]) -> str:
     lines = [
         f"file     {summary['file']}",
         f"rows     {summary['rows']}"
-        + (f" ({repaired} entity offsets repaired)" if repaired else ""),
+        + (f" ({repaired} entity offsets repaired)" if repaired else "")
+        + _straightened(summary.get("straightened_quotes", 0)),
         f"model    {summary.get('model', '?')}" + (f" (at most {limit} tokens)" if limit else ""),
         f"markers  {summary['scheme']}",
     ]
     if summary["labels"]:
-        rows = [[d["label"], d["count"], _percent(d["share"])] for d in summary["labels"]]
-        lines += ["", "labels", *format_table(["label", "count", "share"], rows)]
+        none = summary.get("no_relation")
+        rows = [
+            [_mark(d["label"], none), d["count"], _percent(d["share"])] for d in summary["labels"]
+        ]
+        title = f"labels (no-relation label: {none}; micro-F1 leaves it out)" if none else "labels"
+        lines += ["", title, *format_table(["label", "count", "share"], rows)]
     rows = [
         [f"{d['subject']} -> {d['object']}", d["count"], _percent(d["share"])]
         for d in summary["entity_pairs"]
@@ -213,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     label_set = read_label_file(args.labels, args.no_relation) if args.labels else None
     dataset = read_dataset(args.train, label_set, with_labels=not args.unlabeled)
+    if not args.unlabeled:
+        check_no_relation((ex.label for ex in dataset.examples), args.no_relation, str(args.train))
     sentences = [ex.sentence for ex in dataset.examples]
     path = resolve_model(args.model, lambda: sentences)
     tokenizer = load_tokenizer(path, special_tokens(args.markers))
@@ -221,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         raise UserError(f"{args.train}: cannot mark an example: {exc}") from None
     summary["model"] = args.model
+    if not args.unlabeled:
+        summary["no_relation"] = args.no_relation
     summary["max_positions"] = max_positions(path)
     print(
         json.dumps(summary, ensure_ascii=False, indent=2) if args.json else format_report(summary)
@@ -228,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(
         prog="python -m objectives.inspect",
         description="Label, entity-type and token-length statistics of a KLUE-RE file.",
     )
@@ -245,7 +256,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--labels", type=Path, help="relation list file; checks every label")
     parser.add_argument(
-        "--no-relation", default=NO_RELATION, help=f"with --labels (default: {NO_RELATION})"
+        "--no-relation",
+        default=NO_RELATION,
+        help=f"the label meaning no relation; it must occur in the file (default: {NO_RELATION})",
     )
     parser.add_argument("--unlabeled", action="store_true", help="ignore labels (a test file)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -255,6 +268,14 @@ def _parser() -> argparse.ArgumentParser:
 def _most_common(counts: Counter) -> list[tuple[Any, int]]:
     # Ties broken by name, so the output is stable across runs and Python versions.
     return sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+
+
+def _straightened(count: int) -> str:
+    return f" ({count} entity strings with curly quotes read as straight)" if count else ""
+
+
+def _mark(label: str, no_relation: str | None) -> str:
+    return label + ("  (no relation)" if label == no_relation else "")
 
 
 def _share(mask: np.ndarray) -> float:

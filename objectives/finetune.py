@@ -9,19 +9,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
 from common.cli import ArgumentParser, quiet_libraries, run_main
 from common.paths import cache_root
-from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
 from objectives.training.loop import fine_tune
 from objectives.training.outputs import write_run
 
 _TYPES = {"int": int, "float": float, "str": str}
+HPARAM_HELP = {
+    "learning_rate": "peak learning rate of AdamW (the built-in suits pretrained encoders)",
+    "warmup_ratio": "share of the steps the learning rate warms up over",
+    "num_train_epochs": "epochs over the training data",
+    "per_device_train_batch_size": "examples per optimizer step",
+    "weight_decay": "AdamW weight decay",
+    "focal_gamma": "focal loss gamma; 0 is cross-entropy",
+    "label_smoothing_factor": "label smoothing of the targets",
+    "max_len": "tokens per example, special and marker tokens included",
+    "markers": "how entities are marked in the sentence",
+    "pooling": "the representation classified: cls, or the entity start markers",
+    "seed": "seed of initialization, shuffling and augmentation",
+    "aug_entity_swap": "probability of an augmented copy with the entities' words swapped",
+    "aug_aeda": "probability of an augmented copy with punctuation inserted (AEDA)",
+    "aug_marker_dropout": "probability of an augmented copy without entity markers",
+}
+TINY_RATES = "1e-4..5e-3 (search/tiny_space.toml)"
 
 
 def build_parser() -> ArgumentParser:
@@ -31,16 +49,20 @@ def build_parser() -> ArgumentParser:
     )
     data = parser.add_argument_group("data (default: the built-in sample data)")
     data.add_argument("--train", type=Path, help="KLUE JSON, JSONL or competition CSV")
-    data.add_argument("--dev", type=Path)
+    data.add_argument("--dev", type=Path, help="labeled data scored every evaluation")
     data.add_argument("--test", type=Path, help="predict it with the best checkpoint")
-    data.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    data.add_argument(
+        "--labels", type=Path, help="relation list file (default: inferred from --train)"
+    )
     data.add_argument(
         "--no_relation", "--no-relation", default=NO_RELATION, help="the label F1 leaves out"
     )
 
     hp = parser.add_argument_group("hyperparameters (default: --config, then built-in)")
+    defaults = HParams()
     for f in dataclasses.fields(HParams):
-        hp.add_argument(f"--{f.name}", type=_TYPES[str(f.type)], default=None)
+        text = f"{HPARAM_HELP.get(f.name, f.name)} (built-in: {getattr(defaults, f.name)})"
+        hp.add_argument(f"--{f.name}", type=_TYPES[str(f.type)], default=None, help=text)
     hp.add_argument("--config", type=Path, help="JSON or TOML file of hyperparameters")
 
     run = parser.add_argument_group("run settings")
@@ -99,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     train, dev, test = data_paths(args.train, args.dev, args.test)
     data = load_trial_data(train, dev, test, args.labels, args.no_relation)
+    print(describe_labels(data, args.labels), file=sys.stderr)
+    if settings.model == "tiny" and args.learning_rate is None and hp.learning_rate < 1e-4:
+        print(
+            f"note: learning_rate {hp.learning_rate:g} suits a pretrained encoder; the tiny model, "
+            f"trained from scratch, learns with {TINY_RATES}, e.g. --learning_rate 3e-3",
+            file=sys.stderr,
+        )
     result = fine_tune(hp, settings, data)
     written = write_run(args.out, result, hp, settings, data)
     summary = {"status": result.status, "best_step": result.best_step, **result.metrics}

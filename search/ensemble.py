@@ -28,16 +28,18 @@ from common.files import write_text_atomic
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import Predictions, read_predictions, write_predictions
+from objectives.metrics import soft_vote
+from search import attrs
 from search.analysis.voting import (
     METRIC_NAMES,
     greedy_select,
     order_by,
     pareto_order,
     scores,
-    soft_vote,
 )
-from search.attrs import PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
+from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
+from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import artifact_dir_for, mask_url
 
@@ -52,9 +54,17 @@ def build_parser() -> ArgumentParser:
     )
     add_study_flags(p)
     p.add_argument("--top", type=int, required=True, help="K: how many top trials to consider")
-    p.add_argument("--by", default="pareto", help="rank trials by pareto (ties by F1), f1, auprc")
-    p.add_argument("--metric", default="f1", help="what greedy selection maximizes: f1 or auprc")
-    p.add_argument("--dev", type=Path, help="the study's dev file, where its recorded path moved")
+    p.add_argument(
+        "--by", default="pareto", choices=RANKINGS, help="rank trials by: pareto (ties by F1)"
+    )
+    p.add_argument(
+        "--metric", default="f1", choices=tuple(OBJECTIVES), help="what greedy selection maximizes"
+    )
+    p.add_argument(
+        "--dev",
+        type=Path,
+        help="the study's dev file where it moved, or a directory to find it in by fingerprint",
+    )
     p.add_argument("--test", type=Path, help="check the stored test predictions against this file")
     p.add_argument("--artifacts", type=Path, help="the search's artifact directory")
     p.add_argument("--out", type=Path, required=True, help="directory for report and submissions")
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     store = FileSystemArtifactStore(str(artifacts))
 
     trials, skipped = pick_trials(study, args.top, args.by)
-    data = study.user_attrs.get("data") or {}
+    data = attrs.study_data(study)
     labels = study_labels(study, data)
     dev = load_dev(data, args.dev, labels)
     need_test = args.test is not None or "test_fingerprint" in data
@@ -130,7 +140,6 @@ def pick_trials(
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         raise UserError(f"--study {study.study_name}: no complete trial yet")
-    order = rank(complete, names, by)
     stored = sum(PREDICTIONS_ATTR in t.user_attrs for t in complete)
     if stored == 0:
         raise UserError(
@@ -142,6 +151,7 @@ def pick_trials(
             f"--top {top}: only {stored} complete trials of study {study.study_name} "
             "have stored probabilities"
         )
+    order = rank(complete, names, by)
     chosen: list[FrozenTrial] = []
     skipped: list[dict[str, Any]] = []
     for i in order:
@@ -156,19 +166,23 @@ def pick_trials(
 
 def rank(trials: list[FrozenTrial], names: list[str], by: str) -> list[int]:
     """Indices of ``trials`` best first (see :func:`search.analysis.voting.pareto_order`)."""
-    f1 = [trial_metric(t, names, "micro_f1") for t in trials]
-    if by == "pareto":
+    if by == "pareto":  # F1 only breaks ties within a front here
+        f1 = [trial_metric(t, names, "micro_f1", missing=float("-inf")) for t in trials]
         return pareto_order([list(t.values) for t in trials], f1)
     if by == "f1":
-        return order_by(f1)
+        return order_by([trial_metric(t, names, "micro_f1") for t in trials])
     return order_by([trial_metric(t, names, "auprc") for t in trials])
 
 
-def trial_metric(trial: FrozenTrial, names: list[str], metric: str) -> float:
+def trial_metric(
+    trial: FrozenTrial, names: list[str], metric: str, missing: float | None = None
+) -> float:
     """A metric of a complete trial: its objective value, else its run's recorded best metrics."""
     if metric in names:
         return float(trial.values[names.index(metric)])
-    recorded = (trial.user_attrs.get(RUN_ATTR) or {}).get("metrics") or {}
+    recorded = attrs.run_metrics(trial)
+    if metric not in recorded and missing is not None:
+        return missing
     if metric not in recorded:
         raise UserError(f"trial {trial.number} records no {metric}; rank by another metric")
     return float(recorded[metric])
@@ -184,14 +198,11 @@ def study_labels(study: optuna.Study, data: dict[str, Any]) -> LabelSet:
 
 
 def load_dev(data: dict[str, Any], dev: Path | None, labels: LabelSet) -> Dataset:
-    if dev is None:
-        recorded = data.get("dev")
-        if not recorded:
-            raise UserError("the study records no dev file; give --dev FILE")
-        if not Path(recorded).is_file():
-            raise UserError(f"the study's dev file {recorded} is not here; give --dev FILE")
-        return read_dataset(recorded, labels)
-    return read_dataset(dev, labels)
+    """--dev (a directory is searched for the study's dev file), else the recorded file."""
+    path = locate(dev, data, "dev", "--dev", labels)
+    if path is None:
+        raise missing(data, "dev", "--dev")
+    return read_dataset(path, labels)
 
 
 def dev_ids_source(dev: Path | None, data: dict[str, Any]) -> str:
@@ -276,6 +287,7 @@ def check_test(
             )
     if test is None:
         return
+    test = locate(test, data, "test", "--test", labels) or test
     dataset = read_dataset(test, labels, with_labels=False)
     check_ids(f"--test {test}", dataset, [(first.trial.number, first.test)])
     check_fingerprint("--test", dataset, data, "test")

@@ -28,7 +28,7 @@ from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import write_text_atomic
 from common.paths import cache_root
 from objectives.data.dataset import Dataset, read_dataset
-from objectives.data.labels import LabelSet, infer_labels
+from objectives.data.labels import LabelSet, check_no_relation, infer_labels
 from objectives.data.predictions import write_predictions
 from objectives.hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
 from objectives.training.kfold import (
@@ -40,7 +40,9 @@ from objectives.training.kfold import (
     label_ids,
     run_kfold,
 )
+from search import attrs
 from search.config import OBJECTIVES
+from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url
 
@@ -60,8 +62,15 @@ def build_parser() -> ArgumentParser:
     which.add_argument("--trial", type=int, help="the trial's number")
     which.add_argument("--best", choices=tuple(OBJECTIVES), help="the best complete trial by it")
     p.add_argument("--folds", type=int, default=5, help="K (default 5)")
-    p.add_argument("--train", type=Path, help="labeled training data (default: the study's)")
-    p.add_argument("--dev", type=Path, help="scored by every fold model (default: the study's)")
+    p.add_argument(
+        "--train",
+        type=Path,
+        help="labeled training data (default: the study's; a directory: the study's file in it, "
+        "found by fingerprint)",
+    )
+    p.add_argument(
+        "--dev", type=Path, help="scored by every fold model (default: the study's; or a directory)"
+    )
     p.add_argument("--test", type=Path, required=True, help="the data to submit predictions for")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, help="fold split and training seed (default: the trial's)")
@@ -90,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--out {args.out}: exists and is not a directory")
     train, dev, test, labels = read_inputs(args, study)
     check_folds(train, args.folds)
-    model = args.model or trial.user_attrs.get("model") or study.user_attrs.get("model")
+    model = args.model or trial.user_attrs.get(attrs.MODEL) or study.user_attrs.get(attrs.MODEL)
     settings = RunSettings(
         model=model or "tiny",
         precision=args.precision,
@@ -123,14 +132,21 @@ def read_inputs(
     args: Namespace, study: optuna.Study
 ) -> tuple[Dataset, Dataset | None, Dataset, LabelSet]:
     """Train (the study's file unless --train), dev (likewise, where it still exists), test,
-    and the study's label set; the readers name the file and row of anything wrong."""
-    recorded = study.user_attrs.get("data") or {}
-    train_path = _data_file(args.train, recorded.get("train"), "--train")
-    labels = study_labels(study, train_path)
+    and the study's label set; the readers name the file and row of anything wrong. A flag
+    naming a directory finds the study's file there by its recorded fingerprint."""
+    recorded = attrs.study_data(study)
+    known = _recorded_labels(study)
+    train_path = locate(args.train, recorded, "train", "--train", known)
+    if train_path is None:
+        raise missing(recorded, "train", "--train")
+    labels = known or study_labels(study, train_path)
     train = read_dataset(train_path, labels)
-    dev_path = args.dev or _existing(recorded.get("dev"))
+    dev_path = locate(args.dev, recorded, "dev", "--dev", labels)  # dev scores are optional
     dev = read_dataset(dev_path, labels) if dev_path is not None else None
-    test = read_dataset(args.test, labels, with_labels=False)
+    observed = [ex.label for ds in (train, dev) if ds is not None for ex in ds.examples]
+    check_no_relation(observed, labels.no_relation, f"{train_path}")
+    test_path = locate(args.test, recorded, "test", "--test", labels)
+    test = read_dataset(test_path, labels, with_labels=False)
     return train, dev, test, labels
 
 
@@ -145,13 +161,13 @@ def choose_trial(study: optuna.Study, number: int | None, best: str | None) -> F
         raise UserError(f"--trial {number}: no such trial in study {study.study_name} ({there})")
     trial = by_number[number]
     if trial.state != TrialState.COMPLETE:
-        why = trial.user_attrs.get("pruned_reason") or trial.user_attrs.get("fail_reason")
+        why = attrs.trial_reason(trial)
         state = trial.state.name + (f" ({why})" if why else "")
         raise UserError(
             f"--trial {number}: is {state}, not COMPLETE: its configuration never finished "
             "training; choose a COMPLETE trial, or --best f1 / --best auprc"
         )
-    if "hparams" not in trial.user_attrs:
+    if attrs.trial_hparams(trial) is None:
         raise UserError(
             f"--trial {number}: records no hyperparameters (user attribute 'hparams'); "
             "choose another trial, or --best f1 / --best auprc"
@@ -171,43 +187,35 @@ def best_trial(
     complete = [
         t
         for t in trials
-        if t.state == TrialState.COMPLETE and t.values and "hparams" in t.user_attrs
+        if t.state == TrialState.COMPLETE and t.values and attrs.trial_hparams(t) is not None
     ]
     if not complete:
         raise UserError(f"--best {flag}: study {study.study_name} has no complete trial yet")
-    sign = 1 if study.directions[index] == optuna.study.StudyDirection.MAXIMIZE else -1
-    return max(complete, key=lambda t: (sign * t.values[index], -t.number))
+    signs = [1 if d == optuna.study.StudyDirection.MAXIMIZE else -1 for d in study.directions]
+    order = [index, *(j for j in range(len(names)) if j != index)]
+    # a tie on the metric is broken by the other objectives: never a dominated trial
+    return max(complete, key=lambda t: (*(signs[j] * t.values[j] for j in order), -t.number))
 
 
 def trial_hparams(trial: FrozenTrial) -> HParams:
-    hparams = trial.user_attrs["hparams"]
+    hparams = attrs.trial_hparams(trial)
     if not isinstance(hparams, dict):
         raise UserError(f"trial {trial.number}: user attribute 'hparams' is not a mapping")
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
 
 
+def _recorded_labels(study: optuna.Study) -> LabelSet | None:
+    recorded = attrs.study_data(study).get("labels")
+    return LabelSet(tuple(recorded["names"]), recorded["no_relation"]) if recorded else None
+
+
 def study_labels(study: optuna.Study, train_path: Path) -> LabelSet:
     """The label set the study searched with (its order is the order of ``probs``)."""
-    recorded = (study.user_attrs.get("data") or {}).get("labels")
+    recorded = _recorded_labels(study)
     if recorded:
-        return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
+        return recorded
     names = [ex.label for ex in read_dataset(train_path, None).examples]
     return infer_labels(names)
-
-
-def _data_file(given: Path | None, recorded: str | None, flag: str) -> Path:
-    if given is not None:
-        return given
-    if recorded is None:
-        raise UserError(f"{flag}: the study records no {flag[2:]} file; pass {flag} FILE")
-    if not Path(recorded).exists():
-        raise UserError(f"{flag}: the study's {flag[2:]} file {recorded} is not here; pass {flag}")
-    return Path(recorded)
-
-
-def _existing(recorded: str | None) -> Path | None:
-    """The study's dev file where it still exists; dev scores are optional."""
-    return Path(recorded) if recorded and Path(recorded).exists() else None
 
 
 def _print_fold(k: int):

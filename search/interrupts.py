@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 
 
@@ -24,6 +25,14 @@ class Interrupts:
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle)
+        # Optuna logs the interrupted trial's failure with its traceback: the trial's recorded
+        # reason and the command's one line say it all
+        # (a filter on the handler: one on the logger misses its children's records)
+        for handler in logging.getLogger("optuna").handlers:
+            handler.addFilter(self._quiet_after_signal)
+
+    def _quiet_after_signal(self, record: logging.LogRecord) -> bool:
+        return self.signum is None or record.levelno >= logging.ERROR
 
     def _handle(self, signum: int, frame: object) -> None:
         self.signum = signum

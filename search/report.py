@@ -19,16 +19,20 @@ import optuna
 from optuna.importance import FanovaImportanceEvaluator
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy.engine import make_url
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import safe_name
 from objectives.hparams import hparams_from_mapping
+from search import attrs
 from search.analysis import plots
 from search.analysis.hypotheses import check_hypothesis, evaluate
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
-from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
+from search.identity import CHANGES_ATTR, describe_changes
+from storage.reading import open_existing
+from storage.urls import default_storage_url, mask_url
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances
+FEW_TRIALS = 10  # fewer complete trials: importances are mostly noise
 PARAM_COLUMNS = ("model", *SHOWN_PARAMS)
 COUNTED = (
     TrialState.COMPLETE,
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     url, study = open_study(args.storage, args.study)
-    out = args.out if args.out is not None else Path("reports") / study.study_name
+    out = args.out if args.out is not None else Path("reports") / safe_name(study.study_name)
     report = build_report(study)
     report["storage"] = mask_url(url)
     report["out"] = str(out)
@@ -89,18 +93,7 @@ def open_study(storage: str | None, name: str | None) -> tuple[str, optuna.Study
     """The storage URL (``--storage``, default searches.db) and its study ``name``, for reading:
     a :class:`UserError` for a missing SQLite file or a study that is not there."""
     url = storage or default_storage_url()
-    check_sqlite_file(url)
-    return url, load_study(open_storage(url, heartbeat_interval=None), name)
-
-
-def check_sqlite_file(url: str) -> None:
-    """A report reads: a missing SQLite file is a wrong --storage, not a new empty database."""
-    if storage_kind(url) != "sqlite":
-        return
-    database = make_url(url).database or ":memory:"
-    in_memory = database == ":memory:" or database.startswith("file:")
-    if not in_memory and not Path(database).exists():
-        raise UserError(f"--storage {mask_url(url)}: {database} does not exist")
+    return url, load_study(open_existing(url), name)
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna.Study:
@@ -120,7 +113,7 @@ def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna
 
 
 def objective_names(study: optuna.Study) -> list[str]:
-    names = study.metric_names or study.user_attrs.get("objectives")
+    names = study.metric_names or study.user_attrs.get(attrs.OBJECTIVES)
     return list(names) if names else [f"objective{i}" for i in range(len(study.directions))]
 
 
@@ -131,15 +124,16 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
     front = pareto_rows(study)
     best = best_per_objective(trials, names, study.directions)
     importances = {name: param_importances(study, i, trials) for i, name in enumerate(names)}
-    attrs = study.user_attrs
+    recorded = study.user_attrs
     return {
         "study": study.study_name,
         "objectives": names,
-        "model": attrs.get("model"),
-        "data": attrs.get("data"),
-        "sampler": attrs.get("sampler"),
-        "pruner": attrs.get("pruner"),
-        "code_version": attrs.get("code_version"),
+        "model": recorded.get(attrs.MODEL),
+        "data": recorded.get(attrs.DATA),
+        "sampler": recorded.get("sampler"),
+        "pruner": recorded.get("pruner"),
+        "code_version": recorded.get("code_version"),
+        "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),
         "counts": {state.name.lower(): sum(t.state == state for t in trials) for state in COUNTED},
         "pareto": [trial_row(t, names) for t in front],
         "best": {name: trial_row(t, names) for name, t in best.items()},
@@ -153,12 +147,18 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
 def best_per_objective(
     trials: Sequence[FrozenTrial], names: Sequence[str], directions: Sequence[StudyDirection]
 ) -> dict[str, FrozenTrial]:
+    """Per objective, its best complete trial; a tie is broken by the other objectives in
+    order (so the pick is never dominated by a trial it ties with), then by the earlier trial."""
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    signs = [1 if d == StudyDirection.MAXIMIZE else -1 for d in directions]
     best = {}
-    for i, (name, direction) in enumerate(zip(names, directions, strict=True)):
+    for i, name in enumerate(names):
         if complete:
-            pick = max if direction == StudyDirection.MAXIMIZE else min
-            best[name] = pick(complete, key=lambda t, i=i: t.values[i])
+            order = [i, *(j for j in range(len(names)) if j != i)]
+            best[name] = max(
+                complete,
+                key=lambda t, order=order: (*(signs[j] * t.values[j] for j in order), -t.number),
+            )
     return best
 
 
@@ -168,7 +168,7 @@ def best_by_model(
     """Per model, when the study compares several: its best trial per objective and counts."""
     by_model: dict[str, list[FrozenTrial]] = {}
     for t in trials:
-        model = t.params.get("model", t.user_attrs.get("model"))
+        model = attrs.trial_model(t)
         if model is not None:
             by_model.setdefault(str(model), []).append(t)
     if len(by_model) < 2:
@@ -205,7 +205,7 @@ def baseline_summary(
             if name in best
         }
     else:
-        evals = base.user_attrs.get("evals") or {}
+        evals = base.user_attrs.get(attrs.EVALS_ATTR) or {}
         if evals:
             last = max(evals, key=int)
             summary["last_evaluation"] = {
@@ -235,7 +235,16 @@ def param_importances(
         )
     except (ValueError, RuntimeError) as exc:
         return {"note": f"could not be computed: {exc}"}
-    return {"importances": {p: float(v) for p, v in ranking.items()}}
+    # a parameter that never varied has no importance to speak of, not an importance of 0
+    result: dict[str, Any] = {
+        "importances": {p: float(v) for p, v in ranking.items() if p in varying}
+    }
+    if len(complete) < FEW_TRIALS:
+        result["caveat"] = (
+            f"these rest on {len(complete)} complete trials; below about {FEW_TRIALS} they "
+            "are mostly noise"
+        )
+    return result
 
 
 def _rankings(report: Mapping[str, Any]) -> dict[str, dict[str, float] | None]:
@@ -249,11 +258,8 @@ def hypothesis_verdicts(
     importances: Mapping[str, Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
     """One verdict per hypothesis the study recorded (free text: marked not checkable)."""
-    recorded = study.user_attrs.get("hypotheses")
-    if recorded is None and study.user_attrs.get("hypothesis"):
-        recorded = [{"text": study.user_attrs["hypothesis"], "from_trial": 0}]
     verdicts = []
-    for entry in recorded or []:
+    for entry in attrs.study_hypotheses(study.user_attrs):
         text, since = entry["text"], entry.get("from_trial", 0)
         try:
             hypothesis = check_hypothesis(text, names)
@@ -299,11 +305,11 @@ def trial_config(
     trial: FrozenTrial, names: Sequence[str], default_model: str | None = None
 ) -> dict[str, Any]:
     """A trial as an ``objectives.finetune --config`` file: model, every hyperparameter, origin."""
-    hparams = trial.user_attrs.get("hparams")
+    hparams = attrs.trial_hparams(trial)
     if hparams is None:
         hparams = {k: v for k, v in trial.params.items() if k != "model"}
     hp = hparams_from_mapping(dict(hparams), f"trial {trial.number}")
-    model = trial.user_attrs.get("model", trial.params.get("model", default_model))
+    model = attrs.trial_model(trial, default_model)
     values = dict(zip(names, trial.values, strict=True)) if trial.values else {}
     return {"model": model, "hparams": hp.to_dict(), "trial": trial.number, "values": values}
 
@@ -356,7 +362,21 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"`{data.get('dev')}` ({data.get('dev_rows')} rows), fingerprint "
             f"{str(data.get('fingerprint'))[:12]}."
         )
+    lines += report.get("changes") or []
+    if isinstance(data, Mapping) and data.get("dev_absent_labels"):
+        lines.append(absent_note(data["dev_absent_labels"], data.get("labels") or {}))
     return lines
+
+
+def absent_note(absent: Sequence[str], labels: Mapping[str, Any]) -> str:
+    """Classes dev never uses count 0.5 each in AUPRC, which caps it below 100."""
+    total = len(labels.get("names") or []) or len(absent)
+    cap = 100 * (total - len(absent) / 2) / total
+    shown = ", ".join(absent[:5]) + (", ..." if len(absent) > 5 else "")
+    return (
+        f"Dev has no example of {len(absent)} of the {total} labels ({shown}): each counts 0.5 "
+        f"in AUPRC whatever the model, so AUPRC is at most {cap:.1f}."
+    )
 
 
 def _table(header: Sequence[str], rows: list[list[str]]) -> str:
@@ -433,7 +453,8 @@ def _importance_text(result: Mapping[str, Any]) -> str:
     ranking = result.get("importances")
     if not ranking:
         return f"_Not available: {result.get('note', 'no importances')}._"
-    return _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    table = _table(["parameter", "importance"], [[p, f"{v:.3f}"] for p, v in ranking.items()])
+    return f"_Caution: {result['caveat']}._\n\n{table}" if result.get("caveat") else table
 
 
 def _hypothesis_lines(

@@ -9,25 +9,21 @@ ends by saying where to look.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import TextIO
 
 import optuna
-from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.files import safe_name
 from common.paths import cache_root
-from objectives.data.inputs import data_paths, load_trial_data
+from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
-from objectives.models.loading import tapt_base
+from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
@@ -38,7 +34,11 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
+from search.datafiles import absolute
+from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
+from search.processes import WorkerPool
+from search.progress import Progress, best_text
 from search.pruning.stoppers import PRUNERS
 from search.runner import choose_runner
 from search.sampling import SAMPLERS
@@ -58,9 +58,16 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
-    p.add_argument("--dev", type=Path)
+    p.add_argument(
+        "--dev", type=Path, help="labeled data each trial is scored on (give it with --train)"
+    )
     p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
-    p.add_argument("--labels", type=Path, help="relation list file (default: KLUE's 30)")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
+        "every label is a KLUE relation)",
+    )
     p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
@@ -101,6 +108,12 @@ def build_parser() -> ArgumentParser:
         help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
         "step before workers start",
     )
+    p.add_argument(
+        "--add-anyway",
+        action="store_true",
+        help="add trials to an existing --study although it was searched with other data, "
+        "labels, no-relation label or model (what differs is recorded and reported)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -117,12 +130,12 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         storage=storage,
         study=args.study or default_study_name(args.model, str(train), data_fingerprint),
         model=args.model,
-        train=str(train),
-        dev=str(dev),
-        test=str(args.test) if args.test else None,
-        labels=str(args.labels) if args.labels else None,
+        train=absolute(train),
+        dev=absolute(dev),
+        test=absolute(args.test),
+        labels=absolute(args.labels),
         no_relation=args.no_relation,
-        space=str(args.space) if args.space else None,
+        space=absolute(args.space),
         workers=workers,
         devices=devices,
         sampler=args.sampler,
@@ -165,18 +178,28 @@ def main(argv: list[str] | None = None) -> int:
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
+    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     if config.runner != REAL_RUNNER:
         choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    study = create_or_load(storage, config, space, data)
+    before = len(study_changes(storage, config.study))
+    study = create_or_load(storage, config, space, data, args.add_anyway)
+    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+        print(line, file=sys.stderr)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
         return 0
-    config = dataclasses.replace(config, target_finished=finished + config.trials)
+    config = dataclasses.replace(
+        config,
+        target_finished=finished + config.trials,
+        # a worker beyond the trials asked for would only wait
+        workers=min(config.workers, config.trials),
+        devices=config.devices[: config.trials],
+    )
     print(
         f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
         f"running {config.trials} more on {config.workers} worker(s)",
@@ -188,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         code = _run_processes(config, study, finished, args.quiet)
     print_summary(study, config, time.monotonic() - started)
+    if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        name = signal.Signals(code - 128).name
+        print(
+            f"interrupted by {name}: running trials were marked failed; the same command "
+            "continues the study",
+            file=sys.stderr,
+        )
     return code
 
 
@@ -211,7 +241,7 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
     progress = Progress(config.trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
+        progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
@@ -222,97 +252,37 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
 
 
 def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
-    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress."""
+    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
+
+    Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
     gpus = _gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
-    log_dir = Path(config.artifacts).parent / "logs" / config.study
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(config.to_json(), f)
-        config_path = f.name
-    procs = []
-    for i, device in enumerate(slots):
-        env = {**os.environ, "RE_SEARCH_WORKER": str(i)}
-        if device is not None and device != "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = device
-        elif device == "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = ""
-        log = open(log_dir / f"worker-{i}.log", "a", encoding="utf-8")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "search.worker", config_path],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    received: list[int] = []
-
-    def forward(signum, frame):
-        received.append(signum)
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-
+    log_dir = Path(config.artifacts).parent / "logs" / safe_name(config.study)
+    pool = WorkerPool(config, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, forward)
+        signal.signal(sig, lambda signum, frame: pool.stop(signum))
     progress = Progress(config.trials, quiet)
+    done = 0
     try:
-        while any(p.poll() is None for p in procs):
+        while pool.alive():
             try:
-                progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
+                done = counts(study)[0] - finished
+                progress.show(min(config.trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
+            pool.restart_killed(done >= config.trials)
             time.sleep(1.0)
-        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
+        done = counts(study)[0] - finished
+        progress.show(min(config.trials, done), best_text(study))
     finally:
         progress.close()
-        os.unlink(config_path)
-    codes = [p.returncode for p in procs]
-    if received:
-        return 128 + received[0]
-    bad = [c for c in codes if c != 0]
-    if bad:
-        print(f"workers exited with {codes}; logs in {log_dir}", file=sys.stderr)
-        return 1
-    return 0
-
-
-class Progress:
-    """The bar over the whole study: drawn again when the count or the best result changes, and
-    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
-    where each drawing is a new line, it gives one line per change."""
-
-    def __init__(self, total: int, quiet: bool, file: TextIO | None = None) -> None:
-        file = file or sys.stderr
-        self.bar = tqdm(total=total, desc="trials", unit="trial", disable=quiet, file=file)
-        self.terminal = file.isatty()
-        self.shown: tuple[int, str] | None = None
-
-    def show(self, done: int, best: str) -> None:
-        if (done, best) == self.shown:
-            self.tick()
-            return
-        self.shown = (done, best)
-        self.bar.n = done
-        self.bar.set_postfix_str(best, refresh=False)
-        self.bar.refresh()
-
-    def tick(self) -> None:
-        if self.terminal:
-            self.bar.refresh()
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _best_text(study: optuna.Study) -> str:
-    """The best first objective so far and that trial's other values (a Pareto-optimal trial)."""
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not complete:
-        return ""
-    top = max(complete, key=lambda t: t.values)
-    return "best " + " ".join(f"{v:.1f}" for v in top.values)
+        pool.close()
+    if pool.stopping is not None:
+        return 128 + pool.stopping
+    if done >= config.trials:
+        return 0
+    print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -10,15 +10,29 @@ from typing import Any
 
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
 from common.versions import code_version, package_versions
 from objectives.data.inputs import TrialData
+from search.attrs import (
+    BASELINE_ORIGIN,
+    DATA,
+    EXTERNAL_FAILURES,
+    FAIL_REASON,
+    HYPOTHESES,
+    HYPOTHESIS,
+    OBJECTIVES,
+    ORIGIN,
+    study_data,
+    study_hypotheses,
+)
 from search.config import SearchConfig
+from search.identity import check_identity, record_changes, space_changed
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
+from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -37,7 +51,7 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
         return
     study_id = storage.get_study_id_from_name(config.study)
     directions = storage.get_study_directions(study_id)
-    names = storage.get_study_user_attrs(study_id).get("objectives")
+    names = storage.get_study_user_attrs(study_id).get(OBJECTIVES)
     if names is None:
         names = [f"objective {i}" for i in range(len(directions))]
     wanted = list(config.objectives)
@@ -55,55 +69,82 @@ def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -
 
 
 def create_or_load(
-    storage: optuna.storages.BaseStorage, config: SearchConfig, space: Space, data: TrialData
+    storage: optuna.storages.BaseStorage,
+    config: SearchConfig,
+    space: Space,
+    data: TrialData,
+    add_anyway: bool = False,
 ) -> optuna.Study:
     """Create the study (once: a second launcher loads it), record its metadata, enqueue trial 0.
 
-    Optuna's create_study is safe against a concurrent creator (load_if_exists). The KLUE
-    recipe is enqueued only into a study that has no trials yet.
+    Every step runs under the study's storage lock (:mod:`storage.locks`), so launchers started
+    together find either no study or one with its objectives, metadata and the KLUE recipe. An
+    existing study searched on other data, labels or model is refused unless ``add_anyway``;
+    what differs, and a changed search space, is recorded with the trial number it holds from.
     """
-    check_existing(storage, config)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=config.study,
-        directions=["maximize"] * len(config.objectives),
-        load_if_exists=True,
-    )
-    attrs = study.user_attrs
-    if "objectives" not in attrs:
-        with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.set_metric_names(list(config.objectives))
-        for key, value in study_metadata(config, space, data).items():
-            study.set_user_attr(key, value)
-    else:
-        record_test(study, config, data)
-    record_hypotheses(study, config.hypotheses)
-    if not study.trials:
-        recipe = klue_recipe(config.model, space)
-        study.enqueue_trial(recipe, user_attrs={"origin": "KLUE paper recipe"})
+    with storage_lock(storage, f"study:{config.study}"):
+        check_existing(storage, config)
+        study = optuna.create_study(
+            storage=storage,
+            study_name=config.study,
+            directions=["maximize"] * len(config.objectives),
+            load_if_exists=True,
+        )
+        attrs = study.user_attrs
+        if OBJECTIVES not in attrs:
+            with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names(list(config.objectives))
+            for key, value in study_metadata(config, space, data).items():
+                study.set_user_attr(key, value)
+        else:
+            found = check_identity(attrs, config, data, add_anyway)
+            record_test(study, config, data)
+            changed = space if space_changed(attrs, space) else None
+            record_changes(study, found, changed, len(study.trials))
+        record_hypotheses(study, config.hypotheses)
+        if recipe_needed(study.get_trials(deepcopy=False)):
+            recipe = klue_recipe(config.model, space)
+            study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
     return study
+
+
+def recipe_needed(trials: Sequence[FrozenTrial]) -> bool:
+    """Whether the KLUE recipe must be enqueued: into a study with no trials, and again while
+    every attempt at it failed for a cause outside the trial (a signal, a dead worker, the
+    storage). A recipe that completed, was pruned, failed for a reason of its own, or is
+    running or waiting needs nothing."""
+    if not trials:
+        return True
+    runs = [t for t in trials if t.user_attrs.get(ORIGIN) == BASELINE_ORIGIN]
+    if not runs:
+        return False
+    for t in runs:
+        if t.state != TrialState.FAIL:
+            return False
+        reason = str(t.user_attrs.get(FAIL_REASON, ""))
+        if reason and not reason.startswith(EXTERNAL_FAILURES):
+            return False
+    return True
 
 
 def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
     """Add the hypotheses the study does not have yet to its ``hypotheses`` attribute, each with
     the trial it was written before (``from_trial``).
 
-    The single ``hypothesis`` attribute of earlier versions is kept in sync: it holds the most
+    The single ``hypothesis`` attribute that 0.1.0 studies hold is kept in sync: it holds the most
     recently added hypothesis, so readers that know only it still find one.
     """
     attrs = study.user_attrs
-    recorded = list(attrs.get("hypotheses", []))
-    if not recorded and attrs.get("hypothesis"):  # a study written before the list existed
-        recorded = [{"text": attrs["hypothesis"], "from_trial": 0}]
+    recorded = study_hypotheses(attrs)
     known = {h["text"] for h in recorded}
     new = [text for text in dict.fromkeys(texts) if text not in known]
     if not new:
         return
     since = len(study.trials)
     recorded += [{"text": text, "from_trial": since} for text in new]
-    study.set_user_attr("hypotheses", recorded)
-    study.set_user_attr("hypothesis", recorded[-1]["text"])
+    study.set_user_attr(HYPOTHESES, recorded)
+    study.set_user_attr(HYPOTHESIS, recorded[-1]["text"])
 
 
 def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:
@@ -117,6 +158,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
             "train_rows": len(data.train),
             "dev_rows": len(data.dev),
             "dev_fingerprint": data.dev.fingerprint,
+            "dev_absent_labels": absent_labels(data),
             **_test_metadata(config, data),
             "labels": data.labels.to_json(),
         },
@@ -134,6 +176,12 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
     }
 
 
+def absent_labels(data: TrialData) -> list[str]:
+    """Labels dev never uses: each counts 0.5 in AUPRC whatever the model predicts."""
+    present = {ex.label for ex in data.dev.examples}
+    return [name for name in data.labels.names if name not in present]
+
+
 def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
     """The test file whose probabilities trials store, for an ensemble to check ``--test``."""
     if data.test is None:
@@ -148,12 +196,12 @@ def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
 def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> None:
     """A study created without ``--test`` records the first test file it is run with; another
     test file than the recorded one is refused, so all stored test predictions are of one file."""
-    recorded = study.user_attrs.get("data") or {}
+    recorded = study_data(study)
     wanted = _test_metadata(config, data)
     if not wanted:
         return
     if "test_fingerprint" not in recorded:
-        study.set_user_attr("data", {**recorded, **wanted})
+        study.set_user_attr(DATA, {**recorded, **wanted})
     elif recorded["test_fingerprint"] != wanted["test_fingerprint"]:
         raise UserError(
             f"--test {config.test}: study {config.study} stores test predictions of another file "
@@ -162,10 +210,34 @@ def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> N
         )
 
 
-def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
-    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+class NoFreeSlot(Exception):
+    """The trials a search asked for are all finished or running: this worker starts none."""
+
+
+class SlotStudy(optuna.Study):
+    """A study whose ``ask`` starts a trial only while fewer than ``target`` trials are finished
+    or running, counting and creating (or taking a waiting trial) under the study's storage lock.
+    So W workers finish exactly the N trials asked for, and no two take the same waiting trial.
+    ``study.optimize`` asks through it, and raises :class:`NoFreeSlot` before creating a trial."""
+
+    def __init__(self, *, target: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+
+    def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
+        with storage_lock(self._storage, f"study:{self.study_name}"):
+            finished, running, _ = counts(self)
+            if finished + running >= self.target:
+                raise NoFreeSlot(f"{finished} finished and {running} running of {self.target}")
+            return super().ask(fixed_distributions)
+
+
+def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:
+    """The study as a worker sees it: its own sampler and pruner objects, shared storage, and
+    trials started only while the search's target is not reached."""
     seed = None if config.seed is None else config.seed + _worker_offset()
-    return optuna.load_study(
+    return SlotStudy(
+        target=config.target_finished,
         study_name=config.study,
         storage=storage,
         sampler=make_sampler(config.sampler, seed),

@@ -25,14 +25,23 @@ from objectives.data.predictions import write_predictions
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
-from search.attrs import EVAL_COSTS_ATTR, PREDICTIONS_ATTR, RUN_ATTR, TEST_PREDICTIONS_ATTR
+from search.attrs import (
+    EVAL_COSTS_ATTR,
+    EVALS_ATTR,
+    FAIL_REASON,
+    HPARAMS,
+    MODEL,
+    PREDICTIONS_ATTR,
+    PRUNED_REASON,
+    RUN_ATTR,
+    TEST_PREDICTIONS_ATTR,
+    WORKER,
+)
 from search.config import SearchConfig
-from search.pruning.pruner import EVALS_ATTR
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
-from storage.liveness import Lease
-from storage.urls import supports_heartbeat
+from storage.liveness import keep_alive
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -88,9 +97,9 @@ class Objective:
         model = str(params.pop("model", self.config.model))
         hp = hparams_from_mapping(params, f"trial {trial.number}")
         settings = self._settings(model)
-        trial.set_user_attr("model", model)
-        trial.set_user_attr("worker", WORKER_ID)
-        trial.set_user_attr("hparams", hp.to_dict())
+        trial.set_user_attr(MODEL, model)
+        trial.set_user_attr(WORKER, WORKER_ID)
+        trial.set_user_attr(HPARAMS, hp.to_dict())
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
@@ -100,28 +109,26 @@ class Objective:
             with self._lease(trial):
                 result = self.runner(hp, settings, self.data, report, self.workspace)
         except BaseException as exc:
-            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}"[:500])
+            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
             raise
         self._record(trial, result)
         if result.status == "stopped":
-            trial.set_user_attr("pruned_reason", result.reason)
+            trial.set_user_attr(PRUNED_REASON, result.reason)
             raise optuna.TrialPruned(result.reason)
         if result.status == "diverged":
-            trial.set_user_attr("fail_reason", result.reason)
+            trial.set_user_attr(FAIL_REASON, result.reason)
             raise TrialDiverged(result.reason)
         if constant_predictions(result.dev_logits):
             # KLUE's trapezoid AUPRC gives tied scores (1 + prevalence) / 2 per class, about 52:
             # a collapsed model would otherwise sit on the Pareto front
             reason = "the model predicts the same probabilities for every dev example"
-            trial.set_user_attr("fail_reason", reason)
+            trial.set_user_attr(FAIL_REASON, reason)
             raise TrialDiverged(reason)
         return tuple(float(result.metrics[name]) for name in self.config.objectives)
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna beats for relational storages; journal storages get the project's lease."""
-        if supports_heartbeat(self.config.storage):
-            return contextlib.nullcontext()
-        return Lease(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
+        return keep_alive(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
 
     def _settings(self, model: str) -> RunSettings:
         c = self.config

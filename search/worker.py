@@ -8,7 +8,6 @@ study. Workers share nothing but the storage URL.
 from __future__ import annotations
 
 import gc
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -17,23 +16,23 @@ from typing import TypeVar
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
-from optuna.exceptions import UpdateFinishedTrialError
 
-from common.cli import UserError, quiet_libraries, run_main
+from common.cli import ArgumentParser, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
 from search.analysis.curves import publish_learning_curves
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
+from search.processes import watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
-from search.study import counts, load_for_worker
+from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
-from storage.liveness import reap_expired
+from storage.liveness import Reaper, reap_stale
 from storage.retry import StorageUnavailable
-from storage.urls import open_storage, supports_heartbeat
+from storage.urls import open_storage
 
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
@@ -52,35 +51,42 @@ def run_worker(
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = load_for_worker(storage, config)
     objective = _objective(config, runner or choose_runner(config.runner), interrupts)
-    deadline = time.monotonic() + config.timeout if config.timeout else None
     curves = _CurvePublisher()
     callbacks = [curves, *([on_trial] if on_trial else [])]
+    # a dead worker's trial is retried within two grace periods, even while this worker trains
+    with Reaper(study, every=2 * config.heartbeat_interval):
+        code = _pull_trials(study, objective, config, interrupts, callbacks)
+    curves.flush(study)
+    return code
+
+
+def _pull_trials(
+    study: optuna.Study,
+    objective: Objective,
+    config: SearchConfig,
+    interrupts: Interrupts,
+    callbacks: list,
+) -> int:
+    deadline = time.monotonic() + config.timeout if config.timeout else None
     failures = 0
     _settle()
     while interrupts.signum is None:
-        finished, running, waiting = counts(study)
+        finished, running, _ = counts(study)
         if finished >= config.target_finished:
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        if finished + running >= config.target_finished and not waiting:
+        if finished + running >= config.target_finished:
             # the last trials are running elsewhere; wait in case one fails and must be redone
-            _fail_stale(study, config)
+            reap_stale(study)
             time.sleep(POLL_SECONDS)
             continue
-        if not supports_heartbeat(config.storage):
-            reap_expired(study)  # study.optimize does this itself for heartbeat storages
         try:
             study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
+        except NoFreeSlot:
+            continue  # another worker took the last trial between the count and the claim
         except WorkerInterrupted:
             break
-        except (ValueError, UpdateFinishedTrialError) as exc:
-            if not _lost_claim(exc):
-                raise
-            # SQLite cannot lock a row: two workers may both claim one enqueued (WAITING) trial;
-            # the one that finishes second finds it finished and drops its duplicate result
-            print(f"worker: {exc} (another worker ran the same enqueued trial)", file=sys.stderr)
-            continue
         except Exception as exc:
             # the database stayed away past the retry window (storage.retry); Optuna may have
             # raised something else while failing the trial on the same dead connection
@@ -97,15 +103,14 @@ def run_worker(
                 file=sys.stderr,
             )
             return 1
-    curves.flush(study)
     return interrupts.exit_code
 
 
 def _settle() -> None:
     """Move what outlives a trial (imports, data, caches, the study's trials) out of the garbage
     collector's reach. accelerate's ``free_memory`` runs a full collection at the end of every
-    trial to release the model; over the half a million objects a worker holds that took 0.2-0.6
-    s a trial on 2 cores, and with them frozen it scans only what the trial made."""
+    trial to release the model; over the half a million objects a worker holds that costs tenths
+    of a second per trial, and with them frozen it scans only what the trial made."""
     gc.collect()
     gc.freeze()
 
@@ -184,24 +189,16 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
     return None
 
 
-def _lost_claim(exc: Exception) -> bool:
-    return isinstance(exc, UpdateFinishedTrialError) or str(exc).startswith("Cannot tell a ")
-
-
-def _fail_stale(study: optuna.Study, config: SearchConfig) -> None:
-    """Fail (and re-enqueue) trials of dead workers: Optuna's heartbeat, or our lease."""
-    if supports_heartbeat(config.storage):
-        optuna.storages.fail_stale_trials(study)
-    else:
-        reap_expired(study)
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m search.worker CONFIG_JSON``: one worker process, started by search.run."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        raise UserError("usage: python -m search.worker CONFIG.json (started by search.run)")
-    config = SearchConfig.from_json(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    parser = ArgumentParser(
+        prog="python -m search.worker",
+        description="One search worker. search.run starts these (one per device) with a config "
+        "file and the storage URL in the environment; run search.run, not this, by hand.",
+    )
+    parser.add_argument("config", type=Path, help="the config JSON that search.run wrote")
+    args = parser.parse_args(argv)
+    config = worker_config(args.config)
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
     import torch
@@ -210,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(cpu_threads(config.workers))
     interrupts = Interrupts()
     interrupts.install()
+    watch_launcher()
     return run_worker(config, interrupts=interrupts)
 
 

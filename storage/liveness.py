@@ -1,23 +1,33 @@
-"""Heartbeats for storages that Optuna gives none (journal files, Redis): a lease per trial.
+"""Trials of dead workers: found, failed with a reason, and enqueued again with the same parameters.
 
-A running trial's worker renews ``lease_until`` (a system attribute, wall-clock seconds) every
-``interval`` seconds from a background thread. Any worker that finds a RUNNING trial whose lease
-ran out fails it and enqueues the same parameters again, as Optuna's
-``RetryHeartbeatStaleTrialCallback`` does for relational storages (same ``failed_trial`` and
-``retry_history`` system attributes, so reports treat both alike). Two workers reaping the same
-trial cannot both retry it: only one can move it out of RUNNING.
+Relational storages have Optuna's heartbeat. For storages that Optuna gives none (journal files,
+Redis) a running trial's worker renews a lease, ``lease_until`` (a system attribute, wall-clock
+seconds), every ``interval`` seconds from a background thread. Either way a stale trial gets a
+``fail_reason`` that starts with :data:`WORKER_DIED` and a WAITING copy (the same parameters and
+user attributes, ``failed_trial`` and ``retry_history`` system attributes as Optuna's
+``RetryHeartbeatStaleTrialCallback`` writes), at most ``max_retry`` times per original trial.
+
+:class:`Reaper` looks for stale trials from a background thread every grace period, so a dead
+worker's trial is retried within two grace periods, not when another worker's trial ends. Reaping
+runs under the study's storage lock, so two workers never retry one trial twice.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
 
+from storage.locks import storage_lock
+
 LEASE_ATTR = "lease_until"
+_logger = logging.getLogger(__name__)
 
 
 class Lease:
@@ -51,6 +61,47 @@ class Lease:
                 return
 
 
+# the trial attribute that says why a trial failed, and the beginning of its text when the
+# trial's worker died (no heartbeat, or a lease not renewed)
+FAIL_REASON = "fail_reason"
+WORKER_DIED = "worker died: "
+
+
+def retry_stale(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial, reason: str, max_retry: int = 2
+) -> bool:
+    """Fail the RUNNING ``trial`` with ``reason`` and enqueue its parameters again (within
+    ``max_retry``). Returns False if another process finished it first."""
+    storage = study._storage
+    try:
+        # the reason first: a finished trial takes no more attributes
+        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, WORKER_DIED + reason)
+        if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+            return False
+    except UpdateFinishedTrialError:
+        return False  # another worker got there first
+    enqueue_retry(study, trial, max_retry)
+    return True
+
+
+def enqueue_retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retry: int) -> None:
+    """A WAITING copy of a failed trial: its parameters and user attributes, less its reason."""
+    system_attrs = {"failed_trial": trial.number, "retry_history": [], **trial.system_attrs}
+    system_attrs.pop(LEASE_ATTR, None)
+    system_attrs["retry_history"] = [*system_attrs["retry_history"], trial.number]
+    if max_retry < len(system_attrs["retry_history"]):
+        return
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs={k: v for k, v in trial.user_attrs.items() if k != FAIL_REASON},
+            system_attrs=system_attrs,
+        )
+    )
+
+
 def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = None) -> list[int]:
     """Fail RUNNING trials whose lease ran out and enqueue their parameters again.
 
@@ -62,29 +113,90 @@ def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = No
         until = trial.system_attrs.get(LEASE_ATTR)
         if until is None or until >= now:
             continue
-        try:
-            # the reason first: a finished trial takes no more attributes
-            study._storage.set_trial_user_attr(
-                trial._trial_id, "fail_reason", "worker stopped renewing its lease (died?)"
-            )
-            ok = study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
-        except UpdateFinishedTrialError:
-            continue  # another worker got there first
-        if not ok:
-            continue
-        reaped.append(trial.number)
-        system_attrs = {"failed_trial": trial.number, "retry_history": [], **trial.system_attrs}
-        system_attrs.pop(LEASE_ATTR, None)
-        system_attrs["retry_history"] = [*system_attrs["retry_history"], trial.number]
-        if max_retry < len(system_attrs["retry_history"]):
-            continue
-        study.add_trial(
-            optuna.trial.create_trial(
-                state=TrialState.WAITING,
-                params=trial.params,
-                distributions=trial.distributions,
-                user_attrs={k: v for k, v in trial.user_attrs.items() if k != "fail_reason"},
-                system_attrs=system_attrs,
-            )
-        )
+        if retry_stale(study, trial, "its lease was not renewed", max_retry):
+            reaped.append(trial.number)
     return reaped
+
+
+def reap_heartbeats(study: optuna.Study, max_retry: int = 2) -> list[int]:
+    """Fail RUNNING trials whose heartbeat is older than the storage's grace period, and enqueue
+    their parameters again. Returns the numbers of the trials this call failed."""
+    storage = study._storage
+    if not beats(storage):
+        return []
+    stale = set(storage._get_stale_trial_ids(study._study_id))
+    reaped = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if trial._trial_id in stale and retry_stale(
+            study, trial, f"no heartbeat for {_grace(storage)} s", max_retry
+        ):
+            reaped.append(trial.number)
+    return reaped
+
+
+def beats(storage: optuna.storages.BaseStorage) -> bool:
+    """Whether Optuna keeps a heartbeat for the storage's running trials."""
+    return isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval() is not None
+
+
+def _grace(storage: optuna.storages.BaseStorage) -> int:
+    backend = getattr(storage, "_backend", storage)  # under Optuna's cache
+    interval = storage.get_heartbeat_interval() or 0
+    return getattr(backend, "grace_period", None) or 2 * interval
+
+
+def reap_stale(study: optuna.Study, max_retry: int = 2) -> list[int]:
+    """Retry the trials of dead workers, by heartbeat where the storage beats, else by lease."""
+    with storage_lock(study._storage, f"study:{study.study_name}"):
+        if beats(study._storage):
+            return reap_heartbeats(study, max_retry)
+        return reap_expired(study, max_retry)
+
+
+class Reaper:
+    """Runs :func:`reap_stale` every ``every`` seconds in a background thread
+    (``with Reaper(study, every):``). A storage error skips a round; the next one tries again."""
+
+    def __init__(self, study: optuna.Study, every: float, max_retry: int = 2) -> None:
+        self.study = study
+        self.every = every
+        self.max_retry = max_retry
+        self.reaped: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stale-trials", daemon=True)
+
+    def __enter__(self) -> Reaper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.reaped += reap_stale(self.study, self.max_retry)
+            except Exception as exc:  # the worker's own calls report a lasting outage
+                _logger.warning("looking for stale trials failed: %s", exc)
+
+
+class RetryStaleTrial:
+    """The stale-trial callback of relational storages (Optuna calls it after failing a trial of
+    a dead worker): enqueue the parameters again, as :func:`retry_stale` does."""
+
+    def __init__(self, max_retry: int = 2) -> None:
+        self.max_retry = max_retry
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        enqueue_retry(study, trial, self.max_retry)
+
+
+def keep_alive(
+    storage: optuna.storages.BaseStorage, trial_id: int, interval: float
+) -> contextlib.AbstractContextManager:
+    """What keeps a running trial from being taken for a dead worker's: Optuna's heartbeat where
+    the storage beats (it runs inside ``Study.optimize``), else the project's :class:`Lease`."""
+    if beats(storage):
+        return contextlib.nullcontext()
+    return Lease(storage, trial_id, interval)

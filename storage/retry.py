@@ -13,6 +13,7 @@ That needs the connection to drop between the commit and its acknowledgement.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import threading
@@ -22,8 +23,10 @@ from typing import Any, TypeVar
 
 import optuna
 import sqlalchemy.exc
+from optuna.exceptions import UpdateFinishedTrialError
 
 from common.cli import UserError
+from storage.liveness import FAIL_REASON, WORKER_DIED
 
 RETRY_FOR_S = 60.0
 _FIRST_DELAY_S = 0.2
@@ -144,7 +147,20 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
         self.retry_for = retry_for
         super().__init__(url, **kwargs)
 
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        """Trials of dead workers, which the caller (Optuna, or :mod:`storage.liveness`) fails
+        next: each gets its ``fail_reason`` first, as a finished trial takes no attributes."""
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+        for trial_id in stale:
+            with contextlib.suppress(UpdateFinishedTrialError):
+                self.set_trial_user_attr(
+                    trial_id, FAIL_REASON, f"{WORKER_DIED}no heartbeat for {grace} s"
+                )
+        return stale
+
 
 for _name, _value in list(vars(optuna.storages.RDBStorage).items()):
     if callable(_value) and not _name.startswith("__") and _name not in _NOT_RETRIED:
-        setattr(RetryingRDBStorage, _name, _retrying(_value))
+        _own = vars(RetryingRDBStorage).get(_name, _value)
+        setattr(RetryingRDBStorage, _name, _retrying(_own))

@@ -38,6 +38,8 @@ import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
 from common.cli import UserError
+from storage.liveness import RetryStaleTrial
+from storage.locks import schema_lock
 from storage.retry import RetryingRDBStorage
 
 DEFAULT_STORAGE_FILE = "searches.db"
@@ -217,9 +219,7 @@ def _heartbeat_kwargs(
     return {
         "heartbeat_interval": interval,
         "grace_period": grace_period,
-        "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
-            max_retry=max_retry
-        ),
+        "heartbeat_stale_trial_callback": RetryStaleTrial(max_retry=max_retry),
     }
 
 
@@ -307,9 +307,10 @@ def _rdb_storage(
     # RDBStorage runs str.format on the URL (a schema-version template); keep braces literal.
     template = engine_url.replace("{", "{{").replace("}", "}}")
     try:
-        return RetryingRDBStorage(
-            template, display_url=mask_url(url), engine_kwargs=engine_kwargs, **heartbeat
-        )
+        with schema_lock(engine_url, engine_kwargs.get("connect_args", {})):
+            return RetryingRDBStorage(
+                template, display_url=mask_url(url), engine_kwargs=engine_kwargs, **heartbeat
+            )
     except sqlalchemy.exc.DBAPIError as exc:
         cause = exc.orig if exc.orig is not None else exc
         action = "cannot open" if engine_url.startswith("sqlite") else "cannot connect"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
@@ -10,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.cli import UserError
+from common.cli import RowErrors, UserError
 from common.files import csv_rows, read_text
+from objectives.data.entity_text import clip, entity_dict
 from objectives.data.labels import LabelSet
 
 
@@ -39,11 +39,13 @@ class Example:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Examples read from one file, with how many entity offsets were repaired on the way."""
+    """Examples read from one file, with how many entity offsets were repaired on the way and
+    how many entity strings had curly quotes around their keys and values made straight."""
 
     path: str
     examples: tuple[Example, ...]
     repaired: int = 0
+    straightened: int = 0
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -89,20 +91,29 @@ def read_dataset(
 
     ``labels`` checks every label against a label set and turns integer ids into names; with None,
     label names are kept as they are (for inferring a label set). With ``with_labels=False`` any
-    label column is ignored (test files). Raises :class:`UserError` naming the file, row and field.
+    label column is ignored (test files). Bad rows raise :class:`RowErrors`: up to
+    ``MAX_ROW_ERRORS`` of them, each naming the file, row and field, and a count of the rest.
     """
     path = Path(path)
     rows = _read_rows(path)
     if not rows:
         raise UserError(f"{path}: no examples in the file")
     repairs = _Counter()
-    examples = [_example(path, number, row, labels, with_labels, repairs) for number, row in rows]
-    _check_unique_ids(path, examples, rows)
-    return Dataset(str(path), tuple(examples), repairs.count)
+    errors = RowErrors(str(path))
+    examples: list[tuple[int, Example]] = []
+    for number, row in rows:
+        try:
+            examples.append((number, _example(path, number, row, labels, with_labels, repairs)))
+        except UserError as exc:
+            errors.add(str(exc))
+    _check_unique_ids(path, examples, errors)
+    errors.raise_if_any()
+    return Dataset(str(path), tuple(ex for _, ex in examples), repairs.count, repairs.quotes)
 
 
 class _Counter:
     count = 0
+    quotes = 0
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -210,7 +221,8 @@ def _entity(
     if field is None:
         raise UserError(f"{where}: missing column '{keys[0]}'")
     where = f"{where}: {field}"
-    raw = _entity_dict(where, row[field])
+    raw, straightened = entity_dict(where, row[field])
+    repairs.quotes += straightened
     word = _first(raw, _WORD_KEYS)
     if not isinstance(word, str) or not word:
         raise UserError(f"{where}: missing or empty 'word'")
@@ -227,20 +239,6 @@ def _entity(
         start, end = _repair(where, sentence, word, start, end)
         repairs.count += 1
     return Entity(word, start, end, etype)
-
-
-def _entity_dict(where: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise UserError(f"{where}: empty entity")
-    try:
-        parsed = ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise UserError(f"{where}: not a dict literal: {_clip(value)}") from None
-    if not isinstance(parsed, dict):
-        raise UserError(f"{where}: not a dict literal: {_clip(value)}")
-    return parsed
 
 
 def _index(where: str, raw: dict[str, Any], keys: tuple[str, ...]) -> int:
@@ -287,18 +285,14 @@ def _label(where: str, row: dict[str, Any], labels: LabelSet | None) -> str:
         if 0 <= number < len(labels):
             return labels.name(number)
         raise UserError(f"{where}: label: id {number} is outside 0..{len(labels) - 1}")
-    raise UserError(f"{where}: label: {_clip(str(value))!r} is not a known relation (see --labels)")
+    raise UserError(f"{where}: label: {clip(str(value))!r} is not a known relation (see --labels)")
 
 
-def _check_unique_ids(path: Path, examples: list[Example], rows: list[tuple[int, Any]]) -> None:
+def _check_unique_ids(path: Path, examples: list[tuple[int, Example]], errors: RowErrors) -> None:
     first_row: dict[str, int] = {}
-    for example, (number, _) in zip(examples, rows, strict=True):
+    for number, example in examples:
         if example.id in first_row:
             first = first_row[example.id]
-            raise UserError(f"{path}: row {number}: id {example.id!r} repeats row {first}")
-        first_row[example.id] = number
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            errors.add(f"{path}: row {number}: id {example.id!r} repeats row {first}")
+        else:
+            first_row[example.id] = number

@@ -8,8 +8,10 @@ from pathlib import Path
 from common.cli import UserError
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import (
+    KLUE_RELATIONS,
     NO_RELATION,
     LabelSet,
+    check_no_relation,
     infer_labels,
     klue_labels,
     read_label_file,
@@ -59,6 +61,8 @@ def load_trial_data(
         else:
             labels = infer_labels(names, no_relation)
     dev_set = read_dataset(dev, labels)
+    observed = [ex.label for ds in (train_set, dev_set) for ex in ds.examples]
+    check_no_relation(observed, labels.no_relation, f"{train}, {dev}")
     test_set = read_dataset(test, labels, with_labels=False) if test is not None else None
     if len({ex.label for ex in train_set.examples}) < 2:
         raise UserError(f"{train}: needs at least two different labels to train a classifier")
@@ -77,3 +81,25 @@ def data_paths(
     if train is None or dev is None:
         raise UserError("--train and --dev go together (give both, or neither for the sample data)")
     return train, dev, test
+
+
+def describe_labels(data: TrialData, labels_file: str | Path | None) -> str:
+    """One line for the start of a run: the label set, where it comes from, the no-relation
+    label, and what reading the files repaired."""
+    labels = data.labels
+    if labels_file is not None:
+        source = f"from {labels_file}"
+    elif labels.names == KLUE_RELATIONS:
+        source = "KLUE's 30 in their order, inferred from --train"
+    else:
+        source = "inferred from --train"
+    shown = ", ".join(labels.names[:6]) + (", ..." if len(labels) > 6 else "")
+    line = f"labels: {len(labels)} ({source}): {shown}; no-relation label: {labels.no_relation}"
+    sets = (data.train, data.dev)
+    repaired = sum(ds.repaired for ds in sets)
+    straightened = sum(ds.straightened for ds in sets)
+    if repaired:
+        line += f"; {repaired} entity offsets repaired"
+    if straightened:
+        line += f"; {straightened} curly-quoted entity strings read"
+    return line

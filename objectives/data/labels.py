@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +71,8 @@ class LabelSet:
             seen.add(name)
         if self.no_relation not in seen:
             raise UserError(
-                f"label set: the no-relation label {self.no_relation!r} is not among the labels "
-                f"(set --no-relation to the name your data uses)"
+                f"label set: the no-relation label {self.no_relation!r} is not among the labels; "
+                + suggest_no_relation(dict.fromkeys(self.names, 1))
             )
         object.__setattr__(self, "_index", {name: i for i, name in enumerate(self.names)})
 
@@ -161,3 +163,52 @@ def infer_labels(observed: Iterable[str], no_relation: str = NO_RELATION) -> Lab
         return klue_labels()
     rest = sorted(seen - {no_relation})
     return LabelSet((no_relation, *rest), no_relation)
+
+
+# Words that name "no relation" in the label sets people use; strong ones first.
+_STRONG_HINTS = ("no", "none", "nil", "null", "norel", "norelation", "unrelated")
+_WEAK_HINTS = ("other", "na", "irrelevant")
+_KOREAN_STRONG = ("없음", "무관")
+_KOREAN_WEAK = ("관계",)
+
+
+def no_relation_candidate(counts: Mapping[str, int]) -> str | None:
+    """The label most likely to mean "no relation": one named like it ("no", "none", "other",
+    "없음", "관계"), preferring strong hints, then names without a ``per:``/``org:`` prefix, then
+    the most frequent."""
+    scored = []
+    for name, count in counts.items():
+        hint = _hint_strength(name)
+        if hint == 2 or (hint == 1 and ":" not in name):  # not per:other_family
+            scored.append((hint, ":" not in name, count, name))
+    return max(scored)[3] if scored else None
+
+
+def _hint_strength(name: str) -> int:
+    tokens = set(re.split(r"[^0-9a-z]+", name.lower()))
+    if tokens & set(_STRONG_HINTS) or any(h in name for h in _KOREAN_STRONG):
+        return 2
+    if tokens & set(_WEAK_HINTS) or any(h in name for h in _KOREAN_WEAK):
+        return 1
+    return 0
+
+
+def suggest_no_relation(counts: Mapping[str, int]) -> str:
+    """The advice part of an error about the no-relation label: which flag, with which name."""
+    candidate = no_relation_candidate(counts)
+    if candidate is None:
+        return "pass --no-relation NAME with the label your data uses for no relation"
+    return f"pass --no-relation {candidate} if that is the label your data uses for no relation"
+
+
+def check_no_relation(labels: Iterable[str | None], no_relation: str, source: str) -> None:
+    """Stop when the no-relation label occurs in none of ``labels``: its absence would score the
+    data's real no-relation label as a relation, and micro-F1 and AUPRC would be wrong."""
+    counts = Counter(label for label in labels if label is not None)
+    if not counts or counts[no_relation] > 0:
+        return
+    top = ", ".join(f"{name} ({n})" for name, n in counts.most_common(5))
+    raise UserError(
+        f"{source}: the no-relation label {no_relation!r} occurs in none of the examples "
+        f"(most frequent labels: {top}); {suggest_no_relation(counts)}"
+    )

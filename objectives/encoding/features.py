@@ -25,7 +25,7 @@ from objectives.data.dataset import Dataset
 from objectives.data.labels import LabelSet
 from objectives.encoding.markers import char_to_token, mark_example
 
-CACHE_VERSION = "features-v2"  # v2: stored untruncated
+CACHE_VERSION = "features-v2"  # part of the cache key: features are stored untruncated
 IGNORE_LABEL = -100
 
 

@@ -35,6 +35,7 @@ from scipy.stats import mannwhitneyu
 from common.cli import UserError
 from objectives.encoding.markers import SCHEMES
 from objectives.hparams import POOLINGS, HParams
+from search import attrs
 
 SUPPORTED = "supported"
 CONTRADICTED = "contradicted"
@@ -300,8 +301,8 @@ def _decide(hypothesis: Hypothesis, with_: Group, without: Group) -> tuple[str, 
 def param_value(trial: FrozenTrial, param: str) -> Any:
     """The trial's value of ``param``: its full hyperparameters first, then its sampled params."""
     if param == "model":
-        return trial.user_attrs.get("model", trial.params.get("model"))
-    hparams = trial.user_attrs.get("hparams")
+        return attrs.trial_model(trial)
+    hparams = attrs.trial_hparams(trial)
     if isinstance(hparams, Mapping) and param in hparams:
         return hparams[param]
     return trial.params.get(param)

@@ -127,7 +127,12 @@ def learning_curves(
                 col=1,
             )
     fig.update_xaxes(title_text="step", row=len(objectives), col=1)
-    fig.update_layout(title="Learning curves (dotted: pruned)", height=320 * len(objectives) + 120)
+    # one legend entry per trial, without the gap plotly leaves between legend groups, and a
+    # figure tall enough for all of them (a legend taller than the figure is cut off)
+    height = max(320 * len(objectives) + 120, 20 * len(curves) + 200)
+    fig.update_layout(
+        title="Learning curves (dotted: pruned)", height=height, legend={"tracegroupgap": 0}
+    )
     return fig
 
 

@@ -8,6 +8,7 @@ import sys
 import optuna
 from optuna.trial import TrialState
 
+from search import attrs
 from search.attrs import RUN_ATTR
 from search.config import SearchConfig
 from storage.urls import mask_url, storage_kind
@@ -62,10 +63,10 @@ def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
 
 
 def baseline(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    for t in study.get_trials(deepcopy=False):
-        if t.user_attrs.get("origin") == "KLUE paper recipe":
-            return t
-    return None
+    """The KLUE recipe's trial: the run that finished, else its latest attempt."""
+    runs = [t for t in study.get_trials(deepcopy=False) if attrs.is_baseline(t)]
+    finished = [t for t in runs if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return (finished or runs or [None])[-1]
 
 
 def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> None:

@@ -29,9 +29,8 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from search.attrs import EVALS_ATTR
 from search.pruning.moasha import Decision, budget_saved, decide, rung_index
-
-EVALS_ATTR = "evals"
 
 # Trials whose evaluations count at a rung. A FAIL trial's numbers may come from a broken run;
 # WAITING trials have none yet.

@@ -18,8 +18,9 @@ from typing import Protocol
 import optuna
 
 from common.cli import UserError
+from search.attrs import EVALS_ATTR
 from search.pruning.moasha import Decision
-from search.pruning.pruner import EVALS_ATTR, MOASHAPruner, record_curve, resource_at
+from search.pruning.pruner import MOASHAPruner, record_curve, resource_at
 
 PRUNERS = ("moasha", "median", "hyperband", "none")
 

@@ -127,3 +127,23 @@ def redis_url() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@pytest.fixture
+def fresh_postgres_url(_postgres_server: _Admin) -> Iterator[str]:
+    """URL of a database created for this one test (no Optuna schema yet), dropped afterwards."""
+    from psycopg import sql
+
+    name = f"re_search_fresh_{secrets.token_hex(4)}"
+    admin = _postgres_server.connection()
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield (
+            make_url(_libpq_url(_postgres_server.url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        _postgres_server.connection().execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -37,6 +37,7 @@ def write_toy(tmp_path):
     return paths
 
 
+@pytest.mark.slow
 def test_one_run_writes_its_outputs(tmp_path, capsys):
     paths = write_toy(tmp_path)
     config = tmp_path / "best.json"

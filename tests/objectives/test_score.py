@@ -13,7 +13,7 @@ import pytest
 
 from common.cli import UserError
 from objectives.data.labels import KLUE_RELATIONS, LabelSet, klue_labels
-from objectives.data.predictions import write_predictions
+from objectives.data.predictions import label_order_path, write_predictions
 from objectives.metrics import accuracy, auprc, micro_f1
 from objectives.score import main
 
@@ -123,6 +123,7 @@ def test_a_prediction_label_outside_the_label_file_is_a_user_error(tmp_path: Pat
     gold_path = write_gold(tmp_path / "dev.json", ["a"], ["no_relation"])
     pred_path = tmp_path / "sub.csv"
     write_predictions(pred_path, ["a"], np.eye(30)[[5]], klue_labels())
+    label_order_path(pred_path).unlink()  # competition code writes the CSV alone
     (tmp_path / "labels.json").write_text('["no_relation", "per:title"]', encoding="utf-8")
     argv = ["--gold", str(gold_path), "--pred", str(pred_path)]
     with pytest.raises(UserError, match="row 1: pred_label: 'org:member_of' is not a known"):

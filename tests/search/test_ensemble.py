@@ -15,7 +15,8 @@ from objectives.data.dataset import read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import read_predictions
 from objectives.data.sample import ensure_sample_data, generate, write_sample
-from search.analysis.voting import greedy_select, pareto_order, score, soft_vote
+from objectives.metrics import soft_vote
+from search.analysis.voting import greedy_select, pareto_order, score
 from search.ensemble import main
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER
@@ -222,7 +223,6 @@ def _relabelled_dev(mocked, tmp_path):
     [
         (["--top", "0"], "s", "--top: must be at least 1"),
         (["--top", "99"], "s", "--top 99: only"),
-        (["--top", "1", "--by", "loss"], "s", "--by"),
         (["--top", "2", "--test", "{data}/test.json"], "notest", "no stored test probabilities"),
         (["--top", "2", "--test", "{data}/dev.json"], "s", "dev.json: row 1 has id 'sample-v1-dev"),
         (["--top", "2", "--dev", "{data}/train.json"], "s", "train.json: row 1 has id"),

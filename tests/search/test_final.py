@@ -77,6 +77,7 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_k_fold_retraining_writes_a_soft_voted_submission(searched, capsys):
     root, storage = searched
     code = main(args(root, storage, "--best", "f1", "--folds", "2", "--evals-per-epoch", "1"))

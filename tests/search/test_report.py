@@ -367,7 +367,7 @@ def test_report_of_a_mocked_search(tmp_path, monkeypatch, capsys):
 
 
 def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monkeypatch, capsys):
-    """The issue's example, "focal gamma above 1 beats cross-entropy", among several hypotheses
+    """A typical hypothesis, "focal gamma above 1 beats cross-entropy", among several hypotheses
     given at once to a mocked search, and what the report says about each."""
     from search import run
 

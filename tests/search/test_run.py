@@ -26,7 +26,7 @@ def load(storage, name="s"):
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def test_search_records_what_the_issue_asks(tmp_path, capsys):
+def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys):
     code, storage = run(tmp_path, "--trials", "16", "--seed", "1", "--hypothesis", "gamma helps")
     assert code == 0
     study = load(storage)
@@ -162,7 +162,7 @@ def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_fro
     assert code == 0
     attrs = load(storage).user_attrs
     assert attrs["hypotheses"] == [{"text": h, "from_trial": 0} for h in first]
-    assert attrs["hypothesis"] == "gamma helps"  # the single attribute of earlier versions
+    assert attrs["hypothesis"] == "gamma helps"  # the single attribute 0.1.0 studies hold
     run(
         tmp_path,
         "--trials",

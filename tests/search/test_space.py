@@ -10,7 +10,7 @@ def write(tmp_path, text):
     return path
 
 
-def test_default_space_covers_the_issue_parameters():
+def test_default_space_covers_the_parameters_teams_tune():
     space = load_space()
     for name in (
         "learning_rate",

@@ -3,7 +3,8 @@ import time
 import optuna
 from optuna.trial import TrialState
 
-from storage.liveness import LEASE_ATTR, Lease, reap_expired
+from storage.liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
+from storage.urls import open_storage
 
 
 def running_trial(study, lease_until):
@@ -55,3 +56,27 @@ def test_lease_renews_while_the_trial_runs(tmp_path):
         later = study._storage.get_trial(trial._trial_id).system_attrs[LEASE_ATTR]
     assert later > first
     assert reap_expired(study, now=first - 1) == []
+
+
+def test_reaper_retries_a_dead_workers_trial_while_others_train(tmp_path):
+    """The background reaper, not the next trial's start, finds the stale trial."""
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=1)
+    study = optuna.create_study(storage=storage, study_name="r")
+    dead = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    storage.record_heartbeat(dead._trial_id)  # then its worker dies
+    with Reaper(study, every=0.5) as reaper:
+        deadline = time.monotonic() + 120  # generous: the machine may be loaded
+        while not reaper.reaped and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert reaper.reaped == [dead.number]
+    failed, retry = study.get_trials()
+    assert failed.user_attrs["fail_reason"].startswith("worker died: no heartbeat")
+    assert retry.state == TrialState.WAITING and retry.params == failed.params
+
+
+def test_reaper_uses_leases_on_a_journal(tmp_path):
+    study = optuna.create_study(storage=open_storage(f"journal:///{tmp_path / 's.log'}"))
+    dead = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    study._storage.set_trial_system_attr(dead._trial_id, LEASE_ATTR, time.time() - 1)
+    assert reap_stale(study) == [dead.number]
+    assert study.get_trials()[0].user_attrs["fail_reason"].startswith("worker died: its lease")

@@ -13,6 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from common.cli import UserError, run_main
+from storage.liveness import RetryStaleTrial
 from storage.urls import (
     artifact_dir_for,
     default_storage_url,
@@ -125,7 +126,7 @@ def test_sqlite_is_wal_with_busy_timeout_heartbeat_and_parent_dir(tmp_path: Path
     assert storage.get_heartbeat_interval() == 7
     assert storage.grace_period == 30
     retry = storage.get_heartbeat_stale_trial_callback()
-    assert isinstance(retry, optuna.storages.RetryHeartbeatStaleTrialCallback)
+    assert isinstance(retry, RetryStaleTrial)
     _dispose(storage)
 
 
@@ -138,7 +139,10 @@ def test_stale_trial_is_failed_and_retried_with_the_same_parameters(tmp_path: Pa
     optuna.storages.fail_stale_trials(study)
     states = [t.state for t in study.get_trials()]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
-    assert study.get_trials()[1].params == trial.params
+    failed, retry = study.get_trials()
+    assert retry.params == trial.params
+    assert failed.user_attrs["fail_reason"] == "worker died: no heartbeat for 1 s"
+    assert "fail_reason" not in retry.user_attrs
     _dispose(storage)
 
 

@@ -236,6 +236,7 @@ def test_augmentation_is_off_by_default_and_a_flag_a_config_key_and_a_space_para
         load_space(searched)
 
 
+@pytest.mark.slow
 def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
     data = DATA
     seen = []
@@ -269,6 +270,7 @@ def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
     assert seen[-2:] == [data.dev, data.test] and seen[-3] is data.train
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", AUGMENTATIONS)
 def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
     hp = HParams(**FAST, **{name: 0.5})

@@ -66,7 +66,7 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path: Path) -> None:
         write_predictions(path, ["a"], np.array([[0.5, 0.5]]), LABELS)  # wrong width
     assert path.read_text(encoding="utf-8") == "old contents"
     write_predictions(path, ["a"], np.array([[0.2, 0.3, 0.5]]), LABELS)
-    assert os.listdir(tmp_path) == ["sub.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["sub.csv", "sub.labels.json"]
     assert read_predictions(path, LABELS).ids == ("a",)
 
 
@@ -96,9 +96,13 @@ def test_reads_python_literal_probs_bom_extra_columns_and_blank_lines(tmp_path: 
     np.testing.assert_array_equal(read.probs, [[0, 0.25, 0.75], [1, 0, 0]])
 
 
-def test_pred_label_is_kept_even_when_it_is_not_the_argmax(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + 'a,no_relation,"[0.1, 0.8, 0.1]"\n')
-    assert read_predictions(path, LABELS).pred_ids.tolist() == [0]
+def test_a_pred_label_that_is_not_the_argmax_is_refused(tmp_path: Path) -> None:
+    # probs in another label order than the one given would score a wrong AUPRC
+    rows = 'a,per:title,"[0.1, 0.8, 0.1]"\nb,org:founded,"[0.1, 0.8, 0.1]"\n'
+    path = write(tmp_path, HEADER + rows)
+    message = user_error(path)
+    assert "row 1 (id a): pred_label 'per:title'" in message
+    assert "another label order" in message
 
 
 def test_missing_file(tmp_path: Path) -> None:

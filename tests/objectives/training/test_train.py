@@ -22,6 +22,7 @@ def workspace(tmp_path_factory):
     return Workspace(tmp_path_factory.mktemp("ws"))
 
 
+@pytest.mark.slow
 def test_learns_and_reports_every_evaluation(workspace):
     calls = []
     data = toy_data()
@@ -48,6 +49,7 @@ def test_learns_and_reports_every_evaluation(workspace):
     assert seconds == sorted(seconds) and seconds[0] > 0
 
 
+@pytest.mark.slow
 def test_stops_when_report_says_so(workspace):
     result = fine_tune(
         HParams(**FAST), RunSettings(eval_steps=4), toy_data(), lambda s, m: s < 8, workspace
@@ -57,6 +59,7 @@ def test_stops_when_report_says_so(workspace):
     assert "step 8" in result.reason
 
 
+@pytest.mark.slow
 def test_the_searchs_time_at_each_evaluation_is_not_counted_as_training(workspace):
     def slow_report(step, metrics):
         time.sleep(0.2)
@@ -76,6 +79,7 @@ def test_the_searchs_time_at_each_evaluation_is_not_counted_as_training(workspac
     assert result.timings["train"] < wall - 0.4
 
 
+@pytest.mark.slow
 def test_second_trial_reuses_tokenized_data(workspace):
     before = dict(workspace.features.hits)
     fine_tune(HParams(**FAST, seed=3), RunSettings(eval_steps=100), toy_data(), None, workspace)
@@ -83,12 +87,14 @@ def test_second_trial_reuses_tokenized_data(workspace):
     assert workspace.features.hits["memory"] > before["memory"]
 
 
+@pytest.mark.slow
 def test_entity_start_pooling_trains(workspace):
     hp = HParams(**{**FAST, "num_train_epochs": 1}, pooling="entity_start", markers="entity")
     result = fine_tune(hp, RunSettings(eval_steps=10), toy_data(), None, workspace)
     assert result.status == "complete" and math.isfinite(result.metrics["loss"])
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_the_trial_with_a_reason(workspace, monkeypatch):
     def nan_loss(logits, labels, **kwargs):
         return (logits * float("nan")).sum()
@@ -99,6 +105,7 @@ def test_non_finite_loss_stops_the_trial_with_a_reason(workspace, monkeypatch):
     assert result.steps == 1 and "non-finite" in result.reason
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_the_micro_batch_and_keeps_the_batch(workspace, monkeypatch):
     real = train_module.collate
     sizes = []
@@ -141,11 +148,12 @@ def _loop(hp, settings, data, workspace):
     from objectives.encoding.markers import special_tokens
     from objectives.models.heads import build_classifier
     from objectives.models.loading import load_tokenizer
+    from objectives.training.accelerator import new_accelerator
 
     path = workspace.model_path(settings.model, data)
     tokenizer = load_tokenizer(path, special_tokens(hp.markers))
     features = workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
-    accelerator = train_module.new_accelerator(settings)
+    accelerator = new_accelerator(settings)
     train_module.set_seed(hp.seed)
     model = build_classifier(path, data.labels, hp.pooling, tokenizer)
     return train_module._Loop(
@@ -153,6 +161,7 @@ def _loop(hp, settings, data, workspace):
     )
 
 
+@pytest.mark.slow
 def test_predicts_test_set_with_the_best_evaluation(workspace):
     data = toy_data(test=True)
     result = fine_tune(HParams(**FAST), RunSettings(eval_steps=10), data, None, workspace)
@@ -161,6 +170,7 @@ def test_predicts_test_set_with_the_best_evaluation(workspace):
     np.testing.assert_allclose(result.test_logits, result.dev_logits, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_bf16_on_cpu_runs(workspace):
     hp = HParams(**{**FAST, "num_train_epochs": 1})
     result = fine_tune(

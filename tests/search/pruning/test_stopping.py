@@ -5,7 +5,8 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from search.pruning.pruner import EVALS_ATTR, evals_of
+from search.attrs import EVALS_ATTR
+from search.pruning.pruner import evals_of
 from search.pruning.stoppers import MOASHAStopper, NeverStop
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

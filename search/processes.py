@@ -1,0 +1,132 @@
+"""The worker processes of one search: started, restarted when killed, stopped together.
+
+Each slot (a device, or a CPU share) runs ``python -m search.worker CONFIG``. The config file
+holds no secret: the storage URL, which may carry a password, reaches the workers through their
+environment (readable only by their owner), and the file is removed when the launcher ends. A
+worker killed by a signal that the launcher did not send (SIGKILL, the OOM killer) is started
+again in its slot, at most :data:`MAX_RESTARTS` times per slot; the dead trial itself is retried
+by the other workers' reapers (:mod:`storage.liveness`). Workers stop when their launcher dies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from search.config import SearchConfig
+from storage.urls import mask_url
+
+MAX_RESTARTS = 2
+STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
+LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
+SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
+
+
+class WorkerPool:
+    """One worker process per slot (a CUDA device index, or ``None``/``"cpu"`` for the CPU)."""
+
+    def __init__(self, config: SearchConfig, slots: list[str | None], log_dir: Path) -> None:
+        self.config = config
+        self.slots = slots
+        self.log_dir = log_dir
+        self.restarts = [0] * len(slots)
+        self.stopping: int | None = None
+        log_dir.mkdir(parents=True, exist_ok=True)
+        public = dataclasses.replace(config, storage=mask_url(config.storage))
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(public.to_json(), f)
+        self.config_path = f.name
+        self.procs = [self._start(i) for i in range(len(slots))]
+
+    def _start(self, i: int) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            SLOT_ENV: str(i),
+            STORAGE_ENV: self.config.storage,
+            LAUNCHER_ENV: str(os.getpid()),
+        }
+        device = self.slots[i]
+        if device is not None:
+            env["CUDA_VISIBLE_DEVICES"] = "" if device == "cpu" else device
+        with open(self.log_dir / f"worker-{i}.log", "a", encoding="utf-8") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "search.worker", self.config_path],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def alive(self) -> bool:
+        return any(p.poll() is None for p in self.procs)
+
+    def restart_killed(self, done: bool) -> list[int]:
+        """Start again the slots whose worker a signal killed, unless the search is ``done`` or
+        stopping; return those slots."""
+        restarted = []
+        for i, proc in enumerate(self.procs):
+            code = proc.poll()
+            if code is None or code >= 0 or done or self.stopping is not None:
+                continue
+            if self.restarts[i] >= MAX_RESTARTS:
+                continue
+            self.restarts[i] += 1
+            print(
+                f"worker {i} was killed ({_signal_name(-code)}); starting it again "
+                f"({self.restarts[i]} of {MAX_RESTARTS})",
+                file=sys.stderr,
+            )
+            self.procs[i] = self._start(i)
+            restarted.append(i)
+        return restarted
+
+    def stop(self, signum: int) -> None:
+        """Pass the launcher's signal on: each worker fails its running trial and exits."""
+        self.stopping = signum
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    def codes(self) -> list[int | None]:
+        return [p.poll() for p in self.procs]
+
+    def close(self) -> None:
+        Path(self.config_path).unlink(missing_ok=True)
+
+
+def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
+    """In a worker: send ourselves ``interrupt`` once the launcher that started us has died (a
+    SIGKILLed launcher cannot stop its workers), so the running trial fails with a reason."""
+    launcher = os.environ.get(LAUNCHER_ENV)
+    if not launcher:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(launcher):
+            time.sleep(1.0)
+        os.kill(os.getpid(), interrupt)
+
+    threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
+
+
+def worker_config(path: str) -> SearchConfig:
+    """A worker's config: the file the launcher wrote, with the storage URL from the
+    environment."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if os.environ.get(STORAGE_ENV):
+        data["storage"] = os.environ[STORAGE_ENV]
+    return SearchConfig.from_json(data)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"

@@ -1,0 +1,58 @@
+"""Launchers started together on one study: every one exits 0, the KLUE recipe runs once, and the
+study gets exactly the trials asked for (what "run the same command on other machines" does)."""
+
+import json
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search.attrs import BASELINE_ORIGIN, ORIGIN
+from storage.urls import open_storage
+
+pytestmark = pytest.mark.integration
+
+LAUNCHERS = 8
+
+
+def _launch(url: str, study: str, *flags: str) -> subprocess.Popen:
+    cmd = [
+        sys.executable, "-m", "search.run", "--runner", "mock",
+        "--mock", json.dumps({"mock_seconds_per_eval": 0.01}),
+        "--storage", url, "--study", study, "--trials", "1", "--workers", "1", "--quiet", *flags,
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _start_together(url: str, study: str, *flags: str) -> list[tuple[int, str]]:
+    procs = [_launch(url, study, *flags) for _ in range(LAUNCHERS)]
+    return [(p.wait(timeout=600), p.communicate()[1]) for p in procs]
+
+
+def _check(url: str, study_name: str, results: list[tuple[int, str]]) -> None:
+    failed = [(code, err.strip().splitlines()[-1:]) for code, err in results if code != 0]
+    assert not failed, f"{len(failed)} of {LAUNCHERS} launchers failed: {failed}"
+    study = optuna.load_study(study_name=study_name, storage=open_storage(url))
+    trials = study.get_trials()
+    recipes = [t.number for t in trials if t.user_attrs.get(ORIGIN) == BASELINE_ORIGIN]
+    assert recipes == [0]
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert study.user_attrs["objectives"] == ["micro_f1", "auprc"]
+
+
+def test_on_a_fresh_postgres_database(fresh_postgres_url):
+    _check(fresh_postgres_url, "crowd", _start_together(fresh_postgres_url, "crowd"))
+
+
+def test_on_a_fresh_sqlite_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    _check(url, "crowd", _start_together(url, "crowd"))
+
+
+def test_creating_a_new_study_in_an_existing_schema(postgres_url):
+    """The race is in creating the study: launchers that only create it show it, faster."""
+    open_storage(postgres_url)  # the schema exists; the study does not
+    results = _start_together(postgres_url, "crowd-new", "--create-only")
+    _check(postgres_url, "crowd-new", results)
