@@ -31,7 +31,6 @@ NOT_YET_SPLIT = {
     "search/run.py": 362,
     "search/run.py:main": 51,
     "search/run.py:build_parser": 68,
-    "search/simulate/replay.py:replay": 65,
     "storage/urls.py": 410,
 }
 
