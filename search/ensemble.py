@@ -68,9 +68,7 @@ def build_parser() -> ArgumentParser:
         help="the study's dev file where it moved, or a directory to find it in by fingerprint",
     )
     p.add_argument("--test", type=Path, help="check the stored test predictions against this file")
-    p.add_argument(
-        "--artifacts", help="DIR or s3://BUCKET/PREFIX (default: what the study records)"
-    )
+    p.add_argument("--artifacts", help="DIR or s3://BUCKET/PREFIX (default: the study's record)")
     p.add_argument("--out", type=Path, required=True, help="directory for report and submissions")
     return p
 

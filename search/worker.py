@@ -103,8 +103,7 @@ def _pull_trials(
         if objective.no_space:
             _stop_for_no_space(study, objective, None)
         _settle()
-        if objective.store_down is not None:
-            _wait_for_store(objective, interrupts)
+        if _waited_for_store(objective, interrupts):
             continue
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
@@ -185,9 +184,12 @@ class _CurvePublisher:
             self.last = time.monotonic()
 
 
-def _wait_for_store(objective: Objective, interrupts: Interrupts) -> None:
-    """Take no trial while the artifact store is away; give up after STORE_WAIT_S."""
+def _waited_for_store(objective: Objective, interrupts: Interrupts) -> bool:
+    """After a trial whose upload failed, take no trial while the artifact store is away; give up
+    after STORE_WAIT_S. False when the last trial's upload did not fail."""
     down = objective.store_down
+    if down is None:
+        return False
     print(f"worker: {down}; waiting for it (trial enqueued again)", file=sys.stderr)
 
     def stop() -> bool:
@@ -195,6 +197,7 @@ def _wait_for_store(objective: Objective, interrupts: Interrupts) -> None:
 
     if not wait_until_reachable(objective.artifacts, STORE_WAIT_S, stop) and not stop():
         raise type(down)(f"{down} for {STORE_WAIT_S:.0f} s; the worker stops") from None
+    return True
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:
