@@ -36,6 +36,8 @@ HPARAMS = "hparams"
 WORKER = "worker"
 # why the search stopped the trial early; why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
+# where MO-ASHA stopped it: {rung, evaluation, step, position, of, keep, eta, dominated_by}
+PRUNED_AT = "pruned_at"
 # where an enqueued trial came from; the KLUE recipe (trial 0) is the study's baseline
 ORIGIN = "origin"
 BASELINE_ORIGIN = "KLUE paper recipe"
@@ -50,6 +52,8 @@ OBJECTIVES = "objectives"  # metric names, in the study's objective order
 DATA = "data"  # data files, their fingerprints and the label set
 HYPOTHESES = "hypotheses"  # [{"text", "from_trial"}]
 HYPOTHESIS = "hypothesis"  # the latest hypothesis's text alone: what 0.1.0 studies hold
+# study system attribute: when a worker last rebuilt the live figure and note (epoch seconds)
+LIVE_PUBLISHED_AT = "live:published_at"
 
 
 def is_baseline(trial: FrozenTrial) -> bool:

@@ -105,6 +105,12 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
     p.add_argument(
+        "--live-every",
+        type=float,
+        default=30.0,
+        help="seconds between refreshes of the dashboard's live learning curves and study note",
+    )
+    p.add_argument(
         "--create-only",
         action="store_true",
         help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
@@ -155,6 +161,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
         heartbeat_interval=args.heartbeat,
+        live_every=args.live_every,
     )
 
 

@@ -114,8 +114,10 @@ class Objective:
             raise
         self._record(trial, result)
         if result.status == "stopped":
-            trial.set_user_attr(PRUNED_REASON, result.reason)
-            raise optuna.TrialPruned(result.reason)
+            # the stopper's own account (rung, position, who dominated it) wins over the run's
+            reason = trial.user_attrs.get(PRUNED_REASON) or result.reason
+            trial.set_user_attr(PRUNED_REASON, reason)
+            raise optuna.TrialPruned(reason)
         if result.status == "diverged":
             trial.set_user_attr(FAIL_REASON, result.reason)
             raise TrialDiverged(result.reason)

@@ -21,9 +21,9 @@ from common.cli import ArgumentParser, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
-from search.analysis.curves import publish_learning_curves
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
+from search.live import LiveStopper, LiveView
 from search.processes import watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
@@ -50,13 +50,13 @@ def run_worker(
     interrupts = interrupts or Interrupts()
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = load_for_worker(storage, config)
-    objective = _objective(config, runner or choose_runner(config.runner), interrupts)
-    curves = _CurvePublisher()
-    callbacks = [curves, *([on_trial] if on_trial else [])]
+    view = LiveView(config)
+    objective = _objective(config, runner or choose_runner(config.runner), interrupts, view)
+    callbacks = [view, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within two grace periods, even while this worker trains
     with Reaper(study, every=2 * config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
-    curves.flush(study)
+    view.refresh(study, force=True)
     return code
 
 
@@ -115,7 +115,9 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> Objective:
+def _objective(
+    config: SearchConfig, runner: Runner, interrupts: Interrupts, view: LiveView
+) -> Objective:
     space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
@@ -138,6 +140,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
             interrupts.armed = False
 
     stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
+    stopper = LiveStopper(stopper, view)
     return Objective(config, space, data, guarded, stopper, workspace, artifacts)
 
 
@@ -152,29 +155,6 @@ def _values(space: Space, name: str, model: str) -> list:
     if isinstance(param, Fixed):
         return [param.value]
     return []
-
-
-class _CurvePublisher:
-    """Refreshes the dashboard's all-objective learning curves after trials, at most every
-    ``every`` seconds per worker (the figure holds every trial, so each save rewrites it: ~0.1 s
-    at 40 trials on 2 cores; the dashboard's native micro-F1 curves are live at every
-    evaluation)."""
-
-    def __init__(self, every: float = 60.0) -> None:
-        self.every = every
-        self.last = -float("inf")
-        self.pending = False
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self.pending = True
-        if time.monotonic() - self.last >= self.every:
-            self.flush(study)
-
-    def flush(self, study: optuna.Study) -> None:
-        if self.pending:
-            publish_learning_curves(study)
-            self.pending = False
-            self.last = time.monotonic()
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:

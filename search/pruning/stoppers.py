@@ -19,6 +19,7 @@ import optuna
 
 from common.cli import UserError
 from search.attrs import EVALS_ATTR
+from search.pruning import why
 from search.pruning.moasha import Decision
 from search.pruning.pruner import MOASHAPruner, record_curve, resource_at
 
@@ -50,7 +51,10 @@ class MOASHAStopper:
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
         trial.set_user_attr(EVALS_ATTR, dict(self._evals))
-        return self.pruner.should_stop(study, trial, step, values) is Decision.CONTINUE
+        if self.pruner.should_stop(study, trial, step, values) is Decision.CONTINUE:
+            return True
+        why.record(trial, why.explain(study, trial, step, floats, self.pruner))
+        return False
 
 
 class OptunaPrunerStopper:

@@ -52,7 +52,9 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     assert record["status"] == "complete" and record["steps"] == record["total_steps"] > 0
     assert {"timings_s", "memory", "metrics", "best_step", "examples"} <= set(record)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
-    assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
+    assert pruned.user_attrs["pruned_reason"].startswith("rung ")  # where and against whom
+    assert "dominated by trial" in pruned.user_attrs["pruned_reason"]
+    assert pruned.user_attrs["pruned_at"]["of"] >= 3
     figure = learning_curves_figure(study)
     assert {trace.xaxis for trace in figure.data} == {"x", "x2"}  # one panel per objective
     system = study._storage.get_study_system_attrs(study._study_id)
