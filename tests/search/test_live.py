@@ -35,7 +35,7 @@ def _figure(study: optuna.Study) -> dict:
 
 
 def test_a_running_trial_is_in_the_figure_while_it_trains(tmp_path) -> None:
-    study, view, stopper = _setup(tmp_path, every=0)
+    study, _, stopper = _setup(tmp_path, every=0)
     done = study.ask()
     done.set_user_attr(EVALS_ATTR, {"10": [50.0, 40.0], "20": [60.0, 45.0]})
     study.tell(done, [60.0, 45.0])
