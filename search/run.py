@@ -29,6 +29,7 @@ from objectives.data.labels import NO_RELATION
 from objectives.models.loading import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
+from search.attrs import study_attrs
 from search.config import (
     REAL_RUNNER,
     SearchConfig,
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
-    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+    for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         print(line, file=sys.stderr)
     finished, _, _ = counts(study)
     if args.create_only:

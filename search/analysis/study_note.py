@@ -72,7 +72,7 @@ def _verdict_lines(
     study: optuna.Study, trials: Sequence[FrozenTrial], names: Sequence[str]
 ) -> list[str]:
     lines = []
-    for entry in attrs.study_hypotheses(study.user_attrs):
+    for entry in attrs.study_hypotheses(attrs.study_attrs(study)):
         text = entry["text"]
         try:
             hypothesis = check_hypothesis(text, names)
