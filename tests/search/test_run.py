@@ -62,6 +62,7 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
     assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "python -m search.dashboard --storage sqlite:///" in out
     assert "python -m search.report" in out
 
 
