@@ -80,7 +80,7 @@ from objectives.data.labels import LabelSet
 from objectives.data.sample import ensure_sample_data
 from objectives.encoding.markers import mark_example
 from objectives.metrics import evaluate
-from objectives.models.loading import ensure_tiny_model
+from objectives.models.tiny import ensure_tiny_model
 from search import run as search_run
 from search.config import cpu_threads
 from search.pruning.pruner import evals_of

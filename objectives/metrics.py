@@ -128,3 +128,11 @@ def _check_labels(labels: np.ndarray, n: int, num_labels: int) -> None:
         raise ValueError(
             f"label ids must lie in [0, {num_labels}), got {labels.min()}..{labels.max()}"
         )
+
+
+def soft_vote(probs: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """The mean of several models' class probabilities, example by example."""
+    stacked = np.asarray(probs, dtype=np.float64)
+    if stacked.ndim != 3 or len(stacked) == 0:
+        raise ValueError(f"expected (models, examples, labels) probabilities, got {stacked.shape}")
+    return stacked.mean(axis=0)

@@ -28,6 +28,7 @@ from common.files import write_text_atomic
 from objectives.data.dataset import Dataset, read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import Predictions, read_predictions, write_predictions
+from objectives.metrics import soft_vote
 from search import attrs
 from search.analysis.voting import (
     METRIC_NAMES,
@@ -35,7 +36,6 @@ from search.analysis.voting import (
     order_by,
     pareto_order,
     scores,
-    soft_vote,
 )
 from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES

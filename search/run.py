@@ -14,19 +14,16 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 import optuna
-from tqdm.auto import tqdm
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
-from objectives.models.loading import tapt_base
+from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.attrs import study_attrs
@@ -42,6 +39,7 @@ from search.datafiles import absolute
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
 from search.processes import WorkerPool
+from search.progress import Progress, best_text
 from search.pruning.stoppers import PRUNERS
 from search.runner import choose_runner
 from search.sampling import SAMPLERS
@@ -251,7 +249,7 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
     progress = Progress(config.trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(config.trials, counts(study)[0] - finished), _best_text(study))
+        progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
@@ -277,13 +275,13 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         while pool.alive():
             try:
                 done = counts(study)[0] - finished
-                progress.show(min(config.trials, done), _best_text(study))
+                progress.show(min(config.trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
             pool.restart_killed(done >= config.trials)
             time.sleep(1.0)
         done = counts(study)[0] - finished
-        progress.show(min(config.trials, done), _best_text(study))
+        progress.show(min(config.trials, done), best_text(study))
     finally:
         progress.close()
         pool.close()
@@ -293,77 +291,6 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         return 0
     print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
     return 1
-
-
-class Progress:
-    """The bar over the whole study: drawn again when the count or the best result changes, and
-    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
-    where each drawing is a new line, it gives one line per change.
-
-    The time left is estimated from the trials after the first one to finish: the first builds
-    the caches (tokenized data, the tiny model) and is much slower than the rest."""
-
-    FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
-
-    def __init__(
-        self,
-        total: int,
-        quiet: bool,
-        file: TextIO | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        file = file or sys.stderr
-        self.bar = tqdm(
-            total=total,
-            desc="trials",
-            unit="trial",
-            disable=quiet,
-            file=file,
-            bar_format=self.FORMAT,
-        )
-        self.terminal = file.isatty()
-        self.shown: tuple[int, str] = (0, "")  # what tqdm drew on creation
-        self.clock = clock
-        self.first: tuple[int, float] | None = None  # (count, time) when a first trial finished
-
-    def show(self, done: int, best: str) -> None:
-        if (done, best) == self.shown:
-            self.tick()
-            return
-        self.shown = (done, best)
-        self.bar.n = done
-        postfix = ", ".join(part for part in (self.eta(done), best) if part)
-        self.bar.set_postfix_str(postfix, refresh=False)
-        self.bar.refresh()
-
-    def eta(self, done: int) -> str:
-        """``~N min left`` from the pace since the first finished trial; empty until known."""
-        now = self.clock()
-        if self.first is None:
-            if done > 0:
-                self.first = (done, now)
-            return ""
-        count, since = self.first
-        if done <= count or done >= self.bar.total:
-            return ""
-        per_trial = (now - since) / (done - count)
-        return f"~{max(1, round(per_trial * (self.bar.total - done) / 60))} min left"
-
-    def tick(self) -> None:
-        if self.terminal:
-            self.bar.refresh()
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _best_text(study: optuna.Study) -> str:
-    """The best first objective so far and that trial's other values (a Pareto-optimal trial)."""
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not complete:
-        return ""
-    top = max(complete, key=lambda t: t.values)
-    return "best " + " ".join(f"{v:.1f}" for v in top.values)
 
 
 if __name__ == "__main__":

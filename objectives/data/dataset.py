@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common.cli import RowErrors, UserError
 from common.files import csv_rows, read_text
+from objectives.data.entity_text import clip, entity_dict
 from objectives.data.labels import LabelSet
 
 
@@ -222,7 +221,7 @@ def _entity(
     if field is None:
         raise UserError(f"{where}: missing column '{keys[0]}'")
     where = f"{where}: {field}"
-    raw, straightened = _entity_dict(where, row[field])
+    raw, straightened = entity_dict(where, row[field])
     repairs.quotes += straightened
     word = _first(raw, _WORD_KEYS)
     if not isinstance(word, str) or not word:
@@ -240,41 +239,6 @@ def _entity(
         start, end = _repair(where, sentence, word, start, end)
         repairs.count += 1
     return Entity(word, start, end, etype)
-
-
-def _entity_dict(where: str, value: Any) -> tuple[dict[str, Any], bool]:
-    """The entity as a dict, and whether curly quotes had to be made straight to read it."""
-    if isinstance(value, dict):
-        return value, False
-    if not isinstance(value, str) or not value.strip():
-        raise UserError(f"{where}: empty entity")
-    parsed = _literal(value.strip())
-    straightened = False
-    if parsed is None:
-        parsed = _literal(straighten_quotes(value.strip()))
-        straightened = parsed is not None
-    if not isinstance(parsed, dict):
-        raise UserError(f"{where}: not a dict literal: {_clip(value)}")
-    return parsed, straightened
-
-
-def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-# A curly quote right after "{", ",", ":" or right before ":", ",", "}" delimits a key or value
-# (spreadsheets and word processors turn ' into ‘ ’); one inside a word is left alone.
-_OPENING = re.compile(r"([{,:]\s*)[‘’“”]")
-_CLOSING = re.compile(r"[‘’“”](\s*[:,}])")
-
-
-def straighten_quotes(text: str) -> str:
-    """``{‘word’: ‘CLS', ...}`` -> ``{'word': 'CLS', ...}``: curly quotes in the positions
-    where only a delimiting quote can stand become straight ones."""
-    return _CLOSING.sub(r"'\1", _OPENING.sub(r"\1'", text))
 
 
 def _index(where: str, raw: dict[str, Any], keys: tuple[str, ...]) -> int:
@@ -321,7 +285,7 @@ def _label(where: str, row: dict[str, Any], labels: LabelSet | None) -> str:
         if 0 <= number < len(labels):
             return labels.name(number)
         raise UserError(f"{where}: label: id {number} is outside 0..{len(labels) - 1}")
-    raise UserError(f"{where}: label: {_clip(str(value))!r} is not a known relation (see --labels)")
+    raise UserError(f"{where}: label: {clip(str(value))!r} is not a known relation (see --labels)")
 
 
 def _check_unique_ids(path: Path, examples: list[tuple[int, Example]], errors: RowErrors) -> None:
@@ -332,8 +296,3 @@ def _check_unique_ids(path: Path, examples: list[tuple[int, Example]], errors: R
             errors.add(f"{path}: row {number}: id {example.id!r} repeats row {first}")
         else:
             first_row[example.id] = number
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -20,9 +20,7 @@ import fcntl
 import hashlib
 import json
 import math
-import random
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,22 +29,12 @@ from typing import Any
 from common import paths
 from common.cli import ArgumentParser, UserError, run_main
 from objectives.data.dataset import read_dataset
-from objectives.models.loading import (
-    TAPT_SUFFIX,
-    TINY,
-    load_masked_lm,
-    load_tokenizer,
-    positions_of,
-    resolve_model,
-    tapt_base,
-)
+from objectives.models.mlm import train_mlm
+from objectives.models.names import TAPT_SUFFIX, TINY, resolve_plain, tapt_base
 
 # Bump when the recipe changes, so old adapted models are not reused.
 TAPT_VERSION = "tapt-v1"
 RECORD = "tapt.json"
-WARMUP_RATIO = 0.06  # TAPT's (RoBERTa's) warm-up
-WEIGHT_DECAY = 0.01
-EVAL_SENTENCES = 512  # the before/after MLM loss is measured on at most this many sentences
 
 
 @dataclass(frozen=True)
@@ -145,7 +133,7 @@ def adapt(
     with paths.atomic_directory(
         out, lambda path: _record_key(path) == key, flag=f"--out {out}"
     ) as scratch:
-        record = _train(model_path, corpus, params, scratch, progress)
+        record = train_mlm(model_path, corpus, params, scratch, progress)
         record = {"key": key, "model": model_id, "version": TAPT_VERSION, **record}
         (scratch / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return {**record, "cached": False}
@@ -162,7 +150,7 @@ def _prepare(base: str, sentences: Sequence[str], cache_root: Path | None):
     if not corpus:
         raise UserError(f"--model {base}{TAPT_SUFFIX}: no sentences to adapt it to")
     # the tiny model is built on the same sentences as a search's plain ``tiny``
-    model_path = resolve_model(base, corpus=lambda: sentences, cache_root=cache_root)
+    model_path = resolve_plain(base, corpus=lambda: sentences, cache_root=cache_root)
     if base == TINY:
         model_id = Path(model_path).name  # tiny-<fingerprint of its recipe and corpus>
     elif Path(model_path).is_dir():
@@ -170,136 +158,6 @@ def _prepare(base: str, sentences: Sequence[str], cache_root: Path | None):
     else:
         model_id = base
     return model_path, model_id, corpus
-
-
-def _train(
-    model_path: str, corpus: Sequence[str], params: TaptParams, out: Path, progress: bool
-) -> dict[str, Any]:
-    """Masked-LM training through accelerate; saves the adapted encoder and the tokenizer."""
-    import torch
-    from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
-
-    from objectives.hparams import RunSettings
-    from objectives.training.loop import new_accelerator
-
-    started = time.perf_counter()
-    tokenizer = load_tokenizer(model_path)
-    if tokenizer.mask_token is None:
-        raise UserError(f"--model {model_path}: its tokenizer has no mask token (not a masked LM)")
-    set_seed(params.seed)
-    model = load_masked_lm(model_path)
-    max_len = min(params.max_len, positions_of(model.config, model_path))
-    rows = _encode(tokenizer, corpus, max_len)
-    accelerator = new_accelerator(RunSettings())  # fp16 on CUDA, fp32 on the CPU
-    multiple = 8 if accelerator.device.type == "cuda" else None
-    collator = DataCollatorForLanguageModeling(
-        tokenizer, mlm_probability=params.mlm_probability, pad_to_multiple_of=multiple
-    )
-    loader = torch.utils.data.DataLoader(
-        rows,
-        batch_size=params.batch_size,
-        shuffle=True,
-        collate_fn=collator,
-        generator=torch.Generator().manual_seed(params.seed),
-    )
-    total = max(1, math.ceil(len(loader) * params.epochs))
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=params.learning_rate, weight_decay=WEIGHT_DECAY
-    )
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.floor(WARMUP_RATIO * total), total)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    held_out = random.Random(params.seed).sample(rows, min(len(rows), EVAL_SENTENCES))
-    before = _eval_loss(accelerator, model, tokenizer, held_out, params, multiple)
-    step, losses = 0, []
-    bar = tqdm(total=total, desc="tapt", unit="step", disable=None if progress else True)
-    while step < total:
-        for batch in loader:
-            model.train()
-            loss = model(**batch).loss
-            accelerator.backward(loss)
-            accelerator.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            losses.append(float(loss.detach()))
-            bar.update(1)
-            if not math.isfinite(losses[-1]):
-                raise UserError(
-                    f"--learning_rate {params.learning_rate}: the masked-LM loss became "
-                    f"non-finite at step {step}; try a smaller one"
-                )
-            if step >= total:
-                break
-    bar.close()
-    after = _eval_loss(accelerator, model, tokenizer, held_out, params, multiple)
-    _save_encoder(accelerator.unwrap_model(model), model_path, out)
-    tokenizer.save_pretrained(out)
-    accelerator.free_memory()
-    return {
-        "params": params_dict(params),
-        "max_len": max_len,
-        "sentences": len(corpus),
-        "steps": step,
-        "mlm_loss_before": round(before, 4),
-        "mlm_loss_after": round(after, 4),
-        "train_loss_first": round(losses[0], 4),
-        "train_loss_last": round(losses[-1], 4),
-        "eval_sentences": len(held_out),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-
-
-def _encode(tokenizer, corpus: Sequence[str], max_len: int) -> list[dict[str, list[int]]]:
-    encoded = tokenizer(
-        list(corpus), truncation=True, max_length=max_len, return_special_tokens_mask=True
-    )
-    keys = ("input_ids", "attention_mask", "special_tokens_mask")
-    return [{k: encoded[k][i] for k in keys} for i in range(len(corpus))]
-
-
-def _eval_loss(accelerator, model, tokenizer, rows, params: TaptParams, multiple) -> float:
-    """Mean masked-LM loss per masked token, with the same masks every time (a seeded collator)."""
-    import torch
-    from transformers import DataCollatorForLanguageModeling
-
-    collator = DataCollatorForLanguageModeling(
-        tokenizer,
-        mlm_probability=params.mlm_probability,
-        pad_to_multiple_of=multiple,
-        seed=params.seed,
-    )
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, len(rows), params.batch_size):
-            batch = collator(rows[start : start + params.batch_size])
-            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-            masked = int((batch["labels"] != -100).sum())
-            if masked:
-                with accelerator.autocast():
-                    loss = model(**batch).loss
-                total += float(loss) * masked
-                count += masked
-    return total / max(count, 1)
-
-
-def _save_encoder(mlm, model_path: str, out: Path) -> None:
-    """Save the adapted encoder with the base checkpoint's pooler, if it has one.
-
-    A masked-LM model has no pooler, so saving it would drop a BERT checkpoint's pretrained
-    pooler, which ``cls`` pooling classifies from; the adapted weights go into the base encoder
-    instead, and the MLM head (unused by fine-tuning) is left out.
-    """
-    from transformers import AutoModel
-
-    encoder = AutoModel.from_pretrained(model_path)
-    missing, unexpected = encoder.load_state_dict(mlm.base_model.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("pooler.") for k in missing):
-        raise RuntimeError(f"adapted weights do not fit {model_path}: {missing} {unexpected}")
-    encoder.save_pretrained(out)
 
 
 def _record_key(out: Path) -> str | None:

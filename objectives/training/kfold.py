@@ -22,7 +22,7 @@ from objectives.data.dataset import Dataset
 from objectives.data.inputs import TrialData
 from objectives.data.labels import LabelSet
 from objectives.hparams import HParams, RunSettings
-from objectives.metrics import evaluate, micro_f1, softmax
+from objectives.metrics import evaluate, micro_f1, soft_vote, softmax
 from objectives.training.loop import Report, RunResult, Workspace, fine_tune
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
@@ -95,14 +95,6 @@ def fold_assignment(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     return fold_of
 
 
-def soft_vote(probs: list[np.ndarray] | np.ndarray) -> np.ndarray:
-    """The mean of several models' class probabilities, example by example."""
-    stacked = np.asarray(probs, dtype=np.float64)
-    if stacked.ndim != 3 or len(stacked) == 0:
-        raise ValueError(f"expected (models, examples, labels) probabilities, got {stacked.shape}")
-    return stacked.mean(axis=0)
-
-
 def floors(labels: np.ndarray, label_set: LabelSet) -> dict[str, float]:
     """What a model that learned nothing scores: micro-F1 of always predicting the most frequent
     class, and AUPRC of ranking at random (each class's area is about its share of the
@@ -149,28 +141,10 @@ def run_kfold(
     folds: list[FoldResult] = []
     dev_probs: list[np.ndarray] = []
     for fold in range(k):
-        held_out = np.flatnonzero(fold_of == fold)
-        rest = np.flatnonzero(fold_of != fold)
-        data = TrialData(
-            _subset(train, rest, f"fold {fold + 1} train"),
-            _subset(train, held_out, f"fold {fold + 1} held out"),
-            labels,
-            predicted,
-        )
-        started = time.perf_counter()
-        result = runner(hp, settings, data, None, workspace)
-        if result.status != "complete" or result.dev_logits is None:
-            raise FoldFailed(f"fold {fold + 1} of {k}: {result.reason or result.status}")
-        oof_logits[held_out] = result.dev_logits
-        fold_result = FoldResult(
-            fold=fold,
-            train_rows=len(rest),
-            held_out_rows=len(held_out),
-            best_step=result.best_step,
-            steps=result.steps,
-            oof=_scores(evaluate(result.dev_logits, gold[held_out], labels)),
-            seconds=round(time.perf_counter() - started, 2),
-        )
+        run = _Fold(fold, k, fold_of, train, gold, labels, predicted)
+        result = run.train(runner, hp, settings, workspace)
+        oof_logits[run.held_out] = result.dev_logits
+        fold_result = run.scored(result)
         if predicted is not None:
             probs = softmax(result.test_logits)
             if test is not None:
@@ -193,6 +167,39 @@ def run_kfold(
         vote=vote,
         vote_dev=vote_dev,
     )
+
+
+class _Fold:
+    """One fold of a K-fold run: its rows, its training, its scores."""
+
+    def __init__(self, fold, k, fold_of, train, gold, labels, predicted) -> None:
+        self.fold, self.k, self.gold, self.labels = fold, k, gold, labels
+        self.held_out = np.flatnonzero(fold_of == fold)
+        self.rest = np.flatnonzero(fold_of != fold)
+        self.data = TrialData(
+            _subset(train, self.rest, f"fold {fold + 1} train"),
+            _subset(train, self.held_out, f"fold {fold + 1} held out"),
+            labels,
+            predicted,
+        )
+
+    def train(self, runner: Runner, hp, settings, workspace) -> RunResult:
+        self.started = time.perf_counter()
+        result = runner(hp, settings, self.data, None, workspace)
+        if result.status != "complete" or result.dev_logits is None:
+            raise FoldFailed(f"fold {self.fold + 1} of {self.k}: {result.reason or result.status}")
+        return result
+
+    def scored(self, result: RunResult) -> FoldResult:
+        return FoldResult(
+            fold=self.fold,
+            train_rows=len(self.rest),
+            held_out_rows=len(self.held_out),
+            best_step=result.best_step,
+            steps=result.steps,
+            oof=_scores(evaluate(result.dev_logits, self.gold[self.held_out], self.labels)),
+            seconds=round(time.perf_counter() - self.started, 2),
+        )
 
 
 def label_ids(dataset: Dataset, labels: LabelSet) -> np.ndarray:

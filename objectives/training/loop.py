@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.state import AcceleratorState, GradientState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
@@ -33,12 +32,9 @@ from objectives.hparams import HParams, RunSettings
 from objectives.loss import focal_loss
 from objectives.metrics import evaluate
 from objectives.models.heads import build_classifier, save_classifier
-from objectives.models.loading import (
-    import_model_classes,
-    load_tokenizer,
-    max_positions,
-    resolve_model,
-)
+from objectives.models.loading import import_model_classes, load_tokenizer, max_positions
+from objectives.models.resolve import resolve_model
+from objectives.training.accelerator import new_accelerator, release_accelerator
 from objectives.training.cadence import evaluation_steps
 from objectives.training.resources import MemoryMeter
 
@@ -154,7 +150,7 @@ def fine_tune(
             )
     finally:
         loop.release()
-        _release(accelerator)
+        release_accelerator(accelerator)
     result.memory = meter.peak()
     result.truncated_entities = {"train": train.truncated_entities, "dev": dev.truncated_entities}
     result.examples = {"train": len(train), "dev": len(dev), **added}
@@ -183,25 +179,6 @@ def _train_features(
         augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
     )
     return features, {f"train_{name}": count for name, count in augmented.added.items()}
-
-
-def new_accelerator(settings: RunSettings) -> Accelerator:
-    """An Accelerator for one run, with accelerate's process-wide state reset first."""
-    # accelerate keeps process-wide singletons; a new trial must not inherit the last one's.
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-    cpu = settings.device == "cpu" or not torch.cuda.is_available()
-    if settings.device.startswith("cuda:") and not cpu:
-        torch.cuda.set_device(int(settings.device.split(":", 1)[1]))
-    precision = settings.precision
-    if precision == "auto":
-        precision = "no" if cpu else "fp16"
-    return Accelerator(cpu=cpu, mixed_precision=precision)
-
-
-def _release(accelerator: Accelerator) -> None:
-    """Drop the run's model and optimizer; accelerate collects garbage and empties CUDA's cache."""
-    accelerator.free_memory()
 
 
 class _Loop:

@@ -20,13 +20,6 @@ METRICS = ("micro_f1", "auprc")
 METRIC_NAMES = {"micro_f1": "micro-F1", "auprc": "AUPRC"}
 
 
-def soft_vote(probs: Sequence[np.ndarray]) -> np.ndarray:
-    """The mean of the members' class probabilities (each of shape (n, labels))."""
-    if not probs:
-        raise ValueError("soft voting needs at least one member")
-    return np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in probs]), axis=0)
-
-
 def score(probs: np.ndarray, gold: np.ndarray, label_set: LabelSet, metric: str) -> float:
     """One KLUE metric of class probabilities against gold label ids."""
     if metric == "micro_f1":

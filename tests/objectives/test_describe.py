@@ -12,7 +12,8 @@ from objectives import describe as eda
 from objectives.data.dataset import read_dataset
 from objectives.data.labels import LabelSet
 from objectives.encoding.markers import char_to_token, mark_example, special_tokens
-from objectives.models.loading import ensure_tiny_model, load_tokenizer
+from objectives.models.loading import load_tokenizer
+from objectives.models.tiny import ensure_tiny_model
 
 FILLER = "그리고 그는 서울에서 오랫동안 일했다"
 SHORT = [

@@ -15,7 +15,8 @@ from objectives.data.dataset import read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import read_predictions
 from objectives.data.sample import ensure_sample_data, generate, write_sample
-from search.analysis.voting import greedy_select, pareto_order, score, soft_vote
+from objectives.metrics import soft_vote
+from search.analysis.voting import greedy_select, pareto_order, score
 from search.attrs import study_attrs
 from search.ensemble import main
 from search.run import main as run_search

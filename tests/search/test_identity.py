@@ -131,3 +131,14 @@ def test_another_model_and_no_relation_name_are_named():
         "no-relation label ('no_relation', now '관계없음')",
         "model (klue/roberta-large, now tiny)",
     ]
+
+
+def test_a_search_on_data_without_its_no_relation_label_writes_no_study(tmp_path):
+    from tests.objectives.data.exports import KOREAN_DEV, KOREAN_TRAIN, records, write_jsonl
+
+    train = write_jsonl(tmp_path / "train.jsonl", records(KOREAN_TRAIN))
+    dev = write_jsonl(tmp_path / "dev.jsonl", records(KOREAN_DEV, "d"))
+    with pytest.raises(UserError, match="--no-relation 관계없음"):
+        run(tmp_path, (train, dev))
+    assert not (tmp_path / "study.db").exists()
+    assert run(tmp_path, (train, dev), "--no-relation", "관계없음")[0] == 0

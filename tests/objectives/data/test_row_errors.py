@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from common.cli import RowErrors, UserError, run_main
-from objectives.data.dataset import read_dataset, straighten_quotes
+from objectives.data.dataset import read_dataset
+from objectives.data.entity_text import straighten_quotes
 from objectives.describe import main as inspect_main
 from tests.objectives.data.exports import KOREAN_TRAIN, records, write_competition_csv
 

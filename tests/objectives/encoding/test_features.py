@@ -5,7 +5,8 @@ import pytest
 
 from objectives.encoding.features import FeatureCache, cache_key, encode, special_layout
 from objectives.encoding.markers import special_tokens
-from objectives.models.loading import ensure_tiny_model, load_tokenizer
+from objectives.models.loading import load_tokenizer
+from objectives.models.tiny import ensure_tiny_model
 from tests.toy import toy_data
 
 

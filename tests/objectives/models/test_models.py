@@ -21,7 +21,8 @@ from common import paths
 from common.cli import UserError
 from objectives.data.dataset import Entity
 from objectives.encoding.markers import ENTITY_TYPES, all_special_tokens, mark
-from objectives.models import loading as models
+from objectives.models import loading, resolve
+from objectives.models import tiny as tiny_model
 
 BASE = [
     "이순신은 조선 중기의 무신이었다.",
@@ -46,14 +47,14 @@ def make_corpus(n: int = 400, seed: int = 0) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return models.ensure_tiny_model(make_corpus(), tmp_path_factory.mktemp("cache"))
+    return tiny_model.ensure_tiny_model(make_corpus(), tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    models._hub_has.cache_clear()
+    loading._hub_has.cache_clear()
 
 
 def test_tiny_model_is_a_saved_pretrained_checkpoint(tiny: Path) -> None:
@@ -79,10 +80,10 @@ def test_tiny_model_loads_through_auto_classes_and_runs(tiny: Path) -> None:
 def test_tiny_weights_do_not_depend_on_the_global_seed(tmp_path: Path) -> None:
     corpus = make_corpus(50)
     torch.manual_seed(123)
-    first = models.ensure_tiny_model(corpus, tmp_path / "a")
+    first = tiny_model.ensure_tiny_model(corpus, tmp_path / "a")
     after = torch.rand(1)
     torch.manual_seed(123)
-    second = models.ensure_tiny_model(corpus, tmp_path / "b")
+    second = tiny_model.ensure_tiny_model(corpus, tmp_path / "b")
     assert torch.equal(after, torch.rand(1))  # building did not consume the caller's stream
     assert (first / "model.safetensors").read_bytes() == (second / "model.safetensors").read_bytes()
 
@@ -94,9 +95,9 @@ def test_two_builds_in_two_processes_give_the_same_tokenizer(tmp_path: Path) -> 
     corpus.write_text(json.dumps(make_corpus(300)), encoding="utf-8")
     script = (
         "import json, sys; from pathlib import Path; "
-        "from objectives.models import loading as models; "
+        "from objectives.models import tiny as tiny_model; "
         "corpus = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
-        "print(models.ensure_tiny_model(corpus, Path(sys.argv[2])))"
+        "print(tiny_model.ensure_tiny_model(corpus, Path(sys.argv[2])))"
     )
     built = []
     for name in ("a", "b", "c"):
@@ -109,7 +110,7 @@ def test_two_builds_in_two_processes_give_the_same_tokenizer(tmp_path: Path) -> 
 
 
 def test_building_prints_nothing(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    models.ensure_tiny_model(make_corpus(30), tmp_path)
+    tiny_model.ensure_tiny_model(make_corpus(30), tmp_path)
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == ""
 
@@ -120,31 +121,31 @@ def test_second_call_reuses_the_cached_build(tiny: Path, monkeypatch: pytest.Mon
     def no_rebuild(*_: object) -> None:
         raise AssertionError("rebuilt a cached tiny model")
 
-    monkeypatch.setattr(models, "_build_tiny", no_rebuild)
-    again = models.ensure_tiny_model(reversed(make_corpus()), tiny.parent.parent)
+    monkeypatch.setattr(tiny_model, "_build_tiny", no_rebuild)
+    again = tiny_model.ensure_tiny_model(reversed(make_corpus()), tiny.parent.parent)
     assert again == tiny
     assert (tiny / "config.json").stat().st_mtime_ns == stamp
 
 
 def test_another_corpus_gets_another_directory(tiny: Path) -> None:
-    other = models.ensure_tiny_model(make_corpus(seed=1), tiny.parent.parent)
+    other = tiny_model.ensure_tiny_model(make_corpus(seed=1), tiny.parent.parent)
     assert other != tiny and other.parent == tiny.parent
-    assert models.corpus_fingerprint(["b", "a"]) == models.corpus_fingerprint(["a", "b"])
-    assert models.corpus_fingerprint(["a"]) != models.corpus_fingerprint(["a", "a"])
+    assert tiny_model.corpus_fingerprint(["b", "a"]) == tiny_model.corpus_fingerprint(["a", "b"])
+    assert tiny_model.corpus_fingerprint(["a"]) != tiny_model.corpus_fingerprint(["a", "a"])
 
 
 def test_lost_race_uses_the_winners_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = make_corpus(20)
-    winner = tmp_path / "models" / f"tiny-{models.corpus_fingerprint(corpus)}"
-    build = models._build_tiny
+    winner = tmp_path / "models" / f"tiny-{tiny_model.corpus_fingerprint(corpus)}"
+    build = tiny_model._build_tiny
 
     def build_then_lose(corpus: list[str], out: Path) -> None:
         build(corpus, out)
         winner.mkdir()
         (winner / "theirs").write_text("x")
 
-    monkeypatch.setattr(models, "_build_tiny", build_then_lose)
-    assert models.ensure_tiny_model(corpus, tmp_path) == winner
+    monkeypatch.setattr(tiny_model, "_build_tiny", build_then_lose)
+    assert tiny_model.ensure_tiny_model(corpus, tmp_path) == winner
     assert (winner / "theirs").is_file()
     assert sorted(p.name for p in winner.parent.iterdir()) == [winner.name]  # scratch removed
 
@@ -159,16 +160,16 @@ def test_cache_root_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch,
 def test_unwritable_cache_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(UserError, match=r"cannot write the cache.*RE_SEARCH_CACHE"):
-        models.ensure_tiny_model(["가나다"], tmp_path / "file")
+        tiny_model.ensure_tiny_model(["가나다"], tmp_path / "file")
 
 
 def test_empty_corpus_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="--model tiny"):
-        models.ensure_tiny_model([], tmp_path)
+        tiny_model.ensure_tiny_model([], tmp_path)
 
 
 def test_marker_tokens_stay_whole_and_punctuation_is_ordinary(tiny: Path) -> None:
-    tokenizer = models.load_tokenizer(str(tiny))
+    tokenizer = loading.load_tokenizer(str(tiny))
     for token in all_special_tokens():
         assert tokenizer.tokenize(f"가 {token} 나")[1] == token
     vocab = tokenizer.get_vocab()
@@ -180,7 +181,7 @@ def test_marker_tokens_stay_whole_and_punctuation_is_ordinary(tiny: Path) -> Non
 
 
 def test_korean_is_split_into_subwords_with_few_unknowns(tiny: Path) -> None:
-    tokenizer = models.load_tokenizer(str(tiny))
+    tokenizer = loading.load_tokenizer(str(tiny))
     encoded = tokenizer(make_corpus(), add_special_tokens=False)["input_ids"]
     total = sum(len(ids) for ids in encoded)
     unknown = sum(ids.count(tokenizer.unk_token_id) for ids in encoded)
@@ -192,7 +193,7 @@ def test_korean_is_split_into_subwords_with_few_unknowns(tiny: Path) -> None:
 
 
 def test_marked_sentence_keeps_offsets_and_has_no_unknowns(tiny: Path) -> None:
-    tokenizer = models.load_tokenizer(str(tiny))
+    tokenizer = loading.load_tokenizer(str(tiny))
     sentence = BASE[2]
     subject = Entity("조지 해리슨", 0, 5, "PER")
     obj = Entity("비틀즈", 8, 10, "ORG")
@@ -205,18 +206,18 @@ def test_marked_sentence_keeps_offsets_and_has_no_unknowns(tiny: Path) -> None:
 
 
 def test_load_tokenizer_adds_missing_tokens_and_keeps_existing(tiny: Path) -> None:
-    base = models.load_tokenizer(str(tiny))
-    grown = models.load_tokenizer(str(tiny), ["[E1]", "<NEW>", "<NEW>"])
+    base = loading.load_tokenizer(str(tiny))
+    grown = loading.load_tokenizer(str(tiny), ["[E1]", "<NEW>", "<NEW>"])
     assert len(grown) == len(base) + 1
     assert grown.tokenize("가 <NEW> 나")[1] == "<NEW>"
     assert set(all_special_tokens()) <= set(grown.all_special_tokens)
     grown.add_tokens(["changed"])  # a copy: the next caller does not see this
-    assert len(models.load_tokenizer(str(tiny), ["[E1]", "<NEW>", "<NEW>"])) == len(base) + 1
+    assert len(loading.load_tokenizer(str(tiny), ["[E1]", "<NEW>", "<NEW>"])) == len(base) + 1
 
 
 def test_load_model_resizes_embeddings_when_the_tokenizer_grew(tiny: Path) -> None:
-    tokenizer = models.load_tokenizer(str(tiny), ["<A>", "<B>"])
-    model = models.load_model(
+    tokenizer = loading.load_tokenizer(str(tiny), ["<A>", "<B>"])
+    model = loading.load_model(
         str(tiny),
         3,
         tokenizer,
@@ -232,10 +233,10 @@ def test_slow_only_tokenizer_is_a_user_error(tiny: Path, monkeypatch: pytest.Mon
         is_fast = False
 
     monkeypatch.setattr(AutoTokenizer, "from_pretrained", lambda *a, **k: Slow())
-    models._cached_tokenizer.cache_clear()
+    loading._cached_tokenizer.cache_clear()
     with pytest.raises(UserError, match="fast tokenizer"):
-        models.load_tokenizer(str(tiny))
-    models._cached_tokenizer.cache_clear()
+        loading.load_tokenizer(str(tiny))
+    loading._cached_tokenizer.cache_clear()
 
 
 def test_resolve_model(tiny: Path, tmp_path: Path) -> None:
@@ -245,13 +246,13 @@ def test_resolve_model(tiny: Path, tmp_path: Path) -> None:
         calls.append(1)
         return make_corpus()
 
-    assert models.resolve_model("tiny", corpus, tiny.parent.parent) == str(tiny)
+    assert resolve.resolve_model("tiny", corpus, tiny.parent.parent) == str(tiny)
     assert calls == [1]
-    assert models.resolve_model(str(tmp_path)) == str(tmp_path)
-    assert models.resolve_model("klue/roberta-large", corpus) == "klue/roberta-large"
+    assert resolve.resolve_model(str(tmp_path)) == str(tmp_path)
+    assert resolve.resolve_model("klue/roberta-large", corpus) == "klue/roberta-large"
     assert calls == [1]  # the corpus is read only for tiny
     with pytest.raises(UserError, match="tiny"):
-        models.resolve_model("tiny")
+        resolve.resolve_model("tiny")
 
 
 def test_max_positions_for_bert_and_roberta(tmp_path: Path) -> None:
@@ -260,13 +261,13 @@ def test_max_positions_for_bert_and_roberta(tmp_path: Path) -> None:
     RobertaConfig(max_position_embeddings=514, pad_token_id=1, **small).save_pretrained(
         tmp_path / "roberta"
     )
-    assert models.max_positions(str(tmp_path / "bert")) == 512
-    assert models.max_positions(str(tmp_path / "roberta")) == 512
+    assert loading.max_positions(str(tmp_path / "bert")) == 512
+    assert loading.max_positions(str(tmp_path / "roberta")) == 512
 
 
 def test_local_directory_without_a_model_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=f"--model {tmp_path}: cannot load it"):
-        models.max_positions(str(tmp_path))
+        loading.max_positions(str(tmp_path))
 
 
 HUB_MESSAGE = (
@@ -278,11 +279,11 @@ HUB_MESSAGE = (
 @pytest.mark.usefixtures("offline")
 @pytest.mark.parametrize("call", ["tokenizer", "model", "positions"])
 def test_unknown_hub_id_offline_fails_fast(call: str, tiny: Path) -> None:
-    tokenizer = models.load_tokenizer(str(tiny))
+    tokenizer = loading.load_tokenizer(str(tiny))
     calls = {
-        "tokenizer": lambda: models.load_tokenizer("no-such-org/no-such-model"),
-        "model": lambda: models.load_model("no-such-org/no-such-model", 2, tokenizer),
-        "positions": lambda: models.max_positions("no-such-org/no-such-model"),
+        "tokenizer": lambda: loading.load_tokenizer("no-such-org/no-such-model"),
+        "model": lambda: loading.load_model("no-such-org/no-such-model", 2, tokenizer),
+        "positions": lambda: loading.max_positions("no-such-org/no-such-model"),
     }
     started = time.monotonic()
     with pytest.raises(UserError) as caught:
@@ -296,10 +297,10 @@ def test_unknown_hub_id_without_offline_mode_fails_fast(monkeypatch: pytest.Monk
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    models._hub_has.cache_clear()
+    loading._hub_has.cache_clear()
     started = time.monotonic()
     with pytest.raises(UserError) as caught:
-        models.load_tokenizer("no-such-org/no-such-model")
+        loading.load_tokenizer("no-such-org/no-such-model")
     assert str(caught.value) == HUB_MESSAGE
     assert time.monotonic() - started < 20
-    models._hub_has.cache_clear()
+    loading._hub_has.cache_clear()

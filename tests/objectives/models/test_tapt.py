@@ -12,7 +12,8 @@ from common import paths
 from common.cli import run_main
 from objectives.data.labels import klue_labels
 from objectives.encoding.markers import special_tokens
-from objectives.models import loading as models
+from objectives.models import loading
+from objectives.models import tiny as tiny_model
 from objectives.models.heads import build_classifier
 from objectives.models.tapt import RECORD, TaptParams, ensure_tapt_model, main
 from objectives.training.loop import Workspace
@@ -56,9 +57,9 @@ def test_masked_lm_loss_goes_down_and_is_recorded(adapted):
 def test_adapted_model_loads_for_classification_with_the_base_pooler(adapted, corpus):
     out, record = adapted
     data = toy_data(96, 32)
-    base = models.ensure_tiny_model(data.sentences())
+    base = tiny_model.ensure_tiny_model(data.sentences())
     assert base.name == record["model"]  # the same tiny model a search on these files uses
-    tokenizer = models.load_tokenizer(str(out), special_tokens("typed_punct"))
+    tokenizer = loading.load_tokenizer(str(out), special_tokens("typed_punct"))
     adapted_clf = build_classifier(str(out), klue_labels(), "cls", tokenizer).model
     base_clf = build_classifier(str(base), klue_labels(), "cls", tokenizer).model
     emb = "bert.embeddings.word_embeddings.weight"
@@ -95,7 +96,7 @@ def test_tapt_model_name_resolves_through_the_workspace():
     record = json.loads((adapted / RECORD).read_text())
     assert record["params"] == dataclasses.asdict(TaptParams()) and record["model"] == tiny.name
     assert ensure_tapt_model("tiny", data.sentences()) == adapted
-    assert models.max_positions(str(adapted)) == models.max_positions(str(tiny))
+    assert loading.max_positions(str(adapted)) == loading.max_positions(str(tiny))
 
 
 @pytest.mark.parametrize(

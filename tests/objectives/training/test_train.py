@@ -148,11 +148,12 @@ def _loop(hp, settings, data, workspace):
     from objectives.encoding.markers import special_tokens
     from objectives.models.heads import build_classifier
     from objectives.models.loading import load_tokenizer
+    from objectives.training.accelerator import new_accelerator
 
     path = workspace.model_path(settings.model, data)
     tokenizer = load_tokenizer(path, special_tokens(hp.markers))
     features = workspace.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
-    accelerator = train_module.new_accelerator(settings)
+    accelerator = new_accelerator(settings)
     train_module.set_seed(hp.seed)
     model = build_classifier(path, data.labels, hp.pooling, tokenizer)
     return train_module._Loop(
