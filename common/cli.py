@@ -105,3 +105,31 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", module="accelerate")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def add_log_flags(parser: argparse.ArgumentParser) -> None:
+    """``--log-level`` and its short forms ``-v`` (INFO: a line per trial) and ``--debug``."""
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default WARNING; -v is INFO"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log a line per trial start and end"
+    )
+
+
+def log_level(args: argparse.Namespace) -> str:
+    return args.log_level or ("INFO" if args.verbose else "WARNING")
+
+
+def configure_logging(level: str, stream: Any = None) -> None:
+    """The command's log lines, with timestamps, to ``stream`` (stderr); set once at its edge."""
+    import logging
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=stream or sys.stderr, force=True)
+    # the libraries stay at WARNING whatever the project's level (their INFO is per request)
+    for name in ("optuna", "httpx", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

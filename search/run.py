@@ -14,11 +14,20 @@ import shutil
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.cli import (
+    ArgumentParser,
+    UserError,
+    add_log_flags,
+    configure_logging,
+    log_level,
+    quiet_libraries,
+    run_main,
+)
 from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
@@ -121,7 +130,8 @@ def build_parser() -> ArgumentParser:
         help="add trials to an existing --study although it was searched with other data, "
         "labels, no-relation label or model (what differs is recorded and reported)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_log_flags(p)
     return p
 
 
@@ -182,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--trials: must be at least 1, got {args.trials}")
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    configure_logging(log_level(args))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial (-v)
+    # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)

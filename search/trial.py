@@ -25,6 +25,7 @@ from objectives.data.predictions import write_predictions
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
+from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
     EVALS_ATTR,
@@ -84,6 +85,7 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         self.last_crash = None
+        trial_log.started(trial, WORKER_ID)
         try:
             return self._run(trial)
         except (optuna.TrialPruned, TrialDiverged):

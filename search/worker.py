@@ -8,8 +8,9 @@ study. Workers share nothing but the storage URL.
 from __future__ import annotations
 
 import gc
-import sys
+import logging
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +18,7 @@ from typing import TypeVar
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
-from common.cli import ArgumentParser, quiet_libraries, run_main
+from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
@@ -30,6 +31,7 @@ from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
+from search.trial_log import TrialLog
 from storage.liveness import Reaper, reap_stale
 from storage.retry import StorageUnavailable
 from storage.urls import open_storage
@@ -37,6 +39,7 @@ from storage.urls import open_storage
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 def run_worker(
@@ -52,7 +55,7 @@ def run_worker(
     study = load_for_worker(storage, config)
     view = LiveView(config)
     objective = _objective(config, runner or choose_runner(config.runner), interrupts, view)
-    callbacks = [view, *([on_trial] if on_trial else [])]
+    callbacks = [TrialLog(), view, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within two grace periods, even while this worker trains
     with Reaper(study, every=2 * config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
@@ -98,10 +101,7 @@ def _pull_trials(
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
-            print(
-                f"worker: {failures} trials in a row crashed; last: {objective.last_crash}",
-                file=sys.stderr,
-            )
+            log.error("%d trials in a row crashed; last: %s", failures, objective.last_crash)
             return 1
     return interrupts.exit_code
 
@@ -180,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = worker_config(args.config)
     quiet_libraries()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial
+    configure_logging("INFO")  # the worker's log file: a line per trial
+    # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     import torch
 
     if not torch.cuda.is_available():

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from common.bars import progress_bar
 from common.cli import UserError
 from objectives.data.augment import augment_train
 from objectives.data.inputs import TrialData
@@ -224,7 +224,7 @@ class _Loop:
         best_state = None
         keep_best_state = test is not None or self.settings.save_checkpoint
         status, reason, step, seen = "complete", None, 0, 0
-        bar = tqdm(
+        bar = progress_bar(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
         train_started = time.perf_counter()
