@@ -95,6 +95,22 @@ class ArgumentParser(argparse.ArgumentParser):
         print(f"error: {message} (see --help)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        """Long options in either spelling: ``--min-resource`` or ``--min_resource``."""
+        given = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args([self._spelled(arg) for arg in given], namespace)
+
+    def _spelled(self, arg: str) -> str:
+        if not arg.startswith("--") or arg == "--":
+            return arg
+        name, sep, value = arg.partition("=")
+        if name in self._option_string_actions:
+            return arg
+        for other in (name.replace("_", "-"), "--" + name[2:].replace("-", "_")):
+            if other in self._option_string_actions:
+                return other + sep + value
+        return arg
+
 
 def quiet_libraries() -> None:
     """Keep transformers' load reports and progress bars and tokenizers' fork warnings off the

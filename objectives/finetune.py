@@ -26,6 +26,10 @@ _TYPES = {"int": int, "float": float, "str": str}
 HPARAM_HELP = {
     "learning_rate": "peak learning rate of AdamW (the built-in suits pretrained encoders)",
     "warmup_ratio": "share of the steps the learning rate warms up over",
+    "warmup_steps": "warm-up steps; below 1, the share of the steps (transformers 5's spelling)",
+    "lr_scheduler_type": "learning-rate schedule after warm-up (transformers.get_scheduler)",
+    "max_grad_norm": "clip the gradient norm to it; 0 does not clip",
+    "gradient_accumulation_steps": "an optimizer step sees this many batches",
     "num_train_epochs": "epochs over the training data",
     "per_device_train_batch_size": "examples per optimizer step",
     "weight_decay": "AdamW weight decay",
@@ -62,7 +66,8 @@ def build_parser() -> ArgumentParser:
     defaults = HParams()
     for f in dataclasses.fields(HParams):
         text = f"{HPARAM_HELP.get(f.name, f.name)} (built-in: {getattr(defaults, f.name)})"
-        hp.add_argument(f"--{f.name}", type=_TYPES[str(f.type)], default=None, help=text)
+        kind = float if f.name == "warmup_steps" else _TYPES[str(f.type)]
+        hp.add_argument(f"--{f.name}", type=kind, default=None, help=text)
     hp.add_argument("--config", type=Path, help="JSON or TOML file of hyperparameters")
 
     run = parser.add_argument_group("run settings")
@@ -79,7 +84,7 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--save_checkpoint", action="store_true", help="keep the best checkpoint")
     run.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
     run.add_argument("--no_progress", action="store_true")
-    run.add_argument("--out", type=Path, required=True, help="output directory")
+    run.add_argument("--out", "--output_dir", type=Path, required=True, help="output directory")
     return parser
 
 
@@ -98,7 +103,9 @@ def resolve_hparams(args: Namespace) -> tuple[HParams, str | None]:
         for f in dataclasses.fields(HParams)
         if getattr(args, f.name) is not None
     }
-    return dataclasses.replace(base, **flags), model
+    if "warmup_ratio" in flags and "warmup_steps" not in flags:
+        flags["warmup_steps"] = 0  # the ratio given on the command line wins over the file's steps
+    return hparams_from_mapping(flags, "flags", base), model
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from transformers import get_linear_schedule_with_warmup
+from transformers import get_scheduler
 
 from common.bars import progress_bar
 from common.cli import UserError
@@ -192,8 +192,10 @@ class _Loop:
         self.pad_id = pad_id if pad_id is not None else 0
         self.train: Features = train
         self.multiple_of = 8 if accelerator.device.type == "cuda" else 1
-        self.batch_size = hp.per_device_train_batch_size
-        self.micro = min(self.batch_size, settings.max_micro_batch_size or self.batch_size)
+        # transformers' meaning: an optimizer step over the batch size times the accumulation
+        self.batch_size = hp.per_device_train_batch_size * hp.gradient_accumulation_steps
+        per_pass = hp.per_device_train_batch_size
+        self.micro = min(per_pass, settings.max_micro_batch_size or per_pass)
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.total_steps = max(1, math.ceil(self.steps_per_epoch * hp.num_train_epochs))
         self.eval_at = frozenset(
@@ -210,8 +212,11 @@ class _Loop:
         optimizer = torch.optim.AdamW(
             _param_groups(model, hp.weight_decay), lr=hp.learning_rate, fused=True
         )
-        scheduler = get_linear_schedule_with_warmup(
-            optimizer, math.floor(hp.warmup_ratio * self.total_steps), self.total_steps
+        scheduler = get_scheduler(
+            hp.lr_scheduler_type,
+            optimizer,
+            num_warmup_steps=hp.warmup(self.total_steps),
+            num_training_steps=self.total_steps,
         )
         self.model, self.optimizer, self.scheduler = accelerator.prepare(
             model, optimizer, scheduler
@@ -312,7 +317,8 @@ class _Loop:
                     raise
                 self.micro = max(1, self.micro // 2)
         if math.isfinite(loss):
-            self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+            if self.hp.max_grad_norm > 0:
+                self.accelerator.clip_grad_norm_(self.model.parameters(), self.hp.max_grad_norm)
             self.optimizer.step()
             self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
