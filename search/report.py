@@ -19,7 +19,6 @@ import optuna
 from optuna.importance import FanovaImportanceEvaluator
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy.engine import make_url
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from common.files import safe_name
@@ -29,7 +28,8 @@ from search.analysis import plots
 from search.analysis.hypotheses import check_hypothesis, evaluate
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
 from search.identity import CHANGES_ATTR, describe_changes
-from storage.urls import default_storage_url, mask_url, open_storage, storage_kind
+from storage.reading import open_existing
+from storage.urls import default_storage_url, mask_url
 
 IMPORTANCE_SEED = 0  # fANOVA's random forest: the same study gives the same importances
 FEW_TRIALS = 10  # fewer complete trials: importances are mostly noise
@@ -93,18 +93,7 @@ def open_study(storage: str | None, name: str | None) -> tuple[str, optuna.Study
     """The storage URL (``--storage``, default searches.db) and its study ``name``, for reading:
     a :class:`UserError` for a missing SQLite file or a study that is not there."""
     url = storage or default_storage_url()
-    check_sqlite_file(url)
-    return url, load_study(open_storage(url, heartbeat_interval=None), name)
-
-
-def check_sqlite_file(url: str) -> None:
-    """A report reads: a missing SQLite file is a wrong --storage, not a new empty database."""
-    if storage_kind(url) != "sqlite":
-        return
-    database = make_url(url).database or ":memory:"
-    in_memory = database == ":memory:" or database.startswith("file:")
-    if not in_memory and not Path(database).exists():
-        raise UserError(f"--storage {mask_url(url)}: {database} does not exist")
+    return url, load_study(open_existing(url), name)
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str | None) -> optuna.Study:

@@ -42,8 +42,7 @@ from search.config import SearchConfig
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
-from storage.liveness import Lease
-from storage.urls import supports_heartbeat
+from storage.liveness import keep_alive
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -133,9 +132,7 @@ class Objective:
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna beats for relational storages; journal storages get the project's lease."""
-        if supports_heartbeat(self.config.storage):
-            return contextlib.nullcontext()
-        return Lease(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
+        return keep_alive(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
 
     def _settings(self, model: str) -> RunSettings:
         c = self.config

@@ -14,6 +14,7 @@ runs under the study's storage lock, so two workers never retry one trial twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -189,3 +190,13 @@ class RetryStaleTrial:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         enqueue_retry(study, trial, self.max_retry)
+
+
+def keep_alive(
+    storage: optuna.storages.BaseStorage, trial_id: int, interval: float
+) -> contextlib.AbstractContextManager:
+    """What keeps a running trial from being taken for a dead worker's: Optuna's heartbeat where
+    the storage beats (it runs inside ``Study.optimize``), else the project's :class:`Lease`."""
+    if beats(storage):
+        return contextlib.nullcontext()
+    return Lease(storage, trial_id, interval)
