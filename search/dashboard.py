@@ -14,7 +14,8 @@ from pathlib import Path
 from optuna.artifacts import FileSystemArtifactStore
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage, storage_kind
+from storage.reading import open_existing
+from storage.urls import artifact_dir_for, default_storage_url, mask_url, storage_kind
 
 log = logging.getLogger(__name__)
 _STOCK_KINDS = ("sqlite", "postgresql", "mysql")
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         raise UserError(f"--port: {args.port} is not a TCP port")
     quiet_libraries()
-    storage = open_storage(url)
+    storage = open_existing(url)  # a mistyped file is named, not created empty
     directory = args.artifact_dir or artifact_dir_for(url)
     artifacts = FileSystemArtifactStore(str(directory)) if directory.is_dir() else None
     from optuna_dashboard import run_server
