@@ -35,6 +35,9 @@ TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
 MODEL = "model"
 HPARAMS = "hparams"
 WORKER = "worker"
+# what else decides its numbers: threads, device, precision, evaluation cadence, library versions
+# (objectives.training.runtime); exported with the hyperparameters so a rerun applies them
+RUNTIME = "runtime"
 # why the search stopped the trial early; why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
 # where MO-ASHA stopped it: {rung, evaluation, step, position, of, keep, eta, dominated_by}

@@ -25,6 +25,7 @@ from objectives.data.predictions import write_predictions
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
+from objectives.training.runtime import runtime_record
 from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
@@ -35,6 +36,7 @@ from search.attrs import (
     PREDICTIONS_ATTR,
     PRUNED_REASON,
     RUN_ATTR,
+    RUNTIME,
     TEST_PREDICTIONS_ATTR,
     WORKER,
 )
@@ -102,6 +104,7 @@ class Objective:
         trial.set_user_attr(MODEL, model)
         trial.set_user_attr(WORKER, WORKER_ID)
         trial.set_user_attr(HPARAMS, hp.to_dict())
+        trial.set_user_attr(RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
