@@ -26,6 +26,8 @@ from objectives.hparams import hparams_from_mapping
 from search import attrs
 from search.analysis import plots
 from search.analysis.hypotheses import check_hypothesis, evaluate
+from search.analysis.importances_view import METHOD as IMPORTANCE_METHOD
+from search.analysis.importances_view import publish_importances
 from search.analysis.summary import SHOWN_PARAMS, baseline, pareto_rows
 from search.identity import CHANGES_ATTR, describe_changes
 from storage.reading import open_existing
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report["configs"] = export_configs(study, report, out)
     figs = plots.figures(study, report["objectives"], _rankings(report))
+    report["dashboard_plots"] = publish_importances(study, figs)
     plot_dir = out / "plots"
     report["plots"] = [p.relative_to(out).as_posix() for p in plots.write_html(figs, plot_dir)]
     png_skipped = "--no-png given" if args.no_png else None
@@ -329,7 +332,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if report.get("best_by_model"):
         lines += ["## Best trial per model", "", *_model_lines(report), ""]
     lines += ["## KLUE-recipe baseline", "", _baseline_line(report), ""]
-    lines += ["## Parameter importances (fANOVA)", ""]
+    lines += ["## Parameter importances (fANOVA)", "", f"Method: {IMPORTANCE_METHOD}.", ""]
     for name, result in report["importances"].items():
         lines += [f"### {name}", "", _importance_text(result), ""]
     if report["hypotheses"]:
