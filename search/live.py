@@ -20,6 +20,7 @@ from search.analysis.curves import publish_learning_curves
 from search.analysis.study_note import study_note
 from search.attrs import EVALS_ATTR, LIVE_PUBLISHED_AT
 from search.config import SearchConfig
+from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.pruning.why import save_note
 
@@ -71,7 +72,7 @@ class LiveStopper:
     ) -> bool:
         if trial._trial_id != self._trial_id:
             self._trial_id, self._evals = trial._trial_id, {}
-        self._evals[str(step)] = [float(value) for value in values]
+        self._evals[str(step)] = stored(values)
         keep = self.inner.keep_going(study, trial, step, values)
         if keep:
             self.view.at_evaluation(study, trial, self._evals)

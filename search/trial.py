@@ -41,6 +41,7 @@ from search.attrs import (
     WORKER,
 )
 from search.config import SearchConfig
+from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
@@ -166,7 +167,7 @@ class Objective:
         trial.set_user_attr(RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
-                str(e["step"]): [float(e[name]) for name in self.config.objectives]
+                str(e["step"]): stored([e[name] for name in self.config.objectives])
                 for e in result.evaluations
             }
             trial.set_user_attr(EVALS_ATTR, evals)
