@@ -10,6 +10,7 @@ rebuild; the bound is then one rebuild per worker per period, never one per eval
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -23,6 +24,8 @@ from search.config import SearchConfig
 from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.pruning.why import save_note
+
+log = logging.getLogger(__name__)
 
 
 class LiveView:
@@ -39,14 +42,26 @@ class LiveView:
         if now - self.last_local < self.every:
             return
         self.last_local = now
-        trial.set_user_attr(EVALS_ATTR, dict(evals))  # the running trial's curve so far
+        try:
+            trial.set_user_attr(EVALS_ATTR, dict(evals))  # the running trial's curve so far
+        except Exception as exc:  # a view is no reason to fail the trial; the storage decides
+            log.warning("live curves: %s: %s", type(exc).__name__, exc)
+            return
         self.refresh(study)
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.refresh(study)
 
     def refresh(self, study: optuna.Study, force: bool = False) -> bool:
-        """Rebuild the figure and the note unless the study had them rebuilt recently."""
+        """Rebuild the figure and the note unless the study had them rebuilt recently; a
+        failure is logged, never raised (the trials matter, their view can wait)."""
+        try:
+            return self._refresh(study, force)
+        except Exception as exc:
+            log.warning("live curves and study note: %s: %s", type(exc).__name__, exc)
+            return False
+
+    def _refresh(self, study: optuna.Study, force: bool) -> bool:
         storage, study_id = study._storage, study._study_id
         last = storage.get_study_system_attrs(study_id).get(LIVE_PUBLISHED_AT, 0.0)
         if not force and time.time() - float(last) < self.every:

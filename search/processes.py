@@ -97,6 +97,18 @@ class WorkerPool:
     def codes(self) -> list[int | None]:
         return [p.poll() for p in self.procs]
 
+    def last_errors(self) -> list[str]:
+        """The one-line error (``error: ...``) of each worker that exited with one."""
+        lines = []
+        for i, proc in enumerate(self.procs):
+            if proc.poll() in (None, 0):
+                continue
+            log = (self.log_dir / f"worker-{i}.log").read_text(encoding="utf-8", errors="replace")
+            errors = [line for line in log.splitlines() if line.startswith("error: ")]
+            if errors:
+                lines.append(f"worker {i}: {errors[-1]}")
+        return lines
+
     def close(self) -> None:
         Path(self.config_path).unlink(missing_ok=True)
 

@@ -8,6 +8,7 @@ ends by saying where to look.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -32,6 +33,7 @@ from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
+from objectives.models.available import check_available
 from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
@@ -54,8 +56,14 @@ from search.runner import choose_runner
 from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
-from storage.retry import StorageUnavailable
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
+from storage.retry import StorageFull, StorageUnavailable
+from storage.urls import (
+    artifact_dir_for,
+    check_storage,
+    default_storage_url,
+    mask_url,
+    open_storage,
+)
 
 
 def build_parser() -> ArgumentParser:
@@ -65,6 +73,12 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
+    p.add_argument(
+        "--storage-env",
+        metavar="VAR",
+        help="take the storage URL from environment variable VAR (keeps a password out of the "
+        "command line; for PostgreSQL, PGPASSWORD also works with a URL without one)",
+    )
     p.add_argument("--study", help="study name (default: from the model and the data)")
     p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
     p.add_argument("--train", type=Path, help="default: the built-in sample data")
@@ -174,6 +188,18 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     )
 
 
+def storage_url(args) -> str:
+    """--storage, or the URL in the environment variable --storage-env names, or the default."""
+    if args.storage_env is None:
+        return args.storage or default_storage_url()
+    if args.storage:
+        raise UserError("--storage and --storage-env: give one of them")
+    url = os.environ.get(args.storage_env, "").strip()
+    if not url:
+        raise UserError(f"--storage-env {args.storage_env}: the variable is not set or empty")
+    return url
+
+
 def default_workers(devices: tuple[str, ...]) -> int:
     """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
     per core (up to 4): single-threaded processes train a small model faster than one process
@@ -196,20 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial (-v)
     # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    args.storage = storage_url(args)
+    check_storage(args.storage)  # seconds, not after the data is read
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
-    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     if config.runner != REAL_RUNNER:
         choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
+    else:
+        for model in space.models() or [config.model]:
+            check_available(model)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         print(line, file=sys.stderr)
+    print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -227,10 +258,15 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     started = time.monotonic()
-    if config.workers == 1 and not config.devices:
-        code = _run_here(config, study, finished, args.quiet)
-    else:
-        code = _run_processes(config, study, finished, args.quiet)
+    try:
+        if config.workers == 1 and not config.devices:
+            code = _run_here(config, study, finished, args.quiet)
+        else:
+            code = _run_processes(config, study, finished, args.quiet)
+    except StorageFull:
+        with contextlib.suppress(Exception):  # what the study has, then the one-line error
+            print_summary(study, config, time.monotonic() - started)
+        raise
     print_summary(study, config, time.monotonic() - started)
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         name = signal.Signals(code - 128).name
@@ -303,6 +339,8 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     if done >= config.trials:
         return 0
     print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
+    for line in pool.last_errors():
+        print(line, file=sys.stderr)
     return 1
 
 

@@ -37,15 +37,19 @@ from search.attrs import (
     PRUNED_REASON,
     RUN_ATTR,
     RUNTIME,
+    STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
 )
 from search.config import SearchConfig
+from search.interrupts import WorkerInterrupted
 from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
+from storage.artifacts import is_no_space
 from storage.liveness import keep_alive
+from storage.retry import StorageFull
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -84,15 +88,24 @@ class Objective:
         self.workspace = workspace
         self.artifacts = artifacts
         self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+        # set when a trial ended because the disk is full: the worker must stop
+        self.no_space: str | None = None
+        self.trial_id: int | None = None  # the trial being run
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         self.last_crash = None
+        self.trial_id = trial._trial_id
         trial_log.started(trial, WORKER_ID)
         try:
             return self._run(trial)
         except (optuna.TrialPruned, TrialDiverged):
             raise
         except Exception as exc:
+            if is_no_space(exc) or isinstance(exc, StorageFull):
+                self.no_space = f"{STORAGE_FAILED}the disk is full or read-only: {exc}"[:500]
+                with contextlib.suppress(Exception):  # the storage itself may be what is full
+                    trial.set_user_attr(FAIL_REASON, self.no_space)
+                raise
             self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
             raise
 
@@ -115,7 +128,11 @@ class Objective:
             with self._lease(trial):
                 result = self.runner(hp, settings, self.data, report, self.workspace)
         except BaseException as exc:
-            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            reason = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, WorkerInterrupted):
+                reason = str(exc)  # "interrupted by SIGINT"
+            with contextlib.suppress(Exception):  # the exception says more than a failed write
+                trial.set_user_attr(FAIL_REASON, reason[:500])
             raise
         self._record(trial, result)
         if result.status == "stopped":

@@ -7,6 +7,7 @@ study. Workers share nothing but the storage URL.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
+from optuna.trial import TrialState
 
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
+from search.attrs import FAIL_REASON, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveStopper, LiveView
@@ -32,8 +34,9 @@ from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
 from search.trial_log import TrialLog
+from storage.artifacts import CleanFileSystemArtifactStore
 from storage.liveness import Reaper, reap_stale
-from storage.retry import StorageUnavailable
+from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import open_storage
 
 MAX_FAILURES_IN_A_ROW = 3
@@ -56,8 +59,9 @@ def run_worker(
     view = LiveView(config)
     objective = _objective(config, runner or choose_runner(config.runner), interrupts, view)
     callbacks = [TrialLog(), view, *([on_trial] if on_trial else [])]
-    # a dead worker's trial is retried within two grace periods, even while this worker trains
-    with Reaper(study, every=2 * config.heartbeat_interval):
+    # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
+    # half of one more), even while this worker trains
+    with Reaper(study, every=config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
     view.refresh(study, force=True)
     return code
@@ -91,12 +95,16 @@ def _pull_trials(
         except WorkerInterrupted:
             break
         except Exception as exc:
+            if objective.no_space or _cause(exc, StorageFull):
+                _stop_for_no_space(study, objective, exc)
             # the database stayed away past the retry window (storage.retry); Optuna may have
             # raised something else while failing the trial on the same dead connection
             unavailable = _cause(exc, StorageUnavailable)
             if unavailable is None:
                 raise
             raise unavailable from None
+        if objective.no_space:
+            _stop_for_no_space(study, objective, None)
         _settle()
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
@@ -130,10 +138,10 @@ def _objective(
     artifacts = None
     if config.artifacts:
         Path(config.artifacts).mkdir(parents=True, exist_ok=True)
-        artifacts = FileSystemArtifactStore(config.artifacts)
+        artifacts = CleanFileSystemArtifactStore(config.artifacts)
 
     def guarded(*args):
-        interrupts.armed = True
+        interrupts.arm()
         try:
             return runner(*args)
         finally:
@@ -167,6 +175,20 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception | None) -> None:
+    """A full (or read-only) disk: fail the trial with that reason where the storage still takes
+    the write (its partial artifacts are gone, which may have freed the space), then stop with
+    one line. Retrying would only fill the disk again."""
+    reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
+    if objective.trial_id is not None:
+        with contextlib.suppress(Exception):
+            study._storage.set_trial_user_attr(objective.trial_id, FAIL_REASON, reason)
+        with contextlib.suppress(Exception):
+            study._storage.set_trial_state_values(objective.trial_id, TrialState.FAIL)
+    full = _cause(exc, StorageFull) if exc is not None else None
+    raise full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
 
 
 def main(argv: list[str] | None = None) -> int:

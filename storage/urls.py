@@ -9,8 +9,8 @@ the same string and gets an equivalent storage. Supported forms:
   pool per worker, pre-ping, and calls retried while the server is away (:mod:`storage.retry`),
   so a restarted server is survived.
 - ``mysql://...`` (any SQLAlchemy MySQL driver that is installed).
-- ``journal:///relative.log`` / ``journal:////absolute.log``, or a bare path ending in ``.log`` or
-  ``.jsonl``: an append-only journal file.
+- ``journal:///relative.log`` / ``journal:////absolute.log``: an append-only journal file (an
+  existing file must be a journal: other files are refused, not written to).
 - ``redis://HOST:PORT/DB[?prefix=NAME]``: a journal kept in Redis under the key prefix ``NAME``.
 - ``grpc://HOST:PORT``: a client of ``optuna.storages.run_grpc_proxy_server``.
 - ``memory:`` / ``inmemory``: a per-process in-memory storage (tests only).
@@ -25,6 +25,7 @@ Passwords never leave this module: every message is built from :func:`mask_url`.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sqlite3
 import warnings
@@ -110,8 +111,10 @@ def storage_kind(url: str) -> str:
     if text.lower() in _MEMORY_NAMES:
         return "memory"
     if "://" not in text:
-        if text.endswith(_JOURNAL_SUFFIXES):
-            return "journal-file"
+        if text.endswith(_JOURNAL_SUFFIXES):  # a file the user may have meant as a journal
+            raise UserError(
+                f"--storage {mask_url(text)}: no scheme; for a journal file write journal:///{text}"
+            )
         raise UserError(f"--storage {mask_url(text)}: no scheme; {_USAGE}")
     scheme = text.split("://", 1)[0].lower()
     base, _, driver = scheme.partition("+")
@@ -262,6 +265,19 @@ def _open_sqlite(url: str, heartbeat: Mapping[str, Any]) -> optuna.storages.RDBS
 def _open_server_rdb(
     url: str, heartbeat: Mapping[str, Any], pool_size: int
 ) -> optuna.storages.RDBStorage:
+    engine_url, connect_args = _server_engine_url(url)
+    engine_kwargs = {
+        "pool_size": pool_size,
+        "max_overflow": _MAX_OVERFLOW,
+        "pool_pre_ping": True,
+        "pool_recycle": 3600,
+        "connect_args": connect_args,
+    }
+    return _rdb_storage(engine_url, url, engine_kwargs, heartbeat)
+
+
+def _server_engine_url(url: str) -> tuple[str, dict[str, Any]]:
+    """The URL SQLAlchemy connects to (psycopg 3 for PostgreSQL) and its connect arguments."""
     try:
         parsed = make_url(url)
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
@@ -272,15 +288,30 @@ def _open_server_rdb(
     connect_args = (
         {} if "connect_timeout" in parsed.query else {"connect_timeout": _CONNECT_TIMEOUT_S}
     )
-    engine_kwargs = {
-        "pool_size": pool_size,
-        "max_overflow": _MAX_OVERFLOW,
-        "pool_pre_ping": True,
-        "pool_recycle": 3600,
-        "connect_args": connect_args,
-    }
-    engine_url = parsed.render_as_string(hide_password=False)
-    return _rdb_storage(engine_url, url, engine_kwargs, heartbeat)
+    return parsed.render_as_string(hide_password=False), connect_args
+
+
+def check_storage(url: str) -> None:
+    """Reach the storage a URL names without writing to it: a database server answers, a journal
+    file is a journal. Run first, so that a bad URL is one line in seconds, before the data is
+    read; SQLite and journal files are created later, when there is something to write."""
+    kind = storage_kind(url.strip())
+    if kind in ("postgresql", "mysql"):
+        engine_url, connect_args = _server_engine_url(url.strip())
+        engine = sqlalchemy.create_engine(
+            engine_url, poolclass=sqlalchemy.pool.NullPool, connect_args=connect_args
+        )
+        try:
+            with engine.connect():
+                pass
+        except sqlalchemy.exc.DBAPIError as exc:
+            raise _cannot_connect(url, exc.orig if exc.orig is not None else exc) from None
+        finally:
+            engine.dispose()
+    elif kind == "journal-file":
+        _check_journal(url, _journal_path(url.strip()))
+    elif kind in ("journal-redis", "grpc"):
+        open_storage(url)  # connects and pings; writes nothing
 
 
 def _check_driver(parsed: URL, url: str) -> None:
@@ -319,6 +350,7 @@ def _rdb_storage(
 
 def _open_journal_file(url: str) -> optuna.storages.JournalStorage:
     path = _journal_path(url)
+    _check_journal(url, path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         backend = optuna.storages.journal.JournalFileBackend(str(path))
@@ -331,6 +363,29 @@ def _open_journal_file(url: str) -> optuna.storages.JournalStorage:
         raise UserError(
             f"--storage {mask_url(url)}: {path} is not an Optuna journal: {exc}"
         ) from None
+
+
+def _check_journal(url: str, path: Path) -> None:
+    """Refuse, before writing to it, a non-empty file whose first line is not a journal record
+    (Optuna would append a study to the user's notes and then fail to read them)."""
+    try:
+        with path.open("rb") as f:
+            first = f.readline(1 << 20)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UserError(f"--storage {mask_url(url)}: cannot read {path}: {exc.strerror}") from None
+    if not first.strip():
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or "op_code" not in record:
+        raise UserError(
+            f"--storage {mask_url(url)}: {path} is not an Optuna journal (its first line is not "
+            "a journal record); nothing was written to it; give a new or a journal file"
+        )
 
 
 def _open_redis(url: str) -> optuna.storages.JournalStorage:

@@ -10,7 +10,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
 from search import attrs
-from search.analysis.hypotheses import check_hypothesis, evaluate
+from search.analysis.hypotheses import check_hypothesis
+from search.analysis.verdicts import evaluate
 from search.config import SearchConfig
 from storage.urls import mask_url
 
