@@ -37,7 +37,7 @@ import optuna
 from optuna.trial import TrialState
 
 from common.cli import quiet_libraries
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 

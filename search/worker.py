@@ -36,8 +36,8 @@ from search.trial import Objective, Runner
 from search.trial_log import TrialLog
 from storage.artifacts import CleanFileSystemArtifactStore
 from storage.liveness import Reaper, reap_stale
+from storage.opening import open_storage
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import open_storage
 
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
