@@ -1,6 +1,6 @@
 """``python -m search.dashboard --storage URL``: optuna-dashboard for any storage the search uses.
 
-The storage is opened by the project's one dispatcher (``storage.urls.open_storage``), so every
+The storage is opened by the project's one dispatcher (``storage.opening.open_storage``), so every
 URL ``search.run`` accepts works here: SQLite, Postgres, MySQL, a journal file, Redis with a key
 prefix, a gRPC storage proxy. It is served by optuna-dashboard's ``run_server``, on loopback
 unless ``--host`` says otherwise. :func:`watch_commands` gives the lines ``search.run`` prints.

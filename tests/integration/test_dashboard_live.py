@@ -18,7 +18,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.analysis.curves import GRAPH_ID
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.test_dashboard import (
     WAIT_S,
