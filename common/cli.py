@@ -95,6 +95,22 @@ class ArgumentParser(argparse.ArgumentParser):
         print(f"error: {message} (see --help)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        """Long options in either spelling: ``--min-resource`` or ``--min_resource``."""
+        given = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args([self._spelled(arg) for arg in given], namespace)
+
+    def _spelled(self, arg: str) -> str:
+        if not arg.startswith("--") or arg == "--":
+            return arg
+        name, sep, value = arg.partition("=")
+        if name in self._option_string_actions:
+            return arg
+        for other in (name.replace("_", "-"), "--" + name[2:].replace("-", "_")):
+            if other in self._option_string_actions:
+                return other + sep + value
+        return arg
+
 
 def quiet_libraries() -> None:
     """Keep transformers' load reports and progress bars and tokenizers' fork warnings off the
@@ -105,3 +121,31 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", module="accelerate")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def add_log_flags(parser: argparse.ArgumentParser) -> None:
+    """``--log-level`` and its short forms ``-v`` (INFO: a line per trial) and ``--debug``."""
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default WARNING; -v is INFO"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log a line per trial start and end"
+    )
+
+
+def log_level(args: argparse.Namespace) -> str:
+    return args.log_level or ("INFO" if args.verbose else "WARNING")
+
+
+def configure_logging(level: str, stream: Any = None) -> None:
+    """The command's log lines, with timestamps, to ``stream`` (stderr); set once at its edge."""
+    import logging
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=stream or sys.stderr, force=True)
+    # the libraries stay at WARNING whatever the project's level (their INFO is per request)
+    for name in ("optuna", "httpx", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sys
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
-from common.cli import ArgumentParser, quiet_libraries, run_main
+from common.cli import (
+    ArgumentParser,
+    add_log_flags,
+    configure_logging,
+    log_level,
+    quiet_libraries,
+    run_main,
+)
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.data.labels import NO_RELATION
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
 from objectives.training.loop import fine_tune
 from objectives.training.outputs import write_run
+from objectives.training.runtime import CADENCE, apply_threads, version_drift
 
+log = logging.getLogger(__name__)
 _TYPES = {"int": int, "float": float, "str": str}
 HPARAM_HELP = {
     "learning_rate": "peak learning rate of AdamW (the built-in suits pretrained encoders)",
     "warmup_ratio": "share of the steps the learning rate warms up over",
+    "warmup_steps": "warm-up steps; below 1, the share of the steps (transformers 5's spelling)",
+    "lr_scheduler_type": "learning-rate schedule after warm-up (transformers.get_scheduler)",
+    "max_grad_norm": "clip the gradient norm to it; 0 does not clip",
+    "gradient_accumulation_steps": "an optimizer step sees this many batches",
     "num_train_epochs": "epochs over the training data",
     "per_device_train_batch_size": "examples per optimizer step",
     "weight_decay": "AdamW weight decay",
@@ -62,24 +76,30 @@ def build_parser() -> ArgumentParser:
     defaults = HParams()
     for f in dataclasses.fields(HParams):
         text = f"{HPARAM_HELP.get(f.name, f.name)} (built-in: {getattr(defaults, f.name)})"
-        hp.add_argument(f"--{f.name}", type=_TYPES[str(f.type)], default=None, help=text)
+        kind = float if f.name == "warmup_steps" else _TYPES[str(f.type)]
+        hp.add_argument(f"--{f.name}", type=kind, default=None, help=text)
     hp.add_argument("--config", type=Path, help="JSON or TOML file of hyperparameters")
 
     run = parser.add_argument_group("run settings")
     run.add_argument("--model", default=None, help="'tiny', a local directory or a hub id")
-    run.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: --config's, auto)")
     precision = run.add_mutually_exclusive_group()
-    precision.add_argument("--precision", choices=("auto", "fp16", "bf16", "no"), default="auto")
+    precision.add_argument(
+        "--precision", choices=("auto", "fp16", "bf16", "no"), help="default: --config's, auto"
+    )
     precision.add_argument("--fp16", action="store_true", help="same as --precision fp16")
     precision.add_argument("--bf16", action="store_true", help="same as --precision bf16")
     run.add_argument("--eval_steps", type=int, help="evaluate every N optimizer steps")
-    run.add_argument("--evals_per_epoch", type=int, default=4)
-    run.add_argument("--eval_batch_size", type=int, default=128)
+    run.add_argument("--evals_per_epoch", type=int, help="default: --config's, 4")
+    run.add_argument("--evals_per_run", type=int, help="instead of per epoch, per run")
+    run.add_argument("--eval_batch_size", type=int, help="default: --config's, 128")
+    run.add_argument("--threads", type=int, help="torch CPU threads (default: --config's)")
     run.add_argument("--max_micro_batch_size", type=int, help="accumulate gradients above it")
     run.add_argument("--save_checkpoint", action="store_true", help="keep the best checkpoint")
     run.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
     run.add_argument("--no_progress", action="store_true")
-    run.add_argument("--out", type=Path, required=True, help="output directory")
+    add_log_flags(parser)
+    run.add_argument("--out", "--output_dir", type=Path, required=True, help="output directory")
     return parser
 
 
@@ -92,33 +112,50 @@ def resolve_hparams(args: Namespace) -> tuple[HParams, str | None]:
         model = config.get("model")
         config = dict(config.get("hparams", config))
         config.pop("model", None)
+        config.pop("runtime", None)
     base = hparams_from_mapping(config, f"--config {args.config}") if config else HParams()
     flags = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(HParams)
         if getattr(args, f.name) is not None
     }
-    return dataclasses.replace(base, **flags), model
+    if "warmup_ratio" in flags and "warmup_steps" not in flags:
+        flags["warmup_steps"] = 0  # the ratio given on the command line wins over the file's steps
+    return hparams_from_mapping(flags, "flags", base), model
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    quiet_libraries()
-    hp, config_model = resolve_hparams(args)
+def run_settings(args: Namespace, model: str | None, runtime: dict[str, Any]) -> RunSettings:
+    """Flags over the config's recorded runtime (a trial's) over defaults."""
     precision = "fp16" if args.fp16 else "bf16" if args.bf16 else args.precision
-    settings = RunSettings(
-        model=args.model or config_model or "tiny",
-        device=args.device,
-        precision=precision,
-        eval_steps=args.eval_steps,
-        evals_per_epoch=args.evals_per_epoch,
-        eval_batch_size=args.eval_batch_size,
+    cadence = {name: runtime[name] for name in CADENCE if runtime.get(name) is not None}
+    flags = {name: getattr(args, name) for name in CADENCE if getattr(args, name) is not None}
+    if args.eval_steps is not None or args.evals_per_epoch is not None:
+        cadence.pop("evals_per_run", None)  # a cadence given on the command line wins whole
+    if args.evals_per_run is not None:
+        cadence.pop("eval_steps", None)
+    return RunSettings(
+        model=args.model or model or "tiny",
+        device=args.device or runtime.get("device") or "auto",
+        precision=precision or runtime.get("precision") or "auto",
+        **{**cadence, **flags},
         max_micro_batch_size=args.max_micro_batch_size,
         output_dir=args.out,
         save_checkpoint=args.save_checkpoint,
         cache_dir=args.cache_dir or cache_root(),
         progress=not args.no_progress,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_libraries()
+    configure_logging(log_level(args))
+    hp, config_model = resolve_hparams(args)
+    runtime = read_config(args.config).get("runtime") if args.config else None
+    settings = run_settings(args, config_model, runtime or {})
+    apply_threads(runtime, args.threads)
+    for drift in version_drift(runtime):
+        log.warning("--config %s was run with %s: values may differ", args.config, drift)
     train, dev, test = data_paths(args.train, args.dev, args.test)
     data = load_trial_data(train, dev, test, args.labels, args.no_relation)
     print(describe_labels(data, args.labels), file=sys.stderr)

@@ -20,6 +20,16 @@ from objectives.encoding.markers import SCHEMES
 POOLINGS = ("cls", "entity_start")
 PRECISIONS = ("auto", "fp16", "bf16", "no")
 AUGMENTATIONS = ("aug_entity_swap", "aug_aeda", "aug_marker_dropout")
+# transformers.get_scheduler's names that need nothing beyond warm-up and total steps
+SCHEDULERS = (
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,12 @@ class HParams:
 
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
+    # transformers 5 spells the ratio ``warmup_steps`` < 1; here warmup_steps counts steps and,
+    # above 0, replaces the ratio. to_dict() gives transformers' spelling (see warmup_values)
+    warmup_steps: int = 0
+    lr_scheduler_type: str = "linear"
+    max_grad_norm: float = 1.0  # 0: no clipping
+    gradient_accumulation_steps: int = 1  # an optimizer step sees the batch size times this
     num_train_epochs: float = 3.0
     per_device_train_batch_size: int = 32
     weight_decay: float = 0.01
@@ -46,7 +62,16 @@ class HParams:
         _check_hparams(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field; ``warmup_steps`` as transformers 5 reads it (the ratio when below 1), so
+        ``HfArgumentParser(TrainingArguments).parse_dict(d, allow_extra_keys=True)`` agrees."""
+        values = dataclasses.asdict(self)
+        if not self.warmup_steps:
+            values["warmup_steps"] = self.warmup_ratio
+        return values
+
+    def warmup(self, total_steps: int) -> int:
+        """Warm-up steps of a run of ``total_steps``."""
+        return self.warmup_steps or math.floor(self.warmup_ratio * total_steps)
 
     def augmentation(self) -> dict[str, float | int] | None:
         """``objectives.data.augment.augment_train``'s keyword arguments; None when all are off."""
@@ -109,12 +134,19 @@ def _check_hparams(hp: HParams) -> None:
         ),
         ("max_len", _int(hp.max_len, 8), "must be an integer >= 8"),
         ("seed", _int(hp.seed, 0), "must be an integer >= 0"),
+        ("warmup_steps", _int(hp.warmup_steps, 0), "must be an integer >= 0, or a ratio < 1"),
+        ("max_grad_norm", _finite(hp.max_grad_norm) and hp.max_grad_norm >= 0, "must be >= 0"),
+        ("gradient_accumulation_steps", _int(hp.gradient_accumulation_steps, 1), "must be >= 1"),
         *((name, _probability(getattr(hp, name)), "must be in [0, 1]") for name in AUGMENTATIONS),
     ]
     for name, ok, rule in checks:
         if not ok:
             rule = rule if rule.startswith("must") else f"must be {rule}"
             raise UserError(f"--{name}: {rule}, got {getattr(hp, name)!r}")
+    if hp.lr_scheduler_type not in SCHEDULERS:
+        raise UserError(
+            f"--lr_scheduler_type: {hp.lr_scheduler_type!r} is not one of {', '.join(SCHEDULERS)}"
+        )
     if hp.markers not in SCHEMES:
         raise UserError(f"--markers: {hp.markers!r} is not one of {', '.join(SCHEMES)}")
     if hp.pooling not in POOLINGS:
@@ -144,10 +176,26 @@ def hparams_from_mapping(
     if unknown:
         names = ", ".join(known)
         raise UserError(f"{where}: unknown hyperparameter {unknown[0]!r}; known: {names}")
-    merged = {**(base or HParams()).to_dict()}
-    for name, value in values.items():
+    merged = dataclasses.asdict(base or HParams())
+    for name, value in warmup_values(values, where).items():
         merged[name] = _coerce(where, name, value, known[name].type)
     return HParams(**merged)
+
+
+def warmup_values(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` with transformers 5's ``warmup_steps`` < 1 read as ``warmup_ratio``.
+
+    A config may carry both (``HParams.to_dict`` writes both): they must then agree."""
+    steps = values.get("warmup_steps")
+    if not isinstance(steps, (int, float)) or isinstance(steps, bool) or not 0 < steps < 1:
+        return values
+    ratio = values.get("warmup_ratio", steps)
+    if ratio != steps:
+        raise UserError(
+            f"{where}: warmup_steps {steps} (a ratio below 1) and warmup_ratio {ratio} disagree; "
+            "give one"
+        )
+    return {**values, "warmup_ratio": float(steps), "warmup_steps": 0}
 
 
 def _coerce(where: str, name: str, value: Any, annotation: object) -> Any:

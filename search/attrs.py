@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from optuna.storages import BaseStorage
 from optuna.study import Study
 from optuna.trial import FrozenTrial
 
@@ -34,8 +35,13 @@ TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
 MODEL = "model"
 HPARAMS = "hparams"
 WORKER = "worker"
+# what else decides its numbers: threads, device, precision, evaluation cadence, library versions
+# (objectives.training.runtime); exported with the hyperparameters so a rerun applies them
+RUNTIME = "runtime"
 # why the search stopped the trial early; why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
+# where MO-ASHA stopped it: {rung, evaluation, step, position, of, keep, eta, dominated_by}
+PRUNED_AT = "pruned_at"
 # where an enqueued trial came from; the KLUE recipe (trial 0) is the study's baseline
 ORIGIN = "origin"
 BASELINE_ORIGIN = "KLUE paper recipe"
@@ -46,10 +52,35 @@ STORAGE_FAILED = "storage: "
 EXTERNAL_FAILURES = (INTERRUPTED, WORKER_DIED, STORAGE_FAILED)
 
 # --- study attributes ---------------------------------------------------------------------------
+# A study's user attributes hold only its objectives and model, so that ``optuna studies`` prints
+# one readable row per study; everything else it records about itself (data and labels, space,
+# package versions, hypotheses, changes) is one study system attribute, METADATA. Readers go
+# through :func:`study_attrs`, which also finds the same names among the user attributes of
+# studies written before (0.1.0 kept them all there).
+METADATA = "re_search:metadata"
 OBJECTIVES = "objectives"  # metric names, in the study's objective order
 DATA = "data"  # data files, their fingerprints and the label set
 HYPOTHESES = "hypotheses"  # [{"text", "from_trial"}]
 HYPOTHESIS = "hypothesis"  # the latest hypothesis's text alone: what 0.1.0 studies hold
+# study system attribute: when a worker last rebuilt the live figure and note (epoch seconds)
+LIVE_PUBLISHED_AT = "live:published_at"
+
+
+def study_attrs(study: Study) -> dict[str, Any]:
+    """Everything a study records about itself: its user attributes and its metadata."""
+    return stored_study_attrs(study._storage, study._study_id)
+
+
+def stored_study_attrs(storage: BaseStorage, study_id: int) -> dict[str, Any]:
+    metadata = storage.get_study_system_attrs(study_id).get(METADATA) or {}
+    return {**storage.get_study_user_attrs(study_id), **metadata}
+
+
+def set_study_metadata(study: Study, **values: Any) -> None:
+    """Add or replace entries of the study's metadata (one write)."""
+    storage, study_id = study._storage, study._study_id
+    metadata = dict(storage.get_study_system_attrs(study_id).get(METADATA) or {})
+    storage.set_study_system_attr(study_id, METADATA, {**metadata, **values})
 
 
 def is_baseline(trial: FrozenTrial) -> bool:
@@ -76,7 +107,7 @@ def run_metrics(trial: FrozenTrial) -> dict[str, float]:
 
 
 def study_data(study: Study) -> dict[str, Any]:
-    return study.user_attrs.get(DATA) or {}
+    return study_attrs(study).get(DATA) or {}
 
 
 def study_hypotheses(attrs: dict[str, Any]) -> list[dict[str, Any]]:

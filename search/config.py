@@ -55,6 +55,7 @@ class SearchConfig:
     # "real" (objectives.training.loop.fine_tune) or MODULE:FUNCTION with its signature
     runner: str = REAL_RUNNER
     heartbeat_interval: int = 30
+    live_every: float = 30.0  # seconds between rebuilds of the live figure and note, per study
     target_finished: int = 0  # set by the launcher: finished trials the study must reach
 
     def __post_init__(self) -> None:
@@ -98,6 +99,8 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--precision: {c.precision!r} is not one of {', '.join(PRECISIONS)}")
     if c.heartbeat_interval < 1:
         raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
+    if c.live_every < 0:
+        raise UserError(f"--live-every: must be 0 or more seconds, got {c.live_every}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
     if c.evals_per_run is not None and c.evals_per_run < 1:

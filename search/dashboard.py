@@ -1,28 +1,64 @@
 """``python -m search.dashboard``: optuna-dashboard over a search's storage and artifact store.
 
+The storage is opened by the project's one dispatcher, so every URL ``search.run`` accepts works
+here: SQLite, Postgres, MySQL, a journal file, Redis with a key prefix, a gRPC storage proxy.
 optuna-dashboard's own command reads artifacts from a directory only; this one serves them from
 any ``--artifacts`` location (a directory or ``s3://BUCKET/PREFIX``), by default the one the
-storage's studies record. It imports neither torch nor transformers, so it runs from a slim image.
+storage's studies record. It is served by optuna-dashboard's ``run_server``, on loopback unless
+``--host`` says otherwise, and imports neither torch nor transformers, so it runs from a slim
+image. :func:`watch_commands` gives the lines ``search.run`` prints.
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import optuna
 
-from common.cli import ArgumentParser, UserError, run_main
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from storage.artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
 from storage.reading import open_existing
-from storage.urls import artifact_dir_for, default_storage_url, mask_url
+from storage.urls import artifact_dir_for, default_storage_url, mask_url, storage_kind
+
+log = logging.getLogger(__name__)
+_STOCK_KINDS = ("sqlite", "postgresql", "mysql")
+
+
+def stock_command(url: str, artifacts: str | Path | None) -> str | None:
+    """The exact ``optuna-dashboard`` command for ``url``, where the stock tool can open it."""
+    kind = storage_kind(url)
+    local = artifacts and not str(artifacts).startswith("s3://")
+    flag = f" --artifact-dir {artifacts}" if local else ""
+    if kind in _STOCK_KINDS:
+        return f"optuna-dashboard {mask_url(url)}{flag}"
+    if kind == "journal-file":  # the stock tool takes a journal as a bare path
+        return f"optuna-dashboard {url.removeprefix('journal:///')}{flag}"
+    if kind == "journal-redis" and "prefix=" not in url:
+        return f"optuna-dashboard {mask_url(url)}{flag}"
+    return None  # a Redis key prefix, a gRPC proxy: only search.dashboard opens them
+
+
+def watch_commands(url: str, artifacts: str | Path | None) -> list[str]:
+    """``search.dashboard``'s command for ``url``, then the stock one where there is one."""
+    ours = f"python -m search.dashboard --storage {mask_url(url)}"
+    if artifacts:
+        ours += f" --artifacts {artifacts}"
+    stock = stock_command(url, artifacts)
+    return [ours, *([f"or: {stock}"] if stock else [])]
 
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m search.dashboard",
-        description="optuna-dashboard for a search, with its trials' predictions.",
+        description="optuna-dashboard for a search (any storage search.run takes), with its "
+        "trials' predictions.",
     )
     p.add_argument("--storage", help="the search's storage URL (default: sqlite:///searches.db)")
     p.add_argument(
-        "--artifacts", help="DIR or s3://BUCKET/PREFIX (default: what the studies record)"
+        "--artifacts",
+        "--artifact-dir",
+        help="DIR or s3://BUCKET/PREFIX (default: what the studies record)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
@@ -52,20 +88,26 @@ def choose_location(flag: str | None, storage: optuna.storages.BaseStorage, url:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from optuna_dashboard import run_server
-
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port: {args.port} is not a TCP port")
+    quiet_libraries()
     url = args.storage or default_storage_url()
-    storage = open_existing(url)
+    storage = open_existing(url)  # a mistyped file is named, not created empty
     location = choose_location(args.artifacts, storage, url)
     store = open_artifact_store(location, create=True)
-    print(
-        f"optuna-dashboard for {mask_url(url)}, artifacts in {location}: "
-        f"http://{args.host}:{args.port}/",
-        flush=True,
+    from optuna_dashboard import run_server
+
+    log.warning(
+        "optuna-dashboard for %s, artifacts in %s: http://%s:%d/",
+        mask_url(url),
+        location,
+        args.host,
+        args.port,
     )
     run_server(storage, host=args.host, port=args.port, artifact_store=store)
     return 0
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     run_main(main)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.cli import ArgumentParser
+from common.cli import ArgumentParser, add_log_flags
 from objectives.data.labels import NO_RELATION
 from search.config import REAL_RUNNER
 from search.pruning.stoppers import PRUNERS
@@ -110,4 +110,11 @@ def _run_flags(p: ArgumentParser) -> None:
         "objectives.training.loop.fine_tune's signature",
     )
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--live-every",
+        type=float,
+        default=30.0,
+        help="seconds between refreshes of the dashboard's live learning curves and study note",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_log_flags(p)

@@ -15,6 +15,7 @@ import optuna
 
 from common.cli import UserError
 from objectives.data.inputs import TrialData
+from search.attrs import set_study_metadata, stored_study_attrs, study_attrs
 from search.config import SearchConfig
 from search.space import Space
 
@@ -97,8 +98,8 @@ def record_changes(
     if space is not None:
         entry["space"] = space.to_json()
         entry["space_file"] = space.source
-    changes = list(study.user_attrs.get(CHANGES_ATTR, []))
-    study.set_user_attr(CHANGES_ATTR, [*changes, entry])
+    changes = list(study_attrs(study).get(CHANGES_ATTR, []))
+    set_study_metadata(study, **{CHANGES_ATTR: [*changes, entry]})
 
 
 def study_changes(storage: optuna.storages.BaseStorage, name: str) -> list[dict[str, Any]]:
@@ -107,7 +108,7 @@ def study_changes(storage: optuna.storages.BaseStorage, name: str) -> list[dict[
         study_id = storage.get_study_id_from_name(name)
     except KeyError:
         return []
-    return list(storage.get_study_user_attrs(study_id).get(CHANGES_ATTR, []))
+    return list(stored_study_attrs(storage, study_id).get(CHANGES_ATTR, []))
 
 
 def describe_changes(changes: list[dict[str, Any]]) -> list[str]:

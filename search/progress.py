@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import TextIO
 
 import optuna
-from tqdm.auto import tqdm
+
+from common.bars import progress_bar
 
 
 class Progress:
     """The bar over the whole study: drawn again when the count or the best result changes, and
-    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe,
-    where each drawing is a new line, it gives one line per change.
+    on a terminal also at every ``tick`` (its clock moves); written to a log file or a pipe, it
+    gives one line per change (``common.bars``).
 
     The time left is estimated from the trials after the first one to finish: the first builds
     the caches (tokenized data, the tiny model) and is much slower than the rest."""
@@ -29,12 +30,12 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         file = file or sys.stderr
-        self.bar = tqdm(
+        self.bar = progress_bar(
+            file,
             total=total,
             desc="trials",
             unit="trial",
             disable=quiet,
-            file=file,
             bar_format=self.FORMAT,
         )
         self.terminal = file.isatty()

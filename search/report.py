@@ -20,6 +20,7 @@ import optuna
 from common.cli import ArgumentParser, quiet_libraries, run_main
 from common.files import safe_name
 from search.analysis import plots
+from search.analysis.importances_view import publish_importances
 from search.analysis.report_configs import export_configs
 from search.analysis.report_data import build_report, rankings
 from search.analysis.report_markdown import render_markdown
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report["configs"] = export_configs(study, report, out)
     figs = plots.figures(study, report["objectives"], rankings(report))
+    report["dashboard_plots"] = publish_importances(study, figs)
     plot_dir = out / "plots"
     report["plots"] = [p.relative_to(out).as_posix() for p in plots.write_html(figs, plot_dir)]
     png_skipped = "--no-png given" if args.no_png else None

@@ -15,11 +15,12 @@ import shutil
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import optuna
 
-from common.cli import UserError, quiet_libraries, run_main
+from common.cli import UserError, configure_logging, log_level, quiet_libraries, run_main
 from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
@@ -28,6 +29,7 @@ from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location
+from search.attrs import study_attrs
 from search.config import (
     REAL_RUNNER,
     SearchConfig,
@@ -86,6 +88,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
         heartbeat_interval=args.heartbeat,
+        live_every=args.live_every,
     )
 
 
@@ -119,7 +122,10 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study]:
         raise UserError(f"--trials: must be at least 1, got {args.trials}")
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    configure_logging(log_level(args))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial (-v)
+    # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     args.storage = storage_url(args)
     check_storage(args.storage)  # seconds, not after the data is read
     train, dev, _ = data_paths(args.train, args.dev, None)
@@ -139,7 +145,7 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study]:
     config = dataclasses.replace(config, artifacts=artifacts, worker_logs=args.worker_logs)
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
-    for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
+    for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         print(line, file=sys.stderr)
     record_location(study, artifacts)
     print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now

@@ -22,8 +22,11 @@ from search.attrs import (
     FAIL_REASON,
     HYPOTHESES,
     HYPOTHESIS,
+    MODEL,
     OBJECTIVES,
     ORIGIN,
+    set_study_metadata,
+    study_attrs,
     study_data,
     study_hypotheses,
 )
@@ -35,6 +38,8 @@ from search.space import Space
 from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# the study's user attributes (``optuna studies`` prints them); the rest is its metadata
+SHORT = (MODEL, OBJECTIVES)
 
 
 def study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
@@ -90,13 +95,15 @@ def create_or_load(
             directions=["maximize"] * len(config.objectives),
             load_if_exists=True,
         )
-        attrs = study.user_attrs
+        attrs = study_attrs(study)
         if OBJECTIVES not in attrs:
             with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 study.set_metric_names(list(config.objectives))
-            for key, value in study_metadata(config, space, data).items():
-                study.set_user_attr(key, value)
+            metadata = study_metadata(config, space, data)
+            set_study_metadata(study, **{k: metadata[k] for k in metadata if k not in SHORT})
+            for key in SHORT:  # last: a study with its objectives has its metadata
+                study.set_user_attr(key, metadata[key])
         else:
             found = check_identity(attrs, config, data, add_anyway)
             record_test(study, config, data)
@@ -135,16 +142,14 @@ def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
     The single ``hypothesis`` attribute that 0.1.0 studies hold is kept in sync: it holds the most
     recently added hypothesis, so readers that know only it still find one.
     """
-    attrs = study.user_attrs
-    recorded = study_hypotheses(attrs)
+    recorded = study_hypotheses(study_attrs(study))
     known = {h["text"] for h in recorded}
     new = [text for text in dict.fromkeys(texts) if text not in known]
     if not new:
         return
     since = len(study.trials)
     recorded += [{"text": text, "from_trial": since} for text in new]
-    study.set_user_attr(HYPOTHESES, recorded)
-    study.set_user_attr(HYPOTHESIS, recorded[-1]["text"])
+    set_study_metadata(study, **{HYPOTHESES: recorded, HYPOTHESIS: recorded[-1]["text"]})
 
 
 def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:
@@ -201,7 +206,7 @@ def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> N
     if not wanted:
         return
     if "test_fingerprint" not in recorded:
-        study.set_user_attr(DATA, {**recorded, **wanted})
+        set_study_metadata(study, **{DATA: {**recorded, **wanted}})
     elif recorded["test_fingerprint"] != wanted["test_fingerprint"]:
         raise UserError(
             f"--test {config.test}: study {config.study} stores test predictions of another file "

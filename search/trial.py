@@ -25,6 +25,8 @@ from objectives.data.predictions import write_predictions
 from objectives.hparams import HParams, RunSettings, hparams_from_mapping
 from objectives.metrics import softmax
 from objectives.training.loop import Report, RunResult, Workspace
+from objectives.training.runtime import runtime_record
+from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
     EVALS_ATTR,
@@ -34,12 +36,14 @@ from search.attrs import (
     PREDICTIONS_ATTR,
     PRUNED_REASON,
     RUN_ATTR,
+    RUNTIME,
     STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
 )
 from search.config import SearchConfig
 from search.interrupts import WorkerInterrupted
+from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
@@ -93,6 +97,7 @@ class Objective:
         self.last_crash = None
         self.store_down = None
         self.trial_id = trial._trial_id
+        trial_log.started(trial, WORKER_ID)
         try:
             return self._run(trial)
         except (optuna.TrialPruned, TrialDiverged):
@@ -115,6 +120,7 @@ class Objective:
         trial.set_user_attr(MODEL, model)
         trial.set_user_attr(WORKER, WORKER_ID)
         trial.set_user_attr(HPARAMS, hp.to_dict())
+        trial.set_user_attr(RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
@@ -140,8 +146,10 @@ class Objective:
             self.store_down = exc
             raise
         if result.status == "stopped":
-            trial.set_user_attr(PRUNED_REASON, result.reason)
-            raise optuna.TrialPruned(result.reason)
+            # the stopper's own account (rung, position, who dominated it) wins over the run's
+            reason = trial.user_attrs.get(PRUNED_REASON) or result.reason
+            trial.set_user_attr(PRUNED_REASON, reason)
+            raise optuna.TrialPruned(reason)
         if result.status == "diverged":
             trial.set_user_attr(FAIL_REASON, result.reason)
             raise TrialDiverged(result.reason)
@@ -186,7 +194,7 @@ class Objective:
         trial.set_user_attr(RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
-                str(e["step"]): [float(e[name]) for name in self.config.objectives]
+                str(e["step"]): stored([e[name] for name in self.config.objectives])
                 for e in result.evaluations
             }
             trial.set_user_attr(EVALS_ATTR, evals)

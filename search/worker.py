@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
+import logging
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,21 +19,26 @@ from typing import TypeVar
 import optuna
 from optuna.trial import TrialState
 
-from common.cli import ArgumentParser, quiet_libraries, run_main
+from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
-from search.analysis.curves import publish_learning_curves
 from search.attrs import FAIL_REASON, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
+from search.live import LiveStopper, LiveView
 from search.processes import watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
-from storage.artifacts import STORE_WAIT_S, open_artifact_store, wait_until_reachable
+from search.trial_log import TrialLog
+from storage.artifacts import (
+    STORE_WAIT_S,
+    open_artifact_store,
+    wait_until_reachable,
+)
 from storage.liveness import Reaper, reap_stale
 from storage.opening import open_storage
 from storage.retry import StorageFull, StorageUnavailable
@@ -40,6 +46,7 @@ from storage.retry import StorageFull, StorageUnavailable
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 def run_worker(
@@ -53,14 +60,14 @@ def run_worker(
     interrupts = interrupts or Interrupts()
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
     study = load_for_worker(storage, config)
-    objective = _objective(config, runner or choose_runner(config.runner), interrupts)
-    curves = _CurvePublisher()
-    callbacks = [curves, *([on_trial] if on_trial else [])]
+    view = LiveView(config)
+    objective = _objective(config, runner or choose_runner(config.runner), interrupts, view)
+    callbacks = [TrialLog(), view, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
     # half of one more), even while this worker trains
     with Reaper(study, every=config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
-    curves.flush(study)
+    view.refresh(study, force=True)
     return code
 
 
@@ -108,10 +115,7 @@ def _pull_trials(
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
-            print(
-                f"worker: {failures} trials in a row crashed; last: {objective.last_crash}",
-                file=sys.stderr,
-            )
+            log.error("%d trials in a row crashed; last: %s", failures, objective.last_crash)
             return 1
     return interrupts.exit_code
 
@@ -125,7 +129,9 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> Objective:
+def _objective(
+    config: SearchConfig, runner: Runner, interrupts: Interrupts, view: LiveView
+) -> Objective:
     space = load_space(config.space, config.model)
     data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
@@ -145,6 +151,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
             interrupts.armed = False
 
     stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
+    stopper = LiveStopper(stopper, view)
     return Objective(config, space, data, guarded, stopper, workspace, artifacts)
 
 
@@ -161,36 +168,13 @@ def _values(space: Space, name: str, model: str) -> list:
     return []
 
 
-class _CurvePublisher:
-    """Refreshes the dashboard's all-objective learning curves after trials, at most every
-    ``every`` seconds per worker (the figure holds every trial, so each save rewrites it: ~0.1 s
-    at 40 trials on 2 cores; the dashboard's native micro-F1 curves are live at every
-    evaluation)."""
-
-    def __init__(self, every: float = 60.0) -> None:
-        self.every = every
-        self.last = -float("inf")
-        self.pending = False
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self.pending = True
-        if time.monotonic() - self.last >= self.every:
-            self.flush(study)
-
-    def flush(self, study: optuna.Study) -> None:
-        if self.pending:
-            publish_learning_curves(study)
-            self.pending = False
-            self.last = time.monotonic()
-
-
 def _waited_for_store(objective: Objective, interrupts: Interrupts) -> bool:
     """After a trial whose upload failed, take no trial while the artifact store is away; give up
     after STORE_WAIT_S. False when the last trial's upload did not fail."""
     down = objective.store_down
     if down is None:
         return False
-    print(f"worker: {down}; waiting for it (trial enqueued again)", file=sys.stderr)
+    log.warning("worker: %s; waiting for it (trial enqueued again)", down)
 
     def stop() -> bool:
         return interrupts.signum is not None
@@ -237,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = worker_config(args.config)
     quiet_libraries()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial
+    configure_logging("INFO")  # the worker's log file: a line per trial
+    # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     import torch
 
     if not torch.cuda.is_available():

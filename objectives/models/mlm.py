@@ -67,8 +67,9 @@ def train_mlm(
 def _steps(accelerator, model, tokenizer, rows, params, multiple, progress: bool):
     """The optimizer loop: ``params.epochs`` over ``rows`` (a fraction ends mid-epoch)."""
     import torch
-    from tqdm.auto import tqdm
     from transformers import DataCollatorForLanguageModeling, get_linear_schedule_with_warmup
+
+    from common.bars import progress_bar
 
     collator = DataCollatorForLanguageModeling(
         tokenizer, mlm_probability=params.mlm_probability, pad_to_multiple_of=multiple
@@ -87,7 +88,7 @@ def _steps(accelerator, model, tokenizer, rows, params, multiple, progress: bool
     scheduler = get_linear_schedule_with_warmup(optimizer, math.floor(WARMUP_RATIO * total), total)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     step, losses = 0, []
-    bar = tqdm(total=total, desc="tapt", unit="step", disable=None if progress else True)
+    bar = progress_bar(total=total, desc="tapt", unit="step", disable=not progress)
     while step < total:
         for batch in loader:
             model.train()

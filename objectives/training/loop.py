@@ -10,102 +10,32 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from tqdm.auto import tqdm
-from transformers import get_linear_schedule_with_warmup
+from transformers import get_scheduler
 
+from common.bars import progress_bar
 from common.cli import UserError
 from objectives.data.augment import augment_train
 from objectives.data.inputs import TrialData
 from objectives.data.labels import LabelSet
 from objectives.encoding.batching import collate, eval_batches, split, train_batches
-from objectives.encoding.features import FeatureCache, Features, encode
-from objectives.encoding.markers import special_tokens
+from objectives.encoding.features import Features, encode
 from objectives.hparams import HParams, RunSettings
 from objectives.loss import focal_loss
 from objectives.metrics import evaluate
 from objectives.models.heads import build_classifier, save_classifier
-from objectives.models.loading import import_model_classes, load_tokenizer, max_positions
-from objectives.models.resolve import resolve_model
+from objectives.models.loading import max_positions
 from objectives.training.accelerator import new_accelerator, release_accelerator
 from objectives.training.cadence import evaluation_steps
 from objectives.training.resources import MemoryMeter
+from objectives.training.result import Evaluation, Report, RunResult
+from objectives.training.workspace import Workspace
 
-Report = Callable[[int, dict[str, float]], bool]
-
-
-@dataclass
-class Evaluation:
-    step: int
-    epoch: float
-    metrics: dict[str, float]
-    logits: np.ndarray = field(repr=False)
-    # the run's cost so far: wall seconds since training started (evaluations included, the
-    # search's own work at each evaluation left out) and train examples stepped over
-    seconds: float = 0.0
-    examples: int = 0
-
-
-@dataclass
-class RunResult:
-    """What a run ended with. ``metrics`` are those of the best evaluation (by micro-F1)."""
-
-    status: str  # "complete", "stopped" (the report said stop) or "diverged" (non-finite loss)
-    reason: str | None
-    metrics: dict[str, float]
-    best_step: int
-    steps: int
-    total_steps: int
-    evaluations: list[dict[str, float]]
-    timings: dict[str, float]
-    memory: dict[str, float]
-    micro_batch_size: int
-    dev_logits: np.ndarray | None = field(default=None, repr=False)
-    test_logits: np.ndarray | None = field(default=None, repr=False)
-    truncated_entities: dict[str, int] = field(default_factory=dict)
-    # train and dev sizes; train includes augmented copies, counted by kind (train_aeda, ...)
-    examples: dict[str, int] = field(default_factory=dict)
-    checkpoint: str | None = None
-
-
-class Workspace:
-    """What many runs in one process share: resolved models, tokenizers and tokenized data."""
-
-    def __init__(self, cache_dir: Path | None = None) -> None:
-        self.cache_dir = cache_dir
-        self.features = FeatureCache(cache_dir / "features" if cache_dir else None)
-        self._models: dict[tuple[str, str], str] = {}
-        self._tokenizers: dict[tuple[str, str], object] = {}
-
-    def model_path(self, name: str, data: TrialData) -> str:
-        key = (name, data.train.fingerprint)
-        if key not in self._models:
-            path = resolve_model(name, corpus=data.sentences, cache_root=self.cache_dir)
-            self._models[key] = path
-        return self._models[key]
-
-    def prepare(self, name: str, data: TrialData, markers: Sequence[str] = ()) -> str:
-        """What a worker does once before its first trial: resolve (or build) ``name``, import
-        its model classes and load its tokenizer for each marker scheme in ``markers``."""
-        path = self.model_path(name, data)
-        import_model_classes(path)
-        for scheme in markers:
-            self.tokenizer(path, scheme)
-        return path
-
-    def tokenizer(self, model_path: str, markers: str):
-        """One tokenizer per (model, marker scheme) for all runs: never modified after loading."""
-        key = (model_path, markers)
-        if key not in self._tokenizers:
-            self._tokenizers[key] = load_tokenizer(model_path, special_tokens(markers))
-        return self._tokenizers[key]
+__all__ = ["Evaluation", "Report", "RunResult", "Workspace", "fine_tune"]
 
 
 def fine_tune(
@@ -192,8 +122,10 @@ class _Loop:
         self.pad_id = pad_id if pad_id is not None else 0
         self.train: Features = train
         self.multiple_of = 8 if accelerator.device.type == "cuda" else 1
-        self.batch_size = hp.per_device_train_batch_size
-        self.micro = min(self.batch_size, settings.max_micro_batch_size or self.batch_size)
+        # transformers' meaning: an optimizer step over the batch size times the accumulation
+        self.batch_size = hp.per_device_train_batch_size * hp.gradient_accumulation_steps
+        per_pass = hp.per_device_train_batch_size
+        self.micro = min(per_pass, settings.max_micro_batch_size or per_pass)
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.total_steps = max(1, math.ceil(self.steps_per_epoch * hp.num_train_epochs))
         self.eval_at = frozenset(
@@ -210,8 +142,11 @@ class _Loop:
         optimizer = torch.optim.AdamW(
             _param_groups(model, hp.weight_decay), lr=hp.learning_rate, fused=True
         )
-        scheduler = get_linear_schedule_with_warmup(
-            optimizer, math.floor(hp.warmup_ratio * self.total_steps), self.total_steps
+        scheduler = get_scheduler(
+            hp.lr_scheduler_type,
+            optimizer,
+            num_warmup_steps=hp.warmup(self.total_steps),
+            num_training_steps=self.total_steps,
         )
         self.model, self.optimizer, self.scheduler = accelerator.prepare(
             model, optimizer, scheduler
@@ -224,7 +159,7 @@ class _Loop:
         best_state = None
         keep_best_state = test is not None or self.settings.save_checkpoint
         status, reason, step, seen = "complete", None, 0, 0
-        bar = tqdm(
+        bar = progress_bar(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
         train_started = time.perf_counter()
@@ -312,7 +247,8 @@ class _Loop:
                     raise
                 self.micro = max(1, self.micro // 2)
         if math.isfinite(loss):
-            self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+            if self.hp.max_grad_norm > 0:
+                self.accelerator.clip_grad_norm_(self.model.parameters(), self.hp.max_grad_norm)
             self.optimizer.step()
             self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)

@@ -41,4 +41,7 @@ def trial_config(
     hp = hparams_from_mapping(dict(hparams), f"trial {trial.number}")
     model = attrs.trial_model(trial, default_model)
     values = dict(zip(names, trial.values, strict=True)) if trial.values else {}
-    return {"model": model, "hparams": hp.to_dict(), "trial": trial.number, "values": values}
+    config = {"model": model, "hparams": hp.to_dict(), "trial": trial.number, "values": values}
+    if trial.user_attrs.get(attrs.RUNTIME):  # threads, precision, cadence: for an exact rerun
+        config["runtime"] = trial.user_attrs[attrs.RUNTIME]
+    return config

@@ -41,7 +41,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
     front = pareto_rows(study)
     best = best_per_objective(trials, names, study.directions)
     importances = {name: param_importances(study, i, trials) for i, name in enumerate(names)}
-    recorded = study.user_attrs
+    recorded = attrs.study_attrs(study)
     return {
         "study": study.study_name,
         "objectives": names,
@@ -177,7 +177,7 @@ def hypothesis_verdicts(
 ) -> list[dict[str, Any]]:
     """One verdict per hypothesis the study recorded (free text: marked not checkable)."""
     verdicts = []
-    for entry in attrs.study_hypotheses(study.user_attrs):
+    for entry in attrs.study_hypotheses(attrs.study_attrs(study)):
         text, since = entry["text"], entry.get("from_trial", 0)
         try:
             hypothesis = check_hypothesis(text, names)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from search.analysis.importances_view import METHOD as IMPORTANCE_METHOD
 from search.analysis.plots import objective_slug
 from search.analysis.report_data import PARAM_COLUMNS
 
@@ -23,7 +24,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     if report.get("best_by_model"):
         lines += ["## Best trial per model", "", *_model_lines(report), ""]
     lines += ["## KLUE-recipe baseline", "", _baseline_line(report), ""]
-    lines += ["## Parameter importances (fANOVA)", ""]
+    lines += ["## Parameter importances (fANOVA)", "", f"Method: {IMPORTANCE_METHOD}.", ""]
     for name, result in report["importances"].items():
         lines += [f"### {name}", "", _importance_text(result), ""]
     if report["hypotheses"]:

@@ -11,6 +11,7 @@ from optuna.trial import TrialState
 from search import attrs
 from search.attrs import RUN_ATTR
 from search.config import SearchConfig
+from search.dashboard import watch_commands
 from storage.urls import mask_url, storage_kind
 
 SHOWN_PARAMS = (
@@ -100,7 +101,8 @@ def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> 
             file=out,
         )
     url = mask_url(config.storage)
-    print(f"\nWatch it:   python -m search.dashboard --storage {url}", file=out)
+    watch = watch_commands(config.storage, config.artifacts)
+    print("\nWatch it:   " + "\n            ".join(watch), file=out)
     print(f"Report:     python -m search.report --storage {url} --study {config.study}", file=out)
     if storage_kind(config.storage) not in ("sqlite", "journal-file"):
         print("(the password is masked above; use your full URL)", file=out)

@@ -56,6 +56,14 @@ def record_evaluation(
     trial.set_user_attr(EVALS_ATTR, evals)
 
 
+STORED_DIGITS = 4  # metrics are x100: four decimals are far below their noise, and keep rows short
+
+
+def stored(values: Sequence[float]) -> list[float]:
+    """An evaluation's values as the ``evals`` attribute keeps them."""
+    return [round(float(value), STORED_DIGITS) for value in values]
+
+
 def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
     """The first objective at ``step`` as the trial's intermediate value: the dashboard's curve.
     Trial.report refuses multi-objective studies; the storage underneath does not."""

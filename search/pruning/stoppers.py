@@ -19,8 +19,9 @@ import optuna
 
 from common.cli import UserError
 from search.attrs import EVALS_ATTR
+from search.pruning import why
 from search.pruning.moasha import Decision
-from search.pruning.pruner import MOASHAPruner, record_curve, resource_at
+from search.pruning.pruner import MOASHAPruner, record_curve, resource_at, stored
 
 PRUNERS = ("moasha", "median", "hyperband", "none")
 
@@ -42,7 +43,7 @@ class MOASHAStopper:
     def keep_going(self, study, trial, step, values) -> bool:
         if trial._trial_id != self._trial_id:  # a new trial (a retry starts with its own)
             self._trial_id, self._evals = trial._trial_id, {}
-        floats = [float(value) for value in values]
+        floats = stored(values)
         resource = resource_at({int(s): None for s in self._evals}, step)
         self._evals[str(step)] = floats
         record_curve(study, trial, step, floats[0])
@@ -50,7 +51,10 @@ class MOASHAStopper:
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
         trial.set_user_attr(EVALS_ATTR, dict(self._evals))
-        return self.pruner.should_stop(study, trial, step, values) is Decision.CONTINUE
+        if self.pruner.should_stop(study, trial, step, floats) is Decision.CONTINUE:
+            return True
+        why.record(trial, why.explain(study, trial, step, floats, self.pruner))
+        return False
 
 
 class OptunaPrunerStopper:

@@ -36,7 +36,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
-from search.attrs import EVAL_COSTS_ATTR, RUN_ATTR
+from search.attrs import EVAL_COSTS_ATTR, RUN_ATTR, study_attrs
 from search.pruning.pruner import evals_of
 from storage.reading import open_existing
 
@@ -116,11 +116,12 @@ def table_from_study(study: optuna.Study) -> Table:
     distributions: dict[str, BaseDistribution] = {}
     for trial in complete:
         distributions.update(trial.distributions)
-    metadata = {k: study.user_attrs.get(k) for k in ("model", "space_file", "created")}
-    data = study.user_attrs.get("data") or {}
+    recorded = study_attrs(study)
+    metadata = {k: recorded.get(k) for k in ("model", "space_file", "created")}
+    data = recorded.get("data") or {}
     metadata["data"] = {k: data.get(k) for k in ("fingerprint", "train_rows", "dev_rows")}
     for key in ("evals_per_epoch", "evals_per_run", "sampler", "pruner"):
-        metadata[key] = study.user_attrs.get(key)
+        metadata[key] = recorded.get(key)
     # the schedule's other inputs where the space fixes them (replays need them for new configs)
     hparams = complete[0].user_attrs.get("hparams") or {}
     metadata["fixed"] = {k: hparams[k] for k in SCHEDULE if k in hparams}

@@ -11,6 +11,7 @@ import optuna
 import pytest
 
 from common.cli import UserError
+from search.attrs import study_attrs
 from search.ensemble import load_dev
 from search.final import read_inputs
 from search.run import main as run_search
@@ -37,7 +38,7 @@ def searched(tmp_path, monkeypatch):
 
 def test_paths_are_stored_absolute_and_read_from_another_directory(searched):
     work, study = searched
-    data = study.user_attrs["data"]
+    data = study_attrs(study)["data"]
     assert data["train"] == str(work / "data" / "train.json")
     assert Path(data["dev"]).is_absolute()
     train, dev, _, labels = read_inputs(
@@ -53,7 +54,7 @@ def test_a_moved_file_is_found_by_fingerprint_in_a_directory(searched, tmp_path)
     moved = tmp_path / "moved"
     shutil.move(work / "data", moved)
     (moved / "notes.csv").write_text("not,data\n1,2\n", encoding="utf-8")  # skipped
-    data = study.user_attrs["data"]
+    data = study_attrs(study)["data"]
     with pytest.raises(UserError) as info:
         load_dev(data, None, read_inputs_labels(study))
     assert "--dev DIR to find it there by its fingerprint" in str(info.value)
@@ -68,7 +69,7 @@ def test_a_moved_file_is_found_by_fingerprint_in_a_directory(searched, tmp_path)
 def read_inputs_labels(study):
     from objectives.data.labels import LabelSet
 
-    recorded = study.user_attrs["data"]["labels"]
+    recorded = study_attrs(study)["data"]["labels"]
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"])
 
 

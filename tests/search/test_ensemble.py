@@ -17,6 +17,7 @@ from objectives.data.predictions import read_predictions
 from objectives.data.sample import ensure_sample_data, generate, write_sample
 from objectives.metrics import soft_vote
 from search.analysis.voting import greedy_select, pareto_order, score
+from search.attrs import study_attrs
 from search.ensemble import main
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER
@@ -113,14 +114,14 @@ def stored(mocked, artifact_id, tmp_path):
 
 def _labels(mocked):
     study = optuna.load_study(study_name="s", storage=mocked["storage"])
-    return study.user_attrs["data"]["labels"]
+    return study_attrs(study)["data"]["labels"]
 
 
 def test_trials_store_test_probabilities_and_the_study_its_fingerprint(mocked, tmp_path):
     study = optuna.load_study(study_name="s", storage=mocked["storage"])
     test = read_dataset(mocked["data"] / "test.json", None, with_labels=False)
-    assert study.user_attrs["data"]["test_fingerprint"] == test.fingerprint
-    assert study.user_attrs["data"]["test"] == str(mocked["data"] / "test.json")
+    assert study_attrs(study)["data"]["test_fingerprint"] == test.fingerprint
+    assert study_attrs(study)["data"]["test"] == str(mocked["data"] / "test.json")
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     preds = stored(mocked, complete[0].user_attrs["test_predictions_artifact"], tmp_path)
     assert preds.ids == tuple(ex.id for ex in test.examples)
@@ -263,10 +264,10 @@ def test_a_study_created_without_test_records_the_first_test_file(tmp_path):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     argv = ["--runner", RUNNER, "--storage", storage, "--study", "t", "--quiet", "--workers", "1"]
     run_search([*argv, "--trials", "1"])
-    first = optuna.load_study(study_name="t", storage=storage).user_attrs["data"]
+    first = study_attrs(optuna.load_study(study_name="t", storage=storage))["data"]
     assert "test_fingerprint" not in first
     run_search([*argv, "--trials", "1", "--test", str(data / "test.json")])
-    recorded = optuna.load_study(study_name="t", storage=storage).user_attrs["data"]
+    recorded = study_attrs(optuna.load_study(study_name="t", storage=storage))["data"]
     test = read_dataset(data / "test.json", None, with_labels=False)
     assert recorded["test_fingerprint"] == test.fingerprint
     assert recorded["dev_fingerprint"] and recorded["labels"]  # the rest kept

@@ -41,3 +41,18 @@ def test_time_left_ignores_the_slow_first_trial():
     last = log.getvalue().splitlines()[-1]
     assert "3/40" in last and "~37 min left, best 20.0 6.0" in last
     progress.close()
+
+
+def test_a_log_file_gets_one_line_per_change_and_no_carriage_return():
+    log = _Log()
+    progress = Progress(8, quiet=False, file=log)
+    for done in (0, 1, 1, 2, 2, 2, 3):
+        progress.show(done, f"best {done}.0")
+        progress.tick()  # the clock moves: redrawn on a terminal only
+    progress.close()
+    text = log.getvalue()
+    assert "\r" not in text
+    drawn = [line for line in text.splitlines() if "/8" in line]
+    counts = [line.split("|")[-1].split("/")[0].strip() for line in drawn]
+    assert counts.count("1") == 1 and counts.count("2") == 1  # once per change, not per tick
+    assert counts[:2] == ["0", "0"] and "3" in counts  # the empty bar, then its first best

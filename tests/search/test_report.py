@@ -427,3 +427,13 @@ def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monke
     assert "0 with the condition" in aeda["reason"]
     assert free["checked"] is False and free["verdict"] == "not checkable"
     assert md.count('\n### "') == len(hypotheses)
+
+
+def test_importances_state_their_method_and_reach_the_dashboard(synthetic):
+    from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
+
+    assert "Method: fANOVA" in synthetic["md"] and "PED-ANOVA" in synthetic["md"]
+    study = synthetic["study"]
+    saved = get_plotly_graph_objects(study._storage.get_study_system_attrs(study._study_id))
+    for graph_id in ("fanova-importances-f1", "fanova-importances-auprc"):
+        assert "focal_gamma" in saved[graph_id] and "PED-ANOVA" in saved[graph_id]

@@ -11,6 +11,7 @@ from optuna.trial import TrialState, create_trial
 
 from search.analysis import report_data, report_markdown
 from search.analysis.plots import learning_curves
+from search.attrs import study_attrs
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER
 from tests.search.test_report import DISTRIBUTIONS, add_trial
@@ -47,7 +48,7 @@ def test_labels_absent_from_dev_are_recorded_and_cap_auprc_in_the_report(tmp_pat
     argv += ["--trials", "1", "--workers", "1", "--quiet", "--train", str(train)]
     assert run_search([*argv, "--dev", str(dev)]) == 0
     study = optuna.load_study(study_name="s", storage=storage)
-    absent = study.user_attrs["data"]["dev_absent_labels"]
+    absent = study_attrs(study)["data"]["dev_absent_labels"]
     assert len(absent) == 28 and "per:employee_of" not in absent  # toy dev uses 2 of 30
     header = "\n".join(report_markdown._header(report_data.build_report(study)))
     assert "Dev has no example of 28 of the 30 labels (org:dissolved," in header

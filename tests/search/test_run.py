@@ -10,6 +10,7 @@ from optuna.trial import TrialState
 
 from common.cli import UserError
 from search.analysis.curves import learning_curves_figure
+from search.attrs import study_attrs
 from search.progress import Progress
 from search.pruning.pruner import evals_of
 from search.run import main
@@ -37,7 +38,7 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     assert study.trials[0].params["learning_rate"] == 1e-4  # the recipe's 5e-5, clipped
     assert any(t.state == TrialState.PRUNED for t in study.trials)
     assert study.metric_names == ["micro_f1", "auprc"]
-    attrs = study.user_attrs
+    attrs = study_attrs(study)
     assert attrs["hypothesis"] == "gamma helps"
     assert {"data", "model", "space", "code_version", "packages"} <= set(attrs)
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
@@ -53,13 +54,16 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     assert record["status"] == "complete" and record["steps"] == record["total_steps"] > 0
     assert {"timings_s", "memory", "metrics", "best_step", "examples"} <= set(record)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
-    assert "stopped by the search" in pruned.user_attrs["pruned_reason"]
+    assert pruned.user_attrs["pruned_reason"].startswith("rung ")  # where and against whom
+    assert "dominated by trial" in pruned.user_attrs["pruned_reason"]
+    assert pruned.user_attrs["pruned_at"]["of"] >= 3
     figure = learning_curves_figure(study)
     assert {trace.xaxis for trace in figure.data} == {"x", "x2"}  # one panel per objective
     system = study._storage.get_study_system_attrs(study._study_id)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
-    assert "Pareto front" in out and "python -m search.dashboard --storage sqlite:///" in out
+    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "python -m search.dashboard --storage sqlite:///" in out
     assert "python -m search.report" in out
 
 
@@ -171,7 +175,7 @@ def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_fro
     first = ["focal_gamma > 1 improves f1", "gamma helps"]
     code, storage = run(tmp_path, "--trials", "3", *(f for h in first for f in ("--hypothesis", h)))
     assert code == 0
-    attrs = load(storage).user_attrs
+    attrs = study_attrs(load(storage))
     assert attrs["hypotheses"] == [{"text": h, "from_trial": 0} for h in first]
     assert attrs["hypothesis"] == "gamma helps"  # the single attribute 0.1.0 studies hold
     run(
@@ -184,9 +188,9 @@ def test_several_hypotheses_are_recorded_once_each_with_the_trial_they_start_fro
         "lr < 1e-3 hurts f1",
     )
     study = load(storage)
-    texts = [(h["text"], h["from_trial"]) for h in study.user_attrs["hypotheses"]]
+    texts = [(h["text"], h["from_trial"]) for h in study_attrs(study)["hypotheses"]]
     assert texts == [(first[0], 0), (first[1], 0), ("lr < 1e-3 hurts f1", 3)]
-    assert study.user_attrs["hypothesis"] == "lr < 1e-3 hurts f1"
+    assert study_attrs(study)["hypothesis"] == "lr < 1e-3 hurts f1"
 
 
 def test_one_bad_hypothesis_among_several_writes_nothing(tmp_path):
@@ -215,7 +219,7 @@ def test_a_study_with_only_the_old_single_hypothesis_keeps_it(tmp_path):
     study.set_user_attr("hypothesis", "old words")
     study._storage.set_study_user_attr(study._study_id, "hypotheses", [])
     run(tmp_path, "--create-only", "--hypothesis", "gamma > 1 helps f1")
-    attrs = load(storage).user_attrs
+    attrs = study_attrs(load(storage))
     assert [h["text"] for h in attrs["hypotheses"]] == ["old words", "gamma > 1 helps f1"]
     assert attrs["hypothesis"] == "gamma > 1 helps f1"
 

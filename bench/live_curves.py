@@ -1,0 +1,114 @@
+"""What the live learning curves and study note cost a worker.
+
+    python bench/live_curves.py [--trials 40 200] [--evals 20] [--repeats 5]
+
+For studies of each size (SQLite, trials with ``--evals`` evaluations of two objectives, one
+running), measures side by side in one run:
+
+- a rebuild (the figure of every trial's curves and the study note, written into the study);
+- an evaluation at which no rebuild is due (the worker's check of its own clock);
+- a due evaluation whose rebuild another worker made recently (the check of the study's clock).
+
+and prints the overhead of the default period (``--live-every`` 30 s): a rebuild per period, and
+per-evaluation checks at one evaluation per ``--eval-seconds`` (a real trial evaluates every few
+minutes; 10 s is pessimistic). Saves JSON in bench/results/live_curves.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import harness
+import optuna
+
+from search.attrs import EVALS_ATTR, HYPOTHESES
+from search.config import SearchConfig
+from search.live import LiveView
+
+DEFAULT_EVERY = SearchConfig.__dataclass_fields__["live_every"].default
+
+
+def _study(path: Path, trials: int, evals: int) -> tuple[optuna.Study, SearchConfig]:
+    storage = f"sqlite:///{path}"
+    study = optuna.create_study(directions=["maximize"] * 2, storage=storage, study_name="bench")
+    study.set_user_attr(HYPOTHESES, [{"text": "learning_rate > 1e-4 helps f1", "from_trial": 0}])
+    for n in range(trials):
+        trial = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-3)})
+        done = evals if n % 3 == 0 else evals // 3  # two in three pruned early
+        curve = {str(50 * k): [k * 3.0 + n % 7, k * 2.0 + n % 5] for k in range(1, done + 1)}
+        trial.set_user_attr(EVALS_ATTR, curve)
+        if n < trials - 1 and done == evals:
+            study.tell(trial, curve[str(50 * done)])
+        elif n < trials - 1:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    config = SearchConfig(trials=trials, storage=storage, study="bench", model="tiny", train="t",
+                          dev="d")  # fmt: skip
+    return study, config
+
+
+def _median_seconds(action, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(trials: int, evals: int, repeats: int, eval_seconds: float) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        study, config = _study(Path(tmp) / "study.db", trials, evals)
+        running = study.trials[-1]
+        trial = optuna.Trial(study, running._trial_id)
+        view = LiveView(config, every=DEFAULT_EVERY)
+        rebuild = _median_seconds(lambda: view.refresh(study, force=True), repeats)
+        curve = dict(running.user_attrs[EVALS_ATTR])
+        not_due = _median_seconds(lambda: view.at_evaluation(study, trial, curve), 1000)
+        other = LiveView(config, every=DEFAULT_EVERY)  # due locally, rebuilt by another worker
+
+        def study_clock():
+            other.last_local = -float("inf")
+            other.at_evaluation(study, trial, curve)
+
+        checked = _median_seconds(study_clock, repeats)
+    overhead = rebuild / DEFAULT_EVERY + not_due / eval_seconds + checked / DEFAULT_EVERY
+    return {
+        "trials": trials,
+        "rebuild_s": round(rebuild, 4),
+        "not_due_check_s": round(not_due, 7),
+        "study_clock_check_s": round(checked, 4),
+        "overhead_at_default_period": round(overhead, 5),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, nargs="+", default=[40, 200])
+    parser.add_argument("--evals", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--eval-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    load = harness.load_average()
+    rows = [measure(n, args.evals, args.repeats, args.eval_seconds) for n in args.trials]
+    print(f"live curves and note, period {DEFAULT_EVERY:.0f} s, an evaluation every "
+          f"{args.eval_seconds:.0f} s")  # fmt: skip
+    for row in rows:
+        print(
+            f"{row['trials']:>4} trials: rebuild {row['rebuild_s'] * 1000:7.1f} ms, "
+            f"check {row['not_due_check_s'] * 1e6:5.1f} us (own clock) / "
+            f"{row['study_clock_check_s'] * 1000:5.1f} ms (study's), "
+            f"overhead {row['overhead_at_default_period']:.2%} of a worker's time"
+        )
+    record = {"rows": rows, "live_every_s": DEFAULT_EVERY, "eval_seconds": args.eval_seconds,
+              "machine": harness.machine_record(load)}  # fmt: skip
+    harness.print_closing(record["machine"], harness.save_result(
+        harness.RESULTS / "live_curves.json", record))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
