@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import upload_artifact
 
 from objectives.data.dataset import Dataset
 from objectives.data.inputs import TrialData
@@ -43,8 +43,8 @@ from search.interrupts import WorkerInterrupted
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
-from storage.artifacts import is_no_space
-from storage.liveness import keep_alive
+from storage.artifacts import ArtifactStore, ArtifactStoreUnavailable, is_no_space
+from storage.liveness import enqueue_retry, keep_alive
 from storage.retry import StorageFull
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
@@ -74,7 +74,7 @@ class Objective:
         runner: Runner,
         stopper: Stopper,
         workspace: Workspace,
-        artifacts: FileSystemArtifactStore | None,
+        artifacts: ArtifactStore | None,
     ) -> None:
         self.config = config
         self.space = space
@@ -84,12 +84,14 @@ class Objective:
         self.workspace = workspace
         self.artifacts = artifacts
         self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+        self.store_down: ArtifactStoreUnavailable | None = None  # the last trial's upload failed
         # set when a trial ended because the disk is full: the worker must stop
         self.no_space: str | None = None
         self.trial_id: int | None = None  # the trial being run
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         self.last_crash = None
+        self.store_down = None
         self.trial_id = trial._trial_id
         try:
             return self._run(trial)
@@ -128,7 +130,15 @@ class Objective:
             with contextlib.suppress(Exception):  # the exception says more than a failed write
                 trial.set_user_attr(FAIL_REASON, reason[:500])
             raise
-        self._record(trial, result)
+        try:
+            self._record(trial, result)
+        except ArtifactStoreUnavailable as exc:
+            # not the trial's fault: it runs again once the store answers (search.worker waits)
+            trial.set_user_attr(FAIL_REASON, str(exc)[:500])
+            frozen = study._storage.get_trial(trial._trial_id)
+            enqueue_retry(study, frozen, max_retry=2)
+            self.store_down = exc
+            raise
         if result.status == "stopped":
             trial.set_user_attr(PRUNED_REASON, result.reason)
             raise optuna.TrialPruned(result.reason)

@@ -32,10 +32,10 @@ from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
-from storage.artifacts import CleanFileSystemArtifactStore
+from storage.artifacts import STORE_WAIT_S, open_artifact_store, wait_until_reachable
 from storage.liveness import Reaper, reap_stale
+from storage.opening import open_storage
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import open_storage
 
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
@@ -103,6 +103,8 @@ def _pull_trials(
         if objective.no_space:
             _stop_for_no_space(study, objective, None)
         _settle()
+        if _waited_for_store(objective, interrupts):
+            continue
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
@@ -133,10 +135,7 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
         # not part of whichever trial happens to come first
         for model in space.models() or [config.model]:
             workspace.prepare(model, data, _values(space, "markers", model))
-    artifacts = None
-    if config.artifacts:
-        Path(config.artifacts).mkdir(parents=True, exist_ok=True)
-        artifacts = CleanFileSystemArtifactStore(config.artifacts)
+    artifacts = open_artifact_store(config.artifacts, create=True) if config.artifacts else None
 
     def guarded(*args):
         interrupts.arm()
@@ -183,6 +182,22 @@ class _CurvePublisher:
             publish_learning_curves(study)
             self.pending = False
             self.last = time.monotonic()
+
+
+def _waited_for_store(objective: Objective, interrupts: Interrupts) -> bool:
+    """After a trial whose upload failed, take no trial while the artifact store is away; give up
+    after STORE_WAIT_S. False when the last trial's upload did not fail."""
+    down = objective.store_down
+    if down is None:
+        return False
+    print(f"worker: {down}; waiting for it (trial enqueued again)", file=sys.stderr)
+
+    def stop() -> bool:
+        return interrupts.signum is not None
+
+    if not wait_until_reachable(objective.artifacts, STORE_WAIT_S, stop) and not stop():
+        raise type(down)(f"{down} for {STORE_WAIT_S:.0f} s; the worker stops") from None
+    return True
 
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:

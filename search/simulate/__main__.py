@@ -169,7 +169,7 @@ def render(result: dict, strategies: list[Strategy]) -> str:
         f"{about['seeds']} seeds, {about['workers']} workers, median [q1, q3]; compute in "
         "simulated GPU-seconds",
         f"{'strategy':<24}{'trials':>7}{'pruned':>7}{'to 95%':>22}{'to 99%':>22}"
-        f"{'best F1':>8}{'HV':>9}{'regret':>8}",
+        f"{'best F1':>8}{'HV':>9}{'regret':>8}{'hit 99%':>8}{'99% vs random':>14}",
     ]
     for s in strategies:
         e = result[s.name]
@@ -178,7 +178,8 @@ def render(result: dict, strategies: list[Strategy]) -> str:
             f"{s.name:<24}{_n(e['trials']['median']):>7}{_n(e['pruned']['median']):>7}"
             f"{_iqr(e['compute_to_95']):>22}{_iqr(e['compute_to_99']):>22}"
             f"{_n(full['best_f1']['median'], 2):>8}{_n(full['hypervolume']['median'], 0):>9}"
-            f"{_n(e['pruning_regret']['median'], 2):>8}"
+            f"{_n(e['pruning_regret']['median'], 2):>8}{_n(e['reached_99'], 2):>8}"
+            f"{_n(e.get('compute_to_99_vs_random'), 2):>14}"
         )
     budget = list(result[strategies[0].name]["at_budget"])[-1]
     lines.append(

@@ -101,9 +101,9 @@ def summarize(
             suffix = "" if axis == "seconds" else "_examples"
             for share in (95, 99):
                 target = reference * share / 100
-                entry[f"compute_to_{share}{suffix}"] = quartiles(
-                    [compute_to(c, target) for c in curves]
-                )
+                spent = [compute_to(c, target) for c in curves]
+                entry[f"compute_to_{share}{suffix}"] = quartiles(spent)
+                entry[f"reached_{share}"] = round(float(np.mean(np.isfinite(spent))), 3)
             values = np.array([at(c, budgets[axis]) for c in curves])  # seeds x budgets x 2
             entry[f"at_budget{suffix}"] = {
                 f"{b:.0f}": {
@@ -120,7 +120,18 @@ def summarize(
         entry["compute_spent"] = quartiles([_spent(r, "at_seconds") for r in runs])
         entry["compute_spent_examples"] = quartiles([_spent(r, "at_examples") for r in runs])
         out[name] = entry
+    for entry in out.values():
+        for base in ("random", "trainer"):
+            if base in out:
+                entry[f"compute_to_99_vs_{base}"] = _ratio(
+                    entry["compute_to_99"]["median"], out[base]["compute_to_99"]["median"]
+                )
     return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    """a / b of two medians; None where either was never reached."""
+    return None if a is None or b is None or b == 0 else round(a / b, 3)
 
 
 def common_budgets(replays: dict[str, list[Replay]], axis: str) -> np.ndarray:

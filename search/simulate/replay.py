@@ -75,62 +75,78 @@ def replay(
     rows: int,
 ) -> Replay:
     """Run ``strategy`` with ``workers`` simulated workers until ``budget`` is spent."""
-    storage = optuna.storages.InMemoryStorage()
-    directions = ["maximize"] * strategy.objectives
-    studies = [
-        optuna.create_study(
-            storage=storage,
-            study_name="replay",
-            directions=directions,
-            sampler=strategy.new_sampler(seed * 1000 + w),
-            pruner=strategy.new_pruner(),
-            load_if_exists=True,
-        )
-        for w in range(workers)
-    ]
-    space = space_of(surrogate)
-    if strategy.recipe:
-        model = str(surrogate.table.metadata.get("model") or "tiny")
-        studies[0].enqueue_trial(klue_recipe(model, space))
-    stoppers = [strategy.new_stopper() for _ in range(workers)]
-    noise = np.random.default_rng(seed)
-    out = Replay(strategy.name, seed)
-    spent = {"seconds": 0.0, "examples": 0.0, "started": 0}
-    events: list[tuple[float, int, int]] = []
-    running: dict[int, _Running] = {}
+    return _Clock(surrogate, strategy, seed, workers, budget, rows).run()
 
-    def start(w: int, now: float) -> None:
+
+class _Clock:
+    """The simulated workers and the queue of their next evaluations, earliest first."""
+
+    def __init__(self, surrogate, strategy, seed, workers, budget, rows) -> None:
+        storage = optuna.storages.InMemoryStorage()
+        self.studies = [
+            optuna.create_study(
+                storage=storage,
+                study_name="replay",
+                directions=["maximize"] * strategy.objectives,
+                sampler=strategy.new_sampler(seed * 1000 + w),
+                pruner=strategy.new_pruner(),
+                load_if_exists=True,
+            )
+            for w in range(workers)
+        ]
+        self.space = space_of(surrogate)
+        if strategy.recipe:
+            model = str(surrogate.table.metadata.get("model") or "tiny")
+            self.studies[0].enqueue_trial(klue_recipe(model, self.space))
+        self.stoppers = [strategy.new_stopper() for _ in range(workers)]
+        self.surrogate, self.strategy, self.budget, self.rows = surrogate, strategy, budget, rows
+        self.noise = np.random.default_rng(seed)
+        self.out = Replay(strategy.name, seed)
+        self.spent = {"seconds": 0.0, "examples": 0.0, "started": 0}
+        self.events: list[tuple[float, int, int]] = []
+        self.running: dict[int, _Running] = {}
+
+    def run(self) -> Replay:
+        for w in range(len(self.studies)):
+            self.start(w, 0.0)
+        while self.events:
+            now, _, w = heapq.heappop(self.events)
+            self.evaluate(w, now)
+        return self.out
+
+    def start(self, w: int, now: float) -> None:
+        budget, spent = self.budget, self.spent
         if budget.trials is not None and spent["started"] >= budget.trials:
             return
         if budget.seconds is not None and spent["seconds"] >= budget.seconds:
             return
         spent["started"] += 1
-        trial = studies[w].ask()
-        params = suggest(trial, space)
+        trial = self.studies[w].ask()
+        params = suggest(trial, self.space)
         residual = None
-        if surrogate.residuals:
-            residual = surrogate.residuals[int(noise.integers(len(surrogate.residuals)))]
-        curve = simulated_run(surrogate, params, strategy.cadence, rows, residual)
-        running[w] = _Running(studies[w], trial, curve, now)
-        heapq.heappush(events, (now + curve[0, 1], trial.number, w))
+        if self.surrogate.residuals:
+            pick = int(self.noise.integers(len(self.surrogate.residuals)))
+            residual = self.surrogate.residuals[pick]
+        curve = simulated_run(self.surrogate, params, self.strategy.cadence, self.rows, residual)
+        self.running[w] = _Running(self.studies[w], trial, curve, now)
+        heapq.heappush(self.events, (now + curve[0, 1], trial.number, w))
 
-    for w in range(workers):
-        start(w, 0.0)
-    while events:
-        now, _, w = heapq.heappop(events)
-        run = running[w]
-        row, before = run.curve[run.index], run.curve[run.index - 1] if run.index else None
-        spent["seconds"] += row[1] - (before[1] if before is not None else 0.0)
-        spent["examples"] += row[2] - (before[2] if before is not None else 0.0)
-        values = [float(v) for v in row[3 : 3 + strategy.objectives]]
-        keep = stoppers[w].keep_going(run.study, run.trial, int(row[0]), values)
+    def evaluate(self, w: int, now: float) -> None:
+        """One evaluation of worker ``w``'s trial: count its cost, ask the stopper, go on or end."""
+        run = self.running[w]
+        row = run.curve[run.index]
+        before = run.curve[run.index - 1] if run.index else np.zeros_like(row)
+        self.spent["seconds"] += row[1] - before[1]
+        self.spent["examples"] += row[2] - before[2]
+        values = [float(v) for v in row[3 : 3 + self.strategy.objectives]]
+        keep = self.stoppers[w].keep_going(run.study, run.trial, int(row[0]), values)
         if keep and run.index + 1 < len(run.curve):
             run.index += 1
-            heapq.heappush(events, (run.started + run.curve[run.index, 1], run.trial.number, w))
-            continue
-        out.trials.append(_finish(run, keep, strategy, spent, now))
-        start(w, now)
-    return out
+            next_at = run.started + run.curve[run.index, 1]
+            heapq.heappush(self.events, (next_at, run.trial.number, w))
+            return
+        self.out.trials.append(_finish(run, keep, self.strategy, self.spent, now))
+        self.start(w, now)
 
 
 def _kept(evals: np.ndarray, strategy: Strategy) -> np.ndarray:

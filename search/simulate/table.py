@@ -38,6 +38,7 @@ from optuna.trial import FrozenTrial, TrialState
 from common.cli import UserError
 from search.attrs import EVAL_COSTS_ATTR, RUN_ATTR
 from search.pruning.pruner import evals_of
+from storage.reading import open_existing
 
 FORMAT = "search-table/1"
 OBJECTIVES = ("micro_f1", "auprc")
@@ -86,10 +87,8 @@ def load_table(source: str, study_name: str | None = None) -> Table:
 
 
 def _load_study(url: str, name: str) -> optuna.Study:
-    from storage.urls import open_storage
-
     try:
-        return optuna.load_study(study_name=name, storage=open_storage(url))
+        return optuna.load_study(study_name=name, storage=open_existing(url))
     except KeyError as exc:
         raise UserError(f"--study {name}: no such study in --storage {url}") from exc
 

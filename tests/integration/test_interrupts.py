@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration

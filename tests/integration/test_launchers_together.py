@@ -9,7 +9,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import BASELINE_ORIGIN, ORIGIN
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration

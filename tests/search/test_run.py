@@ -59,7 +59,7 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     system = study._storage.get_study_system_attrs(study._study_id)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
-    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "Pareto front" in out and "python -m search.dashboard --storage sqlite:///" in out
     assert "python -m search.report" in out
 
 
@@ -135,6 +135,16 @@ def test_two_worker_processes_share_the_study(tmp_path, monkeypatch):
     assert len(finished) == 10 and len(study.trials) == 10
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+
+def test_worker_processes_log_beside_the_artifacts_or_to_stderr(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--trials", "2", "--workers", "2", "--quiet"]
+    assert main([*argv, "--study", "a"]) == 0
+    assert {p.name for p in (tmp_path / "logs" / "a").iterdir()} == {"worker-0.log", "worker-1.log"}
+    assert main([*argv, "--study", "b", "--worker-logs", "-"]) == 0
+    assert not (tmp_path / "logs" / "b").exists()
 
 
 def test_constant_predictions_fail_the_trial():

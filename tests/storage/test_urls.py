@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from common.cli import UserError, run_main
 from storage.liveness import RetryStaleTrial
+from storage.opening import open_storage
 from storage.urls import (
     artifact_dir_for,
     default_storage_url,
     mask_url,
-    open_storage,
     storage_kind,
     supports_heartbeat,
 )

@@ -105,6 +105,7 @@ def test_the_surrogates_error_is_on_trials_held_out_of_its_fit():
         (["--table", "T", "--study", "x"], "--table FILE, or --storage URL"),
         (["--storage", "sqlite:///S", "--study", "nope"], "--study nope: no such study"),
         (["--table", "BAD"], "not a gzip'd table export"),
+        (["--storage", "sqlite:///no/such.db", "--study", "t"], "no/such.db does not exist"),
         (["--table", "HEAD"], "line 1 is not a search-table/1 header"),
     ],
 )
