@@ -91,8 +91,7 @@ def check_nothing_lost(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.tr
     assert not [n for n, c in numbers.items() if c > 1], f"duplicate trial numbers: {numbers}"
     assert not [t.number for t in trials if t.state == TrialState.RUNNING]
     finished = [t for t in trials if t.state in FINISHED]
-    # workers that check "enough trials?" at the same moment may each start one more
-    assert TRIALS <= len(finished) < TRIALS + WORKERS, [(t.number, t.state.name) for t in trials]
+    assert len(finished) == TRIALS, [(t.number, t.state.name) for t in trials]
     for trial in finished:
         if trial.state == TrialState.COMPLETE:
             assert len(trial.values) == 2 and trial.user_attrs["evals"]
@@ -126,7 +125,8 @@ def test_sigkilled_worker_of_four_is_failed_by_heartbeat_and_retried(postgres_ur
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 1 and "workers exited with" in err  # the launcher says a worker died
+    # the launcher says a worker died, starts it again, and succeeds: the study has its trials
+    assert code == 0 and "was killed (SIGKILL); starting it again" in err, err
     trials = trials_of(postgres_url, "pg-kill4")
     check_nothing_lost(trials)
     killed = trials[victim.number]
