@@ -27,6 +27,7 @@ from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.config import (
+    EVALS_PER_RUN,
     REAL_RUNNER,
     SearchConfig,
     cpu_threads,
@@ -87,12 +88,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--reduction-factor", type=int, default=3, help="MO-ASHA's eta")
     p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
-    p.add_argument("--evals-per-epoch", type=int, default=4)
-    p.add_argument(
-        "--evals-per-run",
-        type=int,
-        help="evaluations at equal fractions of each run instead (same schedule phase per rung)",
-    )
+    p.add_argument("--evals-per-epoch", type=int, help="evaluate so often an epoch instead")
+    help_run = f"evaluations at equal fractions of each run (default {EVALS_PER_RUN})"
+    p.add_argument("--evals-per-run", type=int, help=help_run)
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
     p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
     p.add_argument(
@@ -147,8 +145,8 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
         precision=args.precision,
-        evals_per_epoch=args.evals_per_epoch,
-        evals_per_run=args.evals_per_run,
+        evals_per_epoch=args.evals_per_epoch or 4,
+        evals_per_run=_evals_per_run(args),
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
@@ -283,6 +281,14 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         return 0
     print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
     return 1
+
+
+def _evals_per_run(args) -> int | None:
+    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
+    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
+    if args.evals_per_run is not None:
+        return args.evals_per_run
+    return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
 if __name__ == "__main__":
