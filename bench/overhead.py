@@ -37,7 +37,7 @@ import optuna
 from optuna.trial import TrialState
 
 from common.cli import quiet_libraries
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,13 +84,16 @@ def service_share(storage: str, study_name: str) -> dict:
     }
 
 
-def run_default(trials: int, workdir: Path) -> dict:
+def run_default(
+    trials: int, workdir: Path, flags: tuple[str, ...] = (), env: dict | None = None
+) -> dict:
     """``python -m search.run --trials N`` as a user runs it on a fresh machine: a new directory
     and a new cache (the sample data, the tiny model and the tokenized data are built again),
-    timed from the command's start to its exit; then :func:`service_share` of the study."""
+    timed from the command's start to its exit; then :func:`service_share` of the study.
+    ``flags`` are added to the command, ``env`` to its environment."""
     cache = workdir / "cache"
-    env = {**os.environ, "RE_SEARCH_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "search.run", "--trials", str(trials), "--quiet"]
+    env = {**os.environ, **(env or {}), "RE_SEARCH_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "search.run", "--trials", str(trials), "--quiet", *flags]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
     command_wall = time.perf_counter() - started

@@ -48,7 +48,8 @@ import optuna
 from optuna.trial import TrialState
 
 from common.cli import quiet_libraries
-from storage.urls import mask_url, open_storage
+from storage.opening import open_storage
+from storage.urls import mask_url
 
 STORAGES = ("sqlite", "postgres", "journal")
 EVALS_PER_TRIAL = 5  # one epoch of the sample train set at batch 32, 4 evaluations an epoch + end

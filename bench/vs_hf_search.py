@@ -84,7 +84,7 @@ from objectives.models.tiny import ensure_tiny_model
 from search import run as search_run
 from search.config import cpu_threads
 from search.pruning.pruner import evals_of
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 MAX_LEN = 128
 MARKERS = "typed_punct"

@@ -27,8 +27,10 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 
+# The versions in deploy/constraints.txt (what the images install too); after an upgrade here,
+# scripts/constraints.py writes them again from this environment.
 if [ "${1:-}" = dev ]; then
-  "${pip[@]}" -e ".[dev]"
+  "${pip[@]}" -c deploy/constraints.txt -e ".[dev]"
 else
-  "${pip[@]}" -e .
+  "${pip[@]}" -c deploy/constraints.txt -e ".[s3]"
 fi

@@ -56,7 +56,8 @@ class SearchConfig:
     evals_per_run: int | None = None
     eval_steps: int | None = None
     cache_dir: str | None = None
-    artifacts: str | None = None
+    artifacts: str | None = None  # a directory or s3://BUCKET/PREFIX (storage.artifacts)
+    worker_logs: str | None = None  # worker processes' log directory, or - for stderr
     # "real" (objectives.training.loop.fine_tune) or MODULE:FUNCTION with its signature
     runner: str = REAL_RUNNER
     heartbeat_interval: int = 30

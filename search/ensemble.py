@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, download_artifact
+from optuna.artifacts import download_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
 from optuna.trial import FrozenTrial, TrialState
 
@@ -37,11 +37,13 @@ from search.analysis.voting import (
     pareto_order,
     scores,
 )
+from search.artifacts import reader_store
 from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
 from search.datafiles import locate, missing
 from search.report import add_study_flags, objective_names, open_study
-from storage.urls import artifact_dir_for, mask_url
+from storage.artifacts import ArtifactStore
+from storage.urls import mask_url
 
 RANKINGS = ("pareto", "f1", "auprc")
 NO_PROBS = "no stored probabilities (it ran without an artifact store)"
@@ -66,7 +68,7 @@ def build_parser() -> ArgumentParser:
         help="the study's dev file where it moved, or a directory to find it in by fingerprint",
     )
     p.add_argument("--test", type=Path, help="check the stored test predictions against this file")
-    p.add_argument("--artifacts", type=Path, help="the search's artifact directory")
+    p.add_argument("--artifacts", help="DIR or s3://BUCKET/PREFIX (default: the study's record)")
     p.add_argument("--out", type=Path, required=True, help="directory for report and submissions")
     return p
 
@@ -92,10 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url, study = open_study(args.storage, args.study)
-    artifacts = args.artifacts or artifact_dir_for(url)
-    if not Path(artifacts).is_dir():
-        raise UserError(f"--artifacts {artifacts}: no such directory (the search's artifacts)")
-    store = FileSystemArtifactStore(str(artifacts))
+    store = reader_store(args.artifacts, study, url)
 
     trials, skipped = pick_trials(study, args.top, args.by)
     data = attrs.study_data(study)
@@ -210,7 +209,7 @@ def dev_ids_source(dev: Path | None, data: dict[str, Any]) -> str:
 
 
 def load_member(
-    store: FileSystemArtifactStore, trial: FrozenTrial, labels: LabelSet, tmp: Path, test: bool
+    store: ArtifactStore, trial: FrozenTrial, labels: LabelSet, tmp: Path, test: bool
 ) -> Member:
     dev = _download(store, trial, PREDICTIONS_ATTR, labels, tmp)
     if not test:
@@ -224,7 +223,7 @@ def load_member(
 
 
 def _download(
-    store: FileSystemArtifactStore, trial: FrozenTrial, attr: str, labels: LabelSet, tmp: Path
+    store: ArtifactStore, trial: FrozenTrial, attr: str, labels: LabelSet, tmp: Path
 ) -> Predictions:
     artifact_id = trial.user_attrs[attr]
     path = tmp / f"trial-{trial.number}-{attr}.csv"
@@ -232,8 +231,8 @@ def _download(
         download_artifact(artifact_store=store, artifact_id=artifact_id, file_path=str(path))
     except ArtifactNotFound:
         raise UserError(
-            f"trial {trial.number}: {attr} {artifact_id} is not in the artifact directory "
-            "(give --artifacts DIR)"
+            f"trial {trial.number}: {attr} {artifact_id} is not in the artifact store "
+            "(give --artifacts DIR or s3://BUCKET/PREFIX)"
         ) from None
     return read_predictions(path, labels)
 

@@ -6,7 +6,8 @@ searched on), checks every input before training, runs
 only when every fold has succeeded writes into ``--out``: the submission (``submission.csv``,
 the K models' mean probabilities), each fold's test probabilities, the out-of-fold predictions
 (scorable with ``python -m objectives.score --gold TRAIN --pred oof_predictions.csv``), the fold
-of each training example, and ``report.json``.
+of each training example, and ``report.json`` (built, with the summary printed, by
+:mod:`search.analysis.kfold_report`).
 """
 
 from __future__ import annotations
@@ -36,20 +37,22 @@ from objectives.training.kfold import (
     FoldResult,
     KFoldResult,
     check_folds,
-    floors,
-    label_ids,
     run_kfold,
 )
 from search import attrs
+from search.analysis.kfold_report import (
+    FOLDS,
+    OOF,
+    REPORT,
+    SUBMISSION,
+    build_report,
+    fold_file,
+    render_summary,
+)
+from search.analysis.studies import add_study_flags, objective_names, open_study
 from search.config import OBJECTIVES
 from search.datafiles import locate, missing
-from search.report import add_study_flags, objective_names, open_study
 from storage.urls import mask_url
-
-SUBMISSION = "submission.csv"
-OOF = "oof_predictions.csv"
-FOLDS = "folds.csv"
-REPORT = "report.json"
 
 
 def build_parser() -> ArgumentParser:
@@ -230,74 +233,6 @@ def _print_fold(k: int):
     return on_fold
 
 
-def build_report(
-    study: optuna.Study,
-    trial: FrozenTrial,
-    hp: HParams,
-    settings: RunSettings,
-    train: Dataset,
-    dev: Dataset | None,
-    test: Dataset,
-    labels: LabelSet,
-    result: KFoldResult,
-) -> dict[str, Any]:
-    """What the K folds found, as JSON-ready data."""
-    names = objective_names(study)
-    k = len(result.folds)
-    per_fold = [
-        {
-            "fold": f.fold + 1,
-            "train_rows": f.train_rows,
-            "held_out_rows": f.held_out_rows,
-            "best_step": f.best_step,
-            "steps": f.steps,
-            "held_out": f.oof,
-            "dev": f.dev,
-            "seconds": f.seconds,
-            "test_probabilities": _fold_file(f.fold, k),
-        }
-        for f in result.folds
-    ]
-    report: dict[str, Any] = {
-        "study": study.study_name,
-        "trial": trial.number,
-        "trial_values": dict(zip(names, trial.values or [], strict=False)),
-        "model": settings.model,
-        "hparams": hp.to_dict(),
-        "folds": k,
-        "seed": hp.seed,
-        "data": {
-            "train": train.path,
-            "train_rows": len(train),
-            "dev": dev.path if dev is not None else None,
-            "dev_rows": len(dev) if dev is not None else 0,
-            "test": test.path,
-            "test_rows": len(test),
-            "labels": labels.to_json(),
-        },
-        "out_of_fold": result.oof,
-        "floor": floors(label_ids(train, labels), labels),
-        "per_fold": per_fold,
-        "note": "each fold's best step is chosen on its held-out fold, so out-of-fold scores "
-        "lean slightly optimistic; the dev scores (when present) are not chosen on",
-    }
-    if dev is not None:
-        report["dev"] = {
-            "fold_mean": _mean([f.dev for f in result.folds if f.dev]),
-            "soft_vote": result.vote_dev,
-        }
-    report["files"] = [SUBMISSION, OOF, FOLDS, REPORT, *(_fold_file(i, k) for i in range(k))]
-    return report
-
-
-def _fold_file(fold: int, k: int) -> str:
-    return f"test_probs_fold{fold + 1}of{k}.csv"
-
-
-def _mean(scores: list[dict[str, float]]) -> dict[str, float]:
-    return {name: round(float(np.mean([s[name] for s in scores])), 4) for name in scores[0]}
-
-
 def write_outputs(
     out: Path,
     report: dict[str, Any],
@@ -313,7 +248,7 @@ def write_outputs(
     write_predictions(out / SUBMISSION, test_ids, result.vote, labels)
     for f in result.folds:
         write_predictions(
-            out / _fold_file(f.fold, len(result.folds)), test_ids, f.test_probs, labels
+            out / fold_file(f.fold, len(result.folds)), test_ids, f.test_probs, labels
         )
     write_predictions(out / OOF, train_ids, result.oof_probs, labels)
     _write_folds(out / FOLDS, train, result.fold_of)
@@ -327,33 +262,6 @@ def _write_folds(path: Path, train: Dataset, fold_of: np.ndarray) -> None:
     for ex, fold in zip(train.examples, fold_of, strict=True):
         writer.writerow((ex.id, ex.label, int(fold) + 1))
     write_text_atomic(path, buffer.getvalue())
-
-
-def render_summary(report: dict[str, Any]) -> str:
-    lines = [
-        f"trial {report['trial']} of {report['study']}, {report['folds']} folds, "
-        f"model {report['model']}",
-        "fold  held-out F1  AUPRC" + ("   dev F1  dev AUPRC" if "dev" in report else ""),
-    ]
-    for f in report["per_fold"]:
-        row = f"{f['fold']:>4}  {f['held_out']['micro_f1']:>11.2f}  {f['held_out']['auprc']:>5.2f}"
-        if f["dev"]:
-            row += f"   {f['dev']['micro_f1']:>6.2f}  {f['dev']['auprc']:>9.2f}"
-        lines.append(row)
-    oof, floor = report["out_of_fold"], report["floor"]
-    lines.append(
-        f"out-of-fold ({report['data']['train_rows']} examples): micro-F1 {oof['micro_f1']:.2f}, "
-        f"AUPRC {oof['auprc']:.2f} (chance: majority-class micro-F1 {floor['micro_f1']:.2f}, "
-        f"random-ranking AUPRC {floor['auprc']:.2f})"
-    )
-    if "dev" in report:
-        vote, mean = report["dev"]["soft_vote"], report["dev"]["fold_mean"]
-        lines.append(
-            f"dev: soft vote micro-F1 {vote['micro_f1']:.2f}, AUPRC {vote['auprc']:.2f} "
-            f"(fold models' mean {mean['micro_f1']:.2f}, {mean['auprc']:.2f})"
-        )
-    lines.append(f"submission: {report['data']['test_rows']} rows in {SUBMISSION}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

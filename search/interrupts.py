@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 
+from storage.artifacts import is_no_space
+from storage.retry import StorageFull
+
 
 class WorkerInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM arrived while a trial ran. A KeyboardInterrupt, so that Optuna marks the
@@ -32,13 +35,25 @@ class Interrupts:
             handler.addFilter(self._quiet_after_signal)
 
     def _quiet_after_signal(self, record: logging.LogRecord) -> bool:
-        return self.signum is None or record.levelno >= logging.ERROR
+        if self.signum is not None and record.levelno < logging.ERROR:
+            return False
+        # a full disk ends the command with its own one line; its trial records the reason
+        exc = record.exc_info[1] if record.exc_info else None
+        return exc is None or not (isinstance(exc, StorageFull) or is_no_space(exc))
 
     def _handle(self, signum: int, frame: object) -> None:
         self.signum = signum
         if self.armed:
             self.armed = False
             raise WorkerInterrupted(signum)
+
+    def arm(self) -> None:
+        """A trial starts: from now a signal interrupts it. One that came while the trial was
+        being set up (after the worker last looked) interrupts it now."""
+        self.armed = True
+        if self.signum is not None:
+            self.armed = False
+            raise WorkerInterrupted(self.signum)
 
     @property
     def exit_code(self) -> int:

@@ -33,13 +33,15 @@ SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
 class WorkerPool:
     """One worker process per slot (a CUDA device index, or ``None``/``"cpu"`` for the CPU)."""
 
-    def __init__(self, config: SearchConfig, slots: list[str | None], log_dir: Path) -> None:
+    def __init__(self, config: SearchConfig, slots: list[str | None], log_dir: Path | None) -> None:
+        """``log_dir``: one ``worker-N.log`` per slot; None: the launcher's own stderr."""
         self.config = config
         self.slots = slots
         self.log_dir = log_dir
         self.restarts = [0] * len(slots)
         self.stopping: int | None = None
-        log_dir.mkdir(parents=True, exist_ok=True)
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
         public = dataclasses.replace(config, storage=mask_url(config.storage))
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(public.to_json(), f)
@@ -56,13 +58,11 @@ class WorkerPool:
         device = self.slots[i]
         if device is not None:
             env["CUDA_VISIBLE_DEVICES"] = "" if device == "cpu" else device
+        command = [sys.executable, "-m", "search.worker", self.config_path]
+        if self.log_dir is None:
+            return subprocess.Popen(command, env=env, stdout=sys.stderr, stderr=subprocess.STDOUT)
         with open(self.log_dir / f"worker-{i}.log", "a", encoding="utf-8") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "search.worker", self.config_path],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.procs)
@@ -96,6 +96,20 @@ class WorkerPool:
 
     def codes(self) -> list[int | None]:
         return [p.poll() for p in self.procs]
+
+    def last_errors(self) -> list[str]:
+        """The one-line error (``error: ...``) of each worker that exited with one."""
+        lines = []
+        if self.log_dir is None:  # they wrote to the launcher's stderr already
+            return lines
+        for i, proc in enumerate(self.procs):
+            if proc.poll() in (None, 0):
+                continue
+            log = (self.log_dir / f"worker-{i}.log").read_text(encoding="utf-8", errors="replace")
+            errors = [line for line in log.splitlines() if line.startswith("error: ")]
+            if errors:
+                lines.append(f"worker {i}: {errors[-1]}")
+        return lines
 
     def close(self) -> None:
         Path(self.config_path).unlink(missing_ok=True)

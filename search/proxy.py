@@ -17,7 +17,8 @@ import warnings
 import optuna
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from storage.urls import RDB_KINDS, mask_url, open_storage, storage_kind
+from storage.opening import open_storage
+from storage.urls import RDB_KINDS, mask_url, storage_kind
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 13000

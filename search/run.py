@@ -8,6 +8,7 @@ ends by saying where to look.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -18,14 +19,15 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common.cli import UserError, quiet_libraries, run_main
 from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
-from objectives.data.labels import NO_RELATION
+from objectives.models.available import check_available
 from objectives.models.names import tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
+from search.artifacts import location_for_search, record_location
 from search.config import (
     EVALS_PER_RUN,
     REAL_RUNNER,
@@ -36,84 +38,18 @@ from search.config import (
     parse_objectives,
 )
 from search.datafiles import absolute
+from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
 from search.processes import WorkerPool
 from search.progress import Progress, best_text
-from search.pruning.stoppers import PRUNERS
 from search.runner import choose_runner
-from search.sampling import SAMPLERS
 from search.space import load_space
 from search.study import counts, create_or_load
-from storage.retry import StorageUnavailable
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, open_storage
-
-
-def build_parser() -> ArgumentParser:
-    p = ArgumentParser(
-        prog="python -m search.run",
-        description="Search fine-tuning hyperparameters for relation extraction (KLUE-RE).",
-    )
-    p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
-    p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
-    p.add_argument("--study", help="study name (default: from the model and the data)")
-    p.add_argument("--model", default="tiny", help="'tiny', a local directory or a hub id")
-    p.add_argument("--train", type=Path, help="default: the built-in sample data")
-    p.add_argument(
-        "--dev", type=Path, help="labeled data each trial is scored on (give it with --train)"
-    )
-    p.add_argument("--test", type=Path, help="predicted by the final and ensemble commands")
-    p.add_argument(
-        "--labels",
-        type=Path,
-        help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
-        "every label is a KLUE relation)",
-    )
-    p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
-    p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
-    p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
-    p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
-    p.add_argument("--sampler", default="tpe", help=f"one of {', '.join(SAMPLERS)}")
-    p.add_argument("--pruner", default="moasha", help=f"one of {', '.join(PRUNERS)}")
-    p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
-    p.add_argument(
-        "--hypothesis",
-        action="append",
-        default=[],
-        help="what this search is meant to find out, e.g. 'focal_gamma > 1 improves f1' "
-        "(repeat the flag for several; the report gives each a verdict)",
-    )
-    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
-    p.add_argument("--seed", type=int, help="sampler seed (workers offset it)")
-    p.add_argument("--reduction-factor", type=int, default=3, help="MO-ASHA's eta")
-    p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
-    p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
-    p.add_argument("--evals-per-epoch", type=int, help="evaluate so often an epoch instead")
-    help_run = f"evaluations at equal fractions of each run (default {EVALS_PER_RUN})"
-    p.add_argument("--evals-per-run", type=int, help=help_run)
-    p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
-    p.add_argument("--artifacts", type=Path, help="trial predictions (default: by the storage)")
-    p.add_argument(
-        "--runner",
-        default=REAL_RUNNER,
-        help="what trains a trial: real (default), or MODULE:FUNCTION with "
-        "objectives.training.loop.fine_tune's signature",
-    )
-    p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
-    p.add_argument(
-        "--create-only",
-        action="store_true",
-        help="create the study (metadata, the KLUE recipe as trial 0) and exit: for a one-shot "
-        "step before workers start",
-    )
-    p.add_argument(
-        "--add-anyway",
-        action="store_true",
-        help="add trials to an existing --study although it was searched with other data, "
-        "labels, no-relation label or model (what differs is recorded and reported)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
+from storage.artifacts import is_s3, open_artifact_store
+from storage.opening import check_storage, open_storage
+from storage.retry import StorageFull, StorageUnavailable
+from storage.urls import artifact_dir_for, default_storage_url, mask_url
 
 
 def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
@@ -154,6 +90,18 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
     )
 
 
+def storage_url(args) -> str:
+    """--storage, or the URL in the environment variable --storage-env names, or the default."""
+    if args.storage_env is None:
+        return args.storage or default_storage_url()
+    if args.storage:
+        raise UserError("--storage and --storage-env: give one of them")
+    url = os.environ.get(args.storage_env, "").strip()
+    if not url:
+        raise UserError(f"--storage-env {args.storage_env}: the variable is not set or empty")
+    return url
+
+
 def default_workers(devices: tuple[str, ...]) -> int:
     """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
     per core (up to 4): single-threaded processes train a small model faster than one process
@@ -166,27 +114,42 @@ def default_workers(devices: tuple[str, ...]) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def open_search(args) -> tuple[SearchConfig, optuna.Study]:
+    """Check every input, then create or load the study: bad input writes nothing."""
     if args.trials is not None and args.trials < 1:
         raise UserError(f"--trials: must be at least 1, got {args.trials}")
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per trial
+    args.storage = storage_url(args)
+    check_storage(args.storage)  # seconds, not after the data is read
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
     config = build_config(args, data.fingerprint, train, dev)
-    print(describe_labels(data, args.labels), file=sys.stderr)
     space = load_space(config.space, config.model)
     for hypothesis in config.hypotheses:
         check_hypothesis(hypothesis, config.objectives)
     if config.runner != REAL_RUNNER:
         choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
+    else:
+        for model in space.models() or [config.model]:
+            check_available(model)
     storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
+    artifacts = location_for_search(args.artifacts, storage, config.study, config.storage)
+    open_artifact_store(artifacts, create=True)  # a wrong location fails before the study
+    config = dataclasses.replace(config, artifacts=artifacts, worker_logs=args.worker_logs)
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study.user_attrs.get(CHANGES_ATTR, [])[before:]):
         print(line, file=sys.stderr)
+    record_location(study, artifacts)
+    print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now
+    return config, study
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config, study = open_search(args)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -204,10 +167,15 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     started = time.monotonic()
-    if config.workers == 1 and not config.devices:
-        code = _run_here(config, study, finished, args.quiet)
-    else:
-        code = _run_processes(config, study, finished, args.quiet)
+    try:
+        if config.workers == 1 and not config.devices:
+            code = _run_here(config, study, finished, args.quiet)
+        else:
+            code = _run_processes(config, study, finished, args.quiet)
+    except StorageFull:
+        with contextlib.suppress(Exception):  # what the study has, then the one-line error
+            print_summary(study, config, time.monotonic() - started)
+        raise
     print_summary(study, config, time.monotonic() - started)
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         name = signal.Signals(code - 128).name
@@ -255,7 +223,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
     gpus = _gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
-    log_dir = Path(config.artifacts).parent / "logs" / safe_name(config.study)
+    log_dir = _log_dir(config)
     pool = WorkerPool(config, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
@@ -279,7 +247,10 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         return 128 + pool.stopping
     if done >= config.trials:
         return 0
-    print(f"workers exited with {pool.codes()}; logs in {log_dir}", file=sys.stderr)
+    where = f"; logs in {log_dir}" if log_dir is not None else ""
+    print(f"workers exited with {pool.codes()}{where}", file=sys.stderr)
+    for line in pool.last_errors():
+        print(line, file=sys.stderr)
     return 1
 
 
@@ -289,6 +260,21 @@ def _evals_per_run(args) -> int | None:
     if args.evals_per_run is not None:
         return args.evals_per_run
     return None if args.evals_per_epoch is not None else EVALS_PER_RUN
+
+
+def _log_dir(config: SearchConfig) -> Path | None:
+    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
+    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
+    if config.worker_logs == "-":
+        return None
+    if config.worker_logs:
+        log_dir = Path(config.worker_logs)
+    elif config.artifacts and not is_s3(config.artifacts):
+        log_dir = Path(config.artifacts).parent / "logs" / safe_name(config.study)
+    else:
+        log_dir = Path("logs") / safe_name(config.study)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import upload_artifact
 
 from objectives.data.dataset import Dataset
 from objectives.data.inputs import TrialData
@@ -34,14 +34,18 @@ from search.attrs import (
     PREDICTIONS_ATTR,
     PRUNED_REASON,
     RUN_ATTR,
+    STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
 )
 from search.config import SearchConfig
+from search.interrupts import WorkerInterrupted
 from search.pruning.stoppers import Stopper
 from search.sampling import suggest
 from search.space import Space
-from storage.liveness import keep_alive
+from storage.artifacts import ArtifactStore, ArtifactStoreUnavailable, is_no_space
+from storage.liveness import enqueue_retry, keep_alive
+from storage.retry import StorageFull
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
@@ -70,7 +74,7 @@ class Objective:
         runner: Runner,
         stopper: Stopper,
         workspace: Workspace,
-        artifacts: FileSystemArtifactStore | None,
+        artifacts: ArtifactStore | None,
     ) -> None:
         self.config = config
         self.space = space
@@ -80,14 +84,25 @@ class Objective:
         self.workspace = workspace
         self.artifacts = artifacts
         self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
+        self.store_down: ArtifactStoreUnavailable | None = None  # the last trial's upload failed
+        # set when a trial ended because the disk is full: the worker must stop
+        self.no_space: str | None = None
+        self.trial_id: int | None = None  # the trial being run
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
         self.last_crash = None
+        self.store_down = None
+        self.trial_id = trial._trial_id
         try:
             return self._run(trial)
         except (optuna.TrialPruned, TrialDiverged):
             raise
         except Exception as exc:
+            if is_no_space(exc) or isinstance(exc, StorageFull):
+                self.no_space = f"{STORAGE_FAILED}the disk is full or read-only: {exc}"[:500]
+                with contextlib.suppress(Exception):  # the storage itself may be what is full
+                    trial.set_user_attr(FAIL_REASON, self.no_space)
+                raise
             self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
             raise
 
@@ -109,9 +124,21 @@ class Objective:
             with self._lease(trial):
                 result = self.runner(hp, settings, self.data, report, self.workspace)
         except BaseException as exc:
-            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            reason = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, WorkerInterrupted):
+                reason = str(exc)  # "interrupted by SIGINT"
+            with contextlib.suppress(Exception):  # the exception says more than a failed write
+                trial.set_user_attr(FAIL_REASON, reason[:500])
             raise
-        self._record(trial, result)
+        try:
+            self._record(trial, result)
+        except ArtifactStoreUnavailable as exc:
+            # not the trial's fault: it runs again once the store answers (search.worker waits)
+            trial.set_user_attr(FAIL_REASON, str(exc)[:500])
+            frozen = study._storage.get_trial(trial._trial_id)
+            enqueue_retry(study, frozen, max_retry=2)
+            self.store_down = exc
+            raise
         if result.status == "stopped":
             trial.set_user_attr(PRUNED_REASON, result.reason)
             raise optuna.TrialPruned(result.reason)

@@ -7,6 +7,7 @@ study. Workers share nothing but the storage URL.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import time
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import optuna
-from optuna.artifacts import FileSystemArtifactStore
+from optuna.trial import TrialState
 
 from common.cli import ArgumentParser, quiet_libraries, run_main
 from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
 from search.analysis.curves import publish_learning_curves
+from search.attrs import FAIL_REASON, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.processes import watch_launcher, worker_config
@@ -30,9 +32,10 @@ from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, Runner
+from storage.artifacts import STORE_WAIT_S, open_artifact_store, wait_until_reachable
 from storage.liveness import Reaper, reap_stale
-from storage.retry import StorageUnavailable
-from storage.urls import open_storage
+from storage.opening import open_storage
+from storage.retry import StorageFull, StorageUnavailable
 
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
@@ -53,8 +56,9 @@ def run_worker(
     objective = _objective(config, runner or choose_runner(config.runner), interrupts)
     curves = _CurvePublisher()
     callbacks = [curves, *([on_trial] if on_trial else [])]
-    # a dead worker's trial is retried within two grace periods, even while this worker trains
-    with Reaper(study, every=2 * config.heartbeat_interval):
+    # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
+    # half of one more), even while this worker trains
+    with Reaper(study, every=config.heartbeat_interval):
         code = _pull_trials(study, objective, config, interrupts, callbacks)
     curves.flush(study)
     return code
@@ -88,13 +92,19 @@ def _pull_trials(
         except WorkerInterrupted:
             break
         except Exception as exc:
+            if objective.no_space or _cause(exc, StorageFull):
+                _stop_for_no_space(study, objective, exc)
             # the database stayed away past the retry window (storage.retry); Optuna may have
             # raised something else while failing the trial on the same dead connection
             unavailable = _cause(exc, StorageUnavailable)
             if unavailable is None:
                 raise
             raise unavailable from None
+        if objective.no_space:
+            _stop_for_no_space(study, objective, None)
         _settle()
+        if _waited_for_store(objective, interrupts):
+            continue
         failures = failures + 1 if objective.last_crash else 0
         if failures >= MAX_FAILURES_IN_A_ROW:
             # the same crash every time is a bug or a broken setup, not a bad configuration
@@ -125,13 +135,10 @@ def _objective(config: SearchConfig, runner: Runner, interrupts: Interrupts) -> 
         # not part of whichever trial happens to come first
         for model in space.models() or [config.model]:
             workspace.prepare(model, data, _values(space, "markers", model))
-    artifacts = None
-    if config.artifacts:
-        Path(config.artifacts).mkdir(parents=True, exist_ok=True)
-        artifacts = FileSystemArtifactStore(config.artifacts)
+    artifacts = open_artifact_store(config.artifacts, create=True) if config.artifacts else None
 
     def guarded(*args):
-        interrupts.armed = True
+        interrupts.arm()
         try:
             return runner(*args)
         finally:
@@ -177,6 +184,22 @@ class _CurvePublisher:
             self.last = time.monotonic()
 
 
+def _waited_for_store(objective: Objective, interrupts: Interrupts) -> bool:
+    """After a trial whose upload failed, take no trial while the artifact store is away; give up
+    after STORE_WAIT_S. False when the last trial's upload did not fail."""
+    down = objective.store_down
+    if down is None:
+        return False
+    print(f"worker: {down}; waiting for it (trial enqueued again)", file=sys.stderr)
+
+    def stop() -> bool:
+        return interrupts.signum is not None
+
+    if not wait_until_reachable(objective.artifacts, STORE_WAIT_S, stop) and not stop():
+        raise type(down)(f"{down} for {STORE_WAIT_S:.0f} s; the worker stops") from None
+    return True
+
+
 def _cause(exc: BaseException, kind: type[E]) -> E | None:
     """``exc`` or the first exception of type ``kind`` in its cause/context chain."""
     seen: set[int] = set()
@@ -187,6 +210,20 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception | None) -> None:
+    """A full (or read-only) disk: fail the trial with that reason where the storage still takes
+    the write (its partial artifacts are gone, which may have freed the space), then stop with
+    one line. Retrying would only fill the disk again."""
+    reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
+    if objective.trial_id is not None:
+        with contextlib.suppress(Exception):
+            study._storage.set_trial_user_attr(objective.trial_id, FAIL_REASON, reason)
+        with contextlib.suppress(Exception):
+            study._storage.set_trial_state_values(objective.trial_id, TrialState.FAIL)
+    full = _cause(exc, StorageFull) if exc is not None else None
+    raise full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import optuna
 
 from common.cli import UserError
-from storage.urls import _journal_path, _sqlite_path, mask_url, open_storage, storage_kind
+from storage.opening import open_storage
+from storage.urls import _journal_path, _sqlite_path, mask_url, storage_kind
 
 
 def open_existing(url: str) -> optuna.storages.BaseStorage:

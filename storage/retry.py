@@ -62,6 +62,28 @@ class StorageUnavailable(UserError):
     """The database did not answer for the whole retry window."""
 
 
+class StorageFull(UserError):
+    """The database's disk is full or read-only: no retry cures that."""
+
+
+# what a database says when its disk takes no more writes (SQLite, PostgreSQL, MySQL)
+_NO_SPACE_WORDS = (
+    "database or disk is full",
+    "readonly database",
+    "read-only file system",
+    "no space left on device",
+    "could not extend file",
+    "disk full",
+    "the table is full",
+)
+
+
+def no_space_reason(exc: BaseException) -> str | None:
+    """The driver's words if ``exc`` says the database's disk is full or read-only."""
+    reason = reason_of(exc)
+    return reason if any(word in reason.lower() for word in _NO_SPACE_WORDS) else None
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a lost or refused connection, not a bad request."""
     seen: set[int] = set()
@@ -99,6 +121,11 @@ def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any
         try:
             return call()
         except Exception as exc:
+            full = no_space_reason(exc)
+            if full is not None:
+                raise StorageFull(
+                    f"--storage {what}: the disk is full or read-only: {full}"
+                ) from None
             if not is_transient(exc):
                 raise
             reason = reason_of(exc)

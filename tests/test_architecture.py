@@ -15,23 +15,9 @@ MAX_FUNCTION_LINES = 50
 DATA_MODULES = {"objectives/data/sample_templates.py"}
 # Still to be split: each may only shrink (its ceiling here is its size when it was listed).
 NOT_YET_SPLIT = {
-    "objectives/data/dataset.py": 340,
-    "objectives/data/sample.py": 485,
-    "objectives/models/tapt.py": 372,
-    "objectives/models/tapt.py:_train": 78,
-    "objectives/models/tiny.py:train_wordpiece": 55,
-    "objectives/training/kfold.py:run_kfold": 72,
     "objectives/training/loop.py": 391,
     "objectives/training/loop.py:run": 78,
-    "search/analysis/hypotheses.py": 314,
     "search/ensemble.py": 416,
-    "search/final.py": 360,
-    "search/final.py:build_report": 58,
-    "search/report.py": 530,
-    "search/run.py": 362,
-    "search/run.py:main": 51,
-    "search/run.py:build_parser": 68,
-    "storage/urls.py": 410,
 }
 
 

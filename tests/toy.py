@@ -45,7 +45,7 @@ def write_toy_files(directory, train: int = 160, dev: int = 48, seed: int = 0):
     """``toy_data`` as KLUE JSON files: (train path, dev path)."""
     from pathlib import Path
 
-    from objectives.data.sample import write_klue_json
+    from objectives.data.writing import write_klue_json
 
     data = toy_data(train, dev, seed)
     directory = Path(directory)

@@ -132,10 +132,8 @@ def run_kfold(
     workspace = workspace or Workspace(settings.cache_dir)
     gold = label_ids(train, labels)
     fold_of = fold_assignment(gold, k, hp.seed)
-    # One base model for every fold: the built-in tiny model's tokenizer is trained on the
-    # sentences it sees, and a fold must not get its own.
-    everything = TrialData(train, dev if dev is not None else train, labels, test)
-    settings = dataclasses.replace(settings, model=workspace.model_path(settings.model, everything))
+    everything = TrialData(train, train if dev is None else dev, labels, test)
+    settings = _one_base_model(settings, workspace, everything)
     predicted = _predicted(test, dev)
     oof_logits = np.zeros((len(train), len(labels)), dtype=np.float32)
     folds: list[FoldResult] = []
@@ -155,18 +153,22 @@ def run_kfold(
         folds.append(fold_result)
         if on_fold is not None:
             on_fold(fold_result)
-    vote = soft_vote([f.test_probs for f in folds]) if test is not None else None
-    vote_dev = None
-    if dev is not None:
-        vote_dev = _scores(_evaluate_probs(soft_vote(dev_probs), dev, labels))
     return KFoldResult(
         folds=folds,
         fold_of=fold_of,
         oof_logits=oof_logits,
         oof=_scores(evaluate(oof_logits, gold, labels)),
-        vote=vote,
-        vote_dev=vote_dev,
+        vote=soft_vote([f.test_probs for f in folds]) if test is not None else None,
+        vote_dev=None
+        if dev is None
+        else _scores(_evaluate_probs(soft_vote(dev_probs), dev, labels)),
     )
+
+
+def _one_base_model(settings: RunSettings, workspace: Workspace, everything: TrialData):
+    """One base model for every fold: the built-in tiny model's tokenizer is trained on the
+    sentences it sees, and a fold must not get its own."""
+    return dataclasses.replace(settings, model=workspace.model_path(settings.model, everything))
 
 
 class _Fold:

@@ -100,8 +100,7 @@ def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> 
             file=out,
         )
     url = mask_url(config.storage)
-    artifact = f" --artifact-dir {config.artifacts}" if config.artifacts else ""
-    print("\nWatch it:   optuna-dashboard " + url + artifact, file=out)
+    print(f"\nWatch it:   python -m search.dashboard --storage {url}", file=out)
     print(f"Report:     python -m search.report --storage {url} --study {config.study}", file=out)
     if storage_kind(config.storage) not in ("sqlite", "journal-file"):
         print("(the password is masked above; use your full URL)", file=out)

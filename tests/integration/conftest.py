@@ -1,16 +1,26 @@
-"""Real database servers for integration tests: a fresh Postgres database and a fresh Redis prefix.
+"""Real servers for integration tests: a fresh Postgres database, a fresh Redis prefix, and an
+S3-compatible server (moto's, from the dev extras) that the fixtures start themselves.
 
-Servers are found at ``RE_SEARCH_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/
-postgres``, a maintenance database the fixture may create databases from) and
+Database servers are found at ``RE_SEARCH_TEST_POSTGRES`` (default
+``postgresql://postgres@127.0.0.1:5432/postgres``, a maintenance database the fixture may
+create databases from) and
 ``RE_SEARCH_TEST_REDIS`` (default ``redis://127.0.0.1:6379/0``). A missing server skips the test
 with the reason, except in CI (``CI=true``), where it fails: CI must never pass by skipping.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -127,6 +137,98 @@ def redis_url() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+class S3Server:
+    """moto's standalone S3-compatible server on 127.0.0.1, as a separate process that a test
+    can stop and start again on the same port (it comes back empty, as a wiped server would)."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait_s: float = 60.0) -> None:
+        with open(self.log, "a", encoding="utf-8") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"moto server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.endpoint, timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        pytest.fail(f"moto server did not answer on {self.endpoint} in {wait_s} s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def environment(self) -> dict[str, str]:
+        """What a client of this server needs: the standard AWS variables."""
+        return {
+            "AWS_ACCESS_KEY_ID": "re-search-test",
+            "AWS_SECRET_ACCESS_KEY": "re-search-test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+    def client(self):
+        import boto3
+
+        env = self.environment()
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def make_bucket(self, name: str) -> None:
+        self.client().create_bucket(Bucket=name)
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = (
+            self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        )
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_s3_server(log: Path) -> S3Server:
+    """A started :class:`S3Server`; a missing ``moto[server]`` skips (fails in CI)."""
+    for module in ("moto", "flask", "boto3"):
+        if importlib.util.find_spec(module) is None:
+            server_missing(f"no {module}: install the dev extras (scripts/setup.sh dev)")
+    server = S3Server(log)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+    """One S3-compatible server for the session (tests use their own buckets)."""
+    server = start_s3_server(tmp_path_factory.mktemp("s3") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.study import NoFreeSlot, SlotStudy
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
 

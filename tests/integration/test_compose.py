@@ -1,28 +1,35 @@
-"""docker-compose.yml and the Dockerfile, kept honest without a Docker engine.
+"""docker-compose.yml and the Dockerfiles, kept honest without a Docker engine.
 
 The files are parsed, not run: every flag the services pass must be one ``search.run`` (or
-optuna-dashboard) accepts, every variable must have a default and be documented, the services
+``search.dashboard``) accepts, every variable must have a default and be documented, the services
 must wait for each other, and the worker, the study creation and the dashboard must point at
-the same database and artifact directory.
+the same database and artifact store. Debian's ``docker-compose config`` (1.29) checks the file
+against the compose schema where it is installed.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shlex
-import sys
+import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from search.config import parse_objectives
+from search.dashboard import build_parser as dashboard_parser
 from search.pruning.stoppers import PRUNERS
 from search.run import build_parser
 from search.sampling import SAMPLERS
+from storage.artifacts import parse_s3
 from storage.urls import storage_kind
+from tests.integration.conftest import server_missing
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with transformers")
 
@@ -35,7 +42,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}|\$(\w+)")
 _DEFAULTED = re.compile(r"(\w+)(:?-)(.*)", re.DOTALL)
 # search.run flags whose values differ on purpose between the study creation and the worker.
-_PER_SERVICE = {"--create-only", "--trials", "--quiet", "--workers", "--devices", "--timeout"}
+_PER_SERVICE = {
+    "--create-only", "--trials", "--quiet", "--workers", "--devices", "--timeout", "--worker-logs",
+}  # fmt: skip
 
 
 def interpolate(text: str, seen: set[str] | None = None) -> str:
@@ -101,7 +110,7 @@ def flag_values(argv: list[str]) -> dict[str, str | None]:
 
 
 def test_services_exist(services):
-    assert {"postgres", "create-study", "worker", "dashboard"} <= set(services)
+    assert {"postgres", "minio", "bucket", "create-study", "worker", "dashboard"} <= set(services)
 
 
 def test_postgres_is_healthchecked_persistent_and_local(services, compose):
@@ -114,6 +123,18 @@ def test_postgres_is_healthchecked_persistent_and_local(services, compose):
         assert str(port).startswith("127.0.0.1:"), f"postgres published beyond localhost: {port}"
 
 
+def test_minio_is_pinned_healthchecked_persistent_and_local(services, compose):
+    minio = services["minio"]
+    image, _, tag = minio["image"].partition(":")
+    assert image == "minio/minio" and tag.startswith("RELEASE."), minio["image"]
+    assert services["bucket"]["image"] == minio["image"]
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    volume = next(v.split(":")[0] for v in minio["volumes"] if v.endswith(":/data"))
+    assert volume in compose["volumes"], "MinIO data must live in a named volume"
+    for port in minio["ports"]:
+        assert str(port).startswith("127.0.0.1:"), f"minio published beyond localhost: {port}"
+
+
 def test_passwords_only_through_the_environment():
     raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     assert raw["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
@@ -121,52 +142,52 @@ def test_passwords_only_through_the_environment():
     )
     for name, service in raw["services"].items():
         for part in command(service) if "command" in service else []:
-            if "://" in part:
-                assert make_url(part).password is None, f"{name}: a password in its command"
+            for url in re.findall(r"[\w+.-]+://[^\s\"'}]+", part):
+                assert urlsplit(url).password is None, f"{name}: a password in its command"
 
 
 def test_services_start_in_order(services):
-    assert services["create-study"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    assert services["create-study"]["restart"] == "no"
+    assert services["create-study"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "bucket": {"condition": "service_completed_successfully"},
+    }
+    assert services["bucket"]["depends_on"] == {"minio": {"condition": "service_healthy"}}
+    assert services["create-study"]["restart"] == services["bucket"]["restart"] == "no"
     for name in ("worker", "dashboard"):
         condition = services[name]["depends_on"]["create-study"]["condition"]
         assert condition == "service_completed_successfully", name
 
 
-def test_worker_reserves_nvidia_gpus(services):
-    devices = services["worker"]["deploy"]["resources"]["reservations"]["devices"]
-    assert len(devices) == 1
-    gpu = devices[0]
+def test_worker_reserves_the_gpus_in_devices(services):
+    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["worker"]
+    (gpu,) = raw["deploy"]["resources"]["reservations"]["devices"]
     assert gpu["driver"] == "nvidia"
     assert "gpu" in gpu["capabilities"]
-    # Docker hands a `count: N` reservation the first N GPUs, so replicas of `count: 1` would
-    # all train on GPU 0; the worker takes them all and search.run runs one process per GPU.
-    assert gpu["count"] == "all"
+    # Docker hands a `count: N` reservation the first N GPUs; listed ids are the ones a user on a
+    # shared box chose, passed to the NVIDIA runtime as NVIDIA_VISIBLE_DEVICES=0,2 (or all)
+    assert "count" not in gpu
+    assert gpu["device_ids"] == ["${DEVICES:-all}"]
+    # inside, search.run starts one process per GPU the container sees
     assert "--workers" not in command(services["worker"])
     assert "--devices" not in command(services["worker"])
 
 
-def test_dashboard_is_published_on_localhost_only(services):
+def test_worker_logs_go_to_the_container_output(services):
+    values = flag_values(command(services["worker"]))
+    assert values["--worker-logs"] == "-"
+    assert "--quiet" not in values  # the progress line: one per finished trial in a pipe
+
+
+def test_dashboard_is_slim_and_published_on_localhost_only(services):
     dashboard = services["dashboard"]
-    assert dashboard["entrypoint"] == ["optuna-dashboard"]
+    assert dashboard["build"]["dockerfile"] == "deploy/dashboard.Dockerfile"
+    assert "entrypoint" not in dashboard  # the image's: python -m search.dashboard
     assert dashboard["ports"], "the dashboard is not published"
     for port in dashboard["ports"]:
         assert str(port).startswith("127.0.0.1:"), port
-    argv = command(dashboard)
-    assert argv[argv.index("--host") + 1] == "0.0.0.0"  # inside the container only
-
-
-def test_dashboard_flags_exist(monkeypatch, capsys):
-    cli = pytest.importorskip("optuna_dashboard._cli")
-    monkeypatch.setattr(sys, "argv", ["optuna-dashboard", "--help"])
-    with pytest.raises(SystemExit):
-        cli.main()
-    help_text = capsys.readouterr().out
-    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
-    flags = [part for part in command(raw["services"]["dashboard"]) if part.startswith("--")]
-    assert flags
-    for flag in flags:
-        assert re.search(rf"{flag}\b", help_text), f"optuna-dashboard has no {flag}"
+    args = dashboard_parser().parse_args(command(dashboard))
+    assert args.host == "0.0.0.0"  # inside the container only
+    assert args.port == 8080
 
 
 @pytest.mark.parametrize("name", ["create-study", "worker"])
@@ -195,21 +216,65 @@ def test_study_creation_matches_the_worker(services):
 
 def test_everyone_uses_one_database_and_artifact_store(services):
     worker = flag_values(command(services["worker"]))
-    dashboard = command(services["dashboard"])
-    urls = [worker["--storage"], dashboard[0]]
+    dashboard = dashboard_parser().parse_args(command(services["dashboard"]))
+    urls = [worker["--storage"], dashboard.storage]
     for url in urls:
         assert storage_kind(url) == "postgresql"
         # SQLAlchemy before 2.1 reads a bare postgresql:// as psycopg2, which is not installed
         assert make_url(url).drivername == "postgresql+psycopg", url
     where = [(make_url(u).host, make_url(u).database, make_url(u).username) for u in urls]
     assert where[0] == where[1] == ("postgres", "re", "re")
-    artifacts = dashboard[dashboard.index("--artifact-dir") + 1]
-    assert worker["--artifacts"] == artifacts
-    mounts = {v.split(":")[1]: v.split(":")[0] for v in services["worker"]["volumes"]}
-    dashboard_mounts = {v.split(":")[1]: v.split(":")[0] for v in services["dashboard"]["volumes"]}
-    shared = [m for m in mounts if artifacts.startswith(m + "/")]
-    assert shared, f"{artifacts} is not on a worker volume"
-    assert dashboard_mounts.get(shared[0]) == mounts[shared[0]], "dashboard sees other artifacts"
+    assert worker["--artifacts"] == dashboard.artifacts
+    env = [services[name]["environment"] for name in ("create-study", "worker", "dashboard")]
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        assert env[0][name] == env[1][name] == env[2][name], name
+
+
+def test_the_artifact_bucket_is_made_in_minio_with_its_credentials(services):
+    bucket, prefix = parse_s3(flag_values(command(services["worker"]))["--artifacts"])
+    assert prefix
+    script = " ".join(command(services["bucket"]))
+    assert f"mc mb --ignore-existing local/{bucket}" in script
+    assert "http://minio:9000" in script
+    env = services["worker"]["environment"]
+    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
+    minio = services["minio"]["environment"]
+    assert env["AWS_ACCESS_KEY_ID"] == minio["MINIO_ROOT_USER"]
+    assert env["AWS_SECRET_ACCESS_KEY"] == minio["MINIO_ROOT_PASSWORD"]
+    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    assert raw["minio"]["environment"]["MINIO_ROOT_PASSWORD"].startswith("${MINIO_PASSWORD:-")
+
+
+def _docker_compose(*args: str, **env: str) -> subprocess.CompletedProcess:
+    found = shutil.which("docker-compose")
+    if found is None:
+        server_missing("no docker-compose (Debian's docker-compose package) to check the file")
+    return subprocess.run(
+        [found, "-f", str(COMPOSE), *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/"), **env},
+        timeout=120,
+    )
+
+
+def test_docker_compose_accepts_the_file_and_renders_devices():
+    """The real parser and schema, with the defaults and with DEVICES=0,2."""
+    default = _docker_compose("config")
+    assert default.returncode == 0, default.stderr
+    assert "WARNING" not in default.stderr, default.stderr  # e.g. a variable without default
+    rendered_default = yaml.safe_load(default.stdout)["services"]
+    devices = _docker_compose("config", DEVICES="0,2")
+    assert devices.returncode == 0, devices.stderr
+    worker = yaml.safe_load(devices.stdout)["services"]["worker"]
+    (gpu,) = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert gpu["device_ids"] == ["0,2"]
+    (gpu,) = rendered_default["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert gpu["device_ids"] == ["all"]
+    ours = rendered(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))["services"]
+    for name in ("create-study", "worker", "dashboard", "bucket"):
+        theirs = [interpolate(part) for part in command(rendered_default[name])]  # $$ kept
+        assert theirs == command(ours[name]), name
 
 
 def test_every_variable_has_a_default_and_is_documented():

@@ -29,7 +29,8 @@ from optuna.trial import TrialState
 
 from objectives.data.sample import generate, write_sample
 from search.analysis.curves import GRAPH_ID
-from storage.urls import artifact_dir_for, open_storage
+from storage.opening import open_storage
+from storage.urls import artifact_dir_for
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from common.cli import UserError, run_main
 from search import proxy
 from search import run as search_run
 from search.study import FINISHED
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration

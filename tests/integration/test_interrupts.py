@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,9 @@ def _load(url, name):
     return optuna.load_study(study_name=name, storage=open_storage(url, heartbeat_interval=None))
 
 
-def wait_for_running(storage, study, proc, timeout=120):
+def wait_for_running(storage, study, proc, timeout=600):
+    """Poll the study until a trial has reported: progress, not a fixed time, with a limit that a
+    loaded machine (10-15 processes per core) stays under; a launcher that died fails at once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
@@ -59,7 +61,7 @@ def test_signal_ends_running_trials_with_a_reason(tmp_path, sig, code, workers):
     proc, storage = start(tmp_path, "sig", "--trials", "50", "--workers", workers)
     wait_for_running(storage, "sig", proc)
     proc.send_signal(sig)
-    proc.communicate(timeout=120)
+    proc.communicate(timeout=600)
     assert proc.returncode == code
     trials = _load(storage, "sig").trials
     assert not [t for t in trials if t.state == TrialState.RUNNING]
@@ -79,7 +81,7 @@ def test_sigkilled_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, kin
     (killed,) = [t for t in study.trials if t.state == TrialState.RUNNING]
     time.sleep(3)  # past the grace period: the dead worker's heartbeat is stale
     proc, _ = start(tmp_path, "hb", "--trials", "2", *flags, kind=kind)
-    proc.communicate(timeout=180)
+    proc.communicate(timeout=600)
     assert proc.returncode == 0
     trials = _load(storage, "hb").trials
     assert trials[killed.number].state == TrialState.FAIL

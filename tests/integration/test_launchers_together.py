@@ -1,7 +1,6 @@
 """Launchers started together on one study: every one exits 0, the KLUE recipe runs once, and the
 study gets exactly the trials asked for (what "run the same command on other machines" does)."""
 
-import json
 import subprocess
 import sys
 
@@ -10,7 +9,8 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import BASELINE_ORIGIN, ORIGIN
-from storage.urls import open_storage
+from storage.opening import open_storage
+from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
@@ -19,11 +19,11 @@ LAUNCHERS = 8
 
 def _launch(url: str, study: str, *flags: str) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "search.run", "--runner", "mock",
-        "--mock", json.dumps({"mock_seconds_per_eval": 0.01}),
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", study, "--trials", "1", "--workers", "1", "--quiet", *flags,
     ]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = fake_env(mock_seconds_per_eval=0.01)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _start_together(url: str, study: str, *flags: str) -> list[tuple[int, str]]:

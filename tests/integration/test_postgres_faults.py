@@ -21,7 +21,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.study import FINISHED
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = [

@@ -8,7 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from objectives.data.sample import generate, write_sample
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import sys
 import optuna
 import pytest
 
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.fakes.runner import RUNNER
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 from common.cli import UserError
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 pytestmark = [
     pytest.mark.integration,

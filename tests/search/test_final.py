@@ -14,7 +14,7 @@ import search.final as final
 from common.cli import UserError, run_main
 from objectives.data.dataset import Example
 from objectives.data.labels import KLUE_RELATIONS
-from objectives.data.sample import write_klue_json
+from objectives.data.writing import write_klue_json
 from objectives.hparams import HParams
 from objectives.score import main as score_main
 from objectives.training.kfold import FoldFailed

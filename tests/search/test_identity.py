@@ -9,7 +9,7 @@ import pytest
 from optuna.trial import TrialState, create_trial
 
 from common.cli import UserError
-from search import report
+from search.analysis import report_data, report_markdown
 from search.final import best_trial
 from search.run import main
 from search.space import default_space_path
@@ -68,8 +68,8 @@ def test_add_anyway_records_what_differs_and_the_report_says_so(tmp_path, first,
     assert code == 0
     err = capsys.readouterr().err
     assert f"From trial {before} on, trials were added with other train data" in err
-    built = report.build_report(optuna.load_study(study_name="s", storage=storage))
-    rendered = report.render_markdown({**built, "plots": [], "configs": {}})
+    built = report_data.build_report(optuna.load_study(study_name="s", storage=storage))
+    rendered = report_markdown.render_markdown({**built, "plots": [], "configs": {}})
     assert f"From trial {before} on, trials were added with other train data" in rendered
 
 
@@ -104,7 +104,7 @@ def _tied_study():
 def test_a_tie_on_f1_is_broken_by_auprc():
     study = _tied_study()
     names = ["micro_f1", "auprc"]
-    best = report.best_per_objective(study.trials, names, study.directions)
+    best = report_data.best_per_objective(study.trials, names, study.directions)
     assert best["micro_f1"].number == 1  # trial 0 ties on F1 and is dominated on AUPRC
     assert best["auprc"].number == 2
     study.set_metric_names(names)

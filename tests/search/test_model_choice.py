@@ -7,7 +7,7 @@ from optuna.trial import TrialState
 from common.cli import run_main as run_cli
 from search.report import main as report_main
 from search.run import main as run_main
-from storage.urls import open_storage
+from storage.opening import open_storage
 from tests.toy import write_toy_files
 
 SPACE = """

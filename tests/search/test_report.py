@@ -16,7 +16,7 @@ from common.cli import UserError
 from objectives import finetune
 from objectives.hparams import HParams
 from search import report
-from search.analysis import plots
+from search.analysis import plots, report_data
 from search.pruning.pruner import evals_of
 from tests.fakes.runner import RUNNER
 
@@ -182,7 +182,7 @@ def test_importances_for_each_objective_are_reproducible(synthetic):
         assert set(ranking) == set(DISTRIBUTIONS)
         assert sum(ranking.values()) == pytest.approx(1.0)
         assert next(iter(ranking)) == "focal_gamma"  # the synthetic values depend on it most
-        again = report.param_importances(study, i, study.trials)["importances"]
+        again = report_data.param_importances(study, i, study.trials)["importances"]
         assert again == pytest.approx(ranking)
 
 
@@ -298,7 +298,7 @@ def test_params_that_never_vary_get_a_note(tmp_path):
     study = optuna.create_study(directions=["maximize", "maximize"])
     for f1 in (40.0, 50.0):
         add_trial(study, RECIPE, [f1, 30.0])
-    note = report.param_importances(study, 0, study.trials)
+    note = report_data.param_importances(study, 0, study.trials)
     assert note == {"note": "no searched parameter varies among the complete trials"}
 
 

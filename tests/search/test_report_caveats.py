@@ -9,7 +9,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from search import report
+from search.analysis import report_data, report_markdown
 from search.analysis.plots import learning_curves
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER
@@ -30,13 +30,14 @@ def _study(n: int):
 
 
 def test_few_trials_get_a_caution_and_fixed_parameters_no_row():
-    few = report.param_importances(_study(6), 0, _study(6).trials)
+    few = report_data.param_importances(_study(6), 0, _study(6).trials)
     assert "max_len" not in few["importances"]  # searched over 3 choices, never varied
     assert set(few["importances"]) == {"learning_rate", "focal_gamma"}
     assert "rest on 6 complete trials" in few["caveat"]
-    assert report._importance_text(few).startswith("_Caution: these rest on 6 complete trials")
+    text = report_markdown._importance_text(few)
+    assert text.startswith("_Caution: these rest on 6 complete trials")
     many = _study(12)
-    assert "caveat" not in report.param_importances(many, 0, many.trials)
+    assert "caveat" not in report_data.param_importances(many, 0, many.trials)
 
 
 def test_labels_absent_from_dev_are_recorded_and_cap_auprc_in_the_report(tmp_path):
@@ -48,7 +49,7 @@ def test_labels_absent_from_dev_are_recorded_and_cap_auprc_in_the_report(tmp_pat
     study = optuna.load_study(study_name="s", storage=storage)
     absent = study.user_attrs["data"]["dev_absent_labels"]
     assert len(absent) == 28 and "per:employee_of" not in absent  # toy dev uses 2 of 30
-    header = "\n".join(report._header(report.build_report(study)))
+    header = "\n".join(report_markdown._header(report_data.build_report(study)))
     assert "Dev has no example of 28 of the 30 labels (org:dissolved," in header
     assert "so AUPRC is at most 53.3." in header
 

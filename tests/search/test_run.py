@@ -10,15 +10,16 @@ from optuna.trial import TrialState
 
 from common.cli import UserError
 from search.analysis.curves import learning_curves_figure
+from search.progress import Progress
 from search.pruning.pruner import evals_of
-from search.run import Progress, main
+from search.run import main
 from tests.fakes.runner import ENV, RUNNER
 
 
 def run(tmp_path, *flags, study="s"):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     argv = ["--runner", RUNNER, "--storage", storage, "--study", study, "--quiet"]
-    argv += ["--workers", "1"]  # exact counts; two workers may finish one extra trial
+    argv += ["--workers", "1"]
     return main([*argv, *flags]), storage
 
 
@@ -58,7 +59,7 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     system = study._storage.get_study_system_attrs(study._study_id)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
-    assert "Pareto front" in out and "optuna-dashboard sqlite:///" in out
+    assert "Pareto front" in out and "python -m search.dashboard --storage sqlite:///" in out
     assert "python -m search.report" in out
 
 
@@ -131,9 +132,19 @@ def test_two_worker_processes_share_the_study(tmp_path, monkeypatch):
     assert code == 0
     study = load(storage, "w")
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    assert 10 <= len(finished) <= 11  # a last race may finish one extra trial
+    assert len(finished) == 10 and len(study.trials) == 10
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+
+def test_worker_processes_log_beside_the_artifacts_or_to_stderr(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--trials", "2", "--workers", "2", "--quiet"]
+    assert main([*argv, "--study", "a"]) == 0
+    assert {p.name for p in (tmp_path / "logs" / "a").iterdir()} == {"worker-0.log", "worker-1.log"}
+    assert main([*argv, "--study", "b", "--worker-logs", "-"]) == 0
+    assert not (tmp_path / "logs" / "b").exists()
 
 
 def test_constant_predictions_fail_the_trial():
@@ -240,3 +251,73 @@ def test_progress_in_a_log_file_is_one_line_per_change_and_ticks_on_a_terminal()
         progress.tick()
     assert terminal.getvalue().count("trials:") - before == 5  # the clock moves
     progress.close()
+
+
+def test_trials_1_with_several_workers_runs_the_recipe_once_in_one_worker(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "one"]
+    assert main([*argv, "--trials", "1", "--workers", "3", "--quiet"]) == 0
+    (trial,) = load(storage, "one").trials
+    assert trial.user_attrs["origin"] == "KLUE paper recipe"
+
+
+def test_a_model_that_cannot_be_loaded_is_refused_before_anything_is_written(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    no_weights = tmp_path / "model"
+    no_weights.mkdir()
+    (no_weights / "config.json").write_text("{}")
+    for model, words in [("klue/no-such-model", "not found on the hub"), (no_weights, "weights")]:
+        with pytest.raises(UserError, match=words):
+            main(["--storage", storage, "--model", str(model), "--trials", "1", "--quiet"])
+    assert not (tmp_path / "study.db").exists()
+
+
+def test_storage_url_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEARCH_DB", f"sqlite:///{tmp_path / 'env.db'}")
+    flags = ["--runner", RUNNER, "--study", "env", "--storage-env", "SEARCH_DB"]
+    assert main([*flags, "--trials", "1", "--quiet"]) == 0
+    assert (tmp_path / "env.db").exists()
+    with pytest.raises(UserError, match="--storage-env UNSET_VAR: the variable is not set"):
+        main(["--storage-env", "UNSET_VAR", "--trials", "1"])
+
+
+def test_an_interrupted_recipe_is_enqueued_again_until_it_finishes(tmp_path):
+    _, storage = run(tmp_path, "--create-only")
+    study = load(storage)
+    recipe = study.ask()  # takes the waiting recipe, as a worker does
+    study._storage.set_trial_user_attr(recipe._trial_id, "fail_reason", "interrupted by SIGINT")
+    study.tell(recipe, state=TrialState.FAIL)
+    assert run(tmp_path, "--trials", "2")[0] == 0
+    trials = load(storage).trials
+    recipes = [t for t in trials if t.user_attrs.get("origin") == "KLUE paper recipe"]
+    assert recipes[0].state == TrialState.FAIL and len(recipes) == 2
+    assert recipes[1].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    fixed = [t.system_attrs["fixed_params"] for t in recipes]
+    assert fixed[0] == fixed[1]
+
+
+def test_a_recipe_that_failed_for_its_own_reason_is_not_retried():
+    from search.study import recipe_needed
+
+    def trial(state, reason=None):
+        attrs = {"origin": "KLUE paper recipe"}
+        if reason:
+            attrs["fail_reason"] = reason
+        return optuna.trial.create_trial(state=state, user_attrs=attrs, values=None)
+
+    assert recipe_needed([])
+    assert recipe_needed([trial(TrialState.FAIL, "worker died: no heartbeat for 60 s")])
+    assert recipe_needed([trial(TrialState.FAIL, "storage: the disk is full or read-only: x")])
+    assert not recipe_needed([trial(TrialState.FAIL, "TrialDiverged: non-finite loss")])
+    retried = [trial(TrialState.FAIL, "interrupted by SIGINT"), trial(TrialState.WAITING)]
+    assert not recipe_needed(retried)
+
+
+def test_names_from_a_shared_storage_stay_inside_their_directory():
+    from common.files import safe_name
+
+    for hostile in ["/tmp/x", "../../../x", "..", ".", "", "a/../../b", "x\\..\\y"]:
+        name = safe_name(hostile)
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and name
+    assert safe_name("tiny-train-d75e2403") == "tiny-train-d75e2403"
+    assert safe_name("/tmp/x") != safe_name("_tmp_x")

@@ -4,7 +4,7 @@ import optuna
 from optuna.trial import TrialState
 
 from storage.liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
-from storage.urls import open_storage
+from storage.opening import open_storage
 
 
 def running_trial(study, lease_until):

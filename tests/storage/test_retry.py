@@ -11,8 +11,8 @@ import sqlalchemy.exc
 
 from common.cli import UserError
 from storage import retry
+from storage.opening import open_storage
 from storage.retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
-from storage.urls import open_storage
 
 
 class _DriverError(Exception):

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from common.cli import UserError, run_main
 from storage.liveness import RetryStaleTrial
+from storage.opening import open_storage
 from storage.urls import (
     artifact_dir_for,
     default_storage_url,
     mask_url,
-    open_storage,
     storage_kind,
     supports_heartbeat,
 )
@@ -62,7 +62,6 @@ def _round_trip(url: str) -> None:
         ("postgresql+psycopg://u@h/db", "postgresql"),
         ("mysql+pymysql://u@h/db", "mysql"),
         ("journal:///runs/searches.log", "journal-file"),
-        ("runs/searches.jsonl", "journal-file"),
         ("redis://127.0.0.1:6379/0", "journal-redis"),
         ("grpc://127.0.0.1:13000", "grpc"),
         ("memory:", "memory"),
@@ -152,7 +151,7 @@ def test_heartbeat_can_be_switched_off(tmp_path: Path) -> None:
     _dispose(storage)
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "journal", "bare-journal", "memory"])
+@pytest.mark.parametrize("kind", ["sqlite", "journal", "memory"])
 def test_study_round_trip(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     if kind == "memory":
@@ -163,7 +162,6 @@ def test_study_round_trip(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
     url = {
         "sqlite": "sqlite:///runs/s.db",
         "journal": "journal:///runs/s.log",
-        "bare-journal": "runs/s.jsonl",
     }[kind]
     _round_trip(url)
     assert any((tmp_path / "runs").iterdir())
@@ -259,7 +257,25 @@ def test_defaults_and_artifact_dirs(tmp_path: Path) -> None:
     assert artifact_dir_for("sqlite:///searches.db") == Path("searches-artifacts")
     assert artifact_dir_for(f"sqlite:///{tmp_path}/a.db") == tmp_path / "a-artifacts"
     assert artifact_dir_for("journal:///runs/s.log") == Path("runs/s-artifacts")
-    assert artifact_dir_for("runs/s.jsonl") == Path("runs/s-artifacts")
     assert artifact_dir_for("postgresql://u@h/db") == Path("artifacts")
     assert artifact_dir_for("sqlite:///:memory:") == Path("artifacts")
     assert artifact_dir_for("memory:") == Path("artifacts")
+
+
+def test_a_bare_path_is_not_silently_a_journal() -> None:
+    with pytest.raises(UserError, match=r"no scheme; for a journal file write journal:///s\.log"):
+        storage_kind("s.log")
+
+
+def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.log"
+    notes.write_text("meeting at 10\nbring the GPU quota numbers\n")
+    before = notes.read_bytes()
+    with pytest.raises(UserError, match="is not an Optuna journal") as caught:
+        open_storage(f"journal:///{notes}")
+    assert "\n" not in str(caught.value)
+    assert notes.read_bytes() == before
+    empty = tmp_path / "empty.log"
+    empty.touch()
+    _round_trip(f"journal:///{empty}")  # an empty file is a new journal
+    open_storage(f"journal:///{empty}")  # and then a journal

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from common.cli import UserError
-from objectives.data import sample
+from objectives import sample as sample_command
+from objectives.data import sample, sample_sentences
 from objectives.data import sample_templates as content
 from objectives.data.dataset import read_dataset
 from objectives.data.labels import KLUE_RELATIONS, NO_RELATION, klue_labels
@@ -100,7 +101,7 @@ def test_another_seed_gives_other_data():
 
 def test_cli_writes_what_generate_returns_and_prints_a_summary(tmp_path, capsys):
     sizes = [f"--{split}={n}" for split, n in SMALL.items()]
-    assert sample.main(["--out", str(tmp_path / "cli"), "--seed", "7", *sizes]) == 0
+    assert sample_command.main(["--out", str(tmp_path / "cli"), "--seed", "7", *sizes]) == 0
     sample.write_sample(tmp_path / "api", sample.generate(7, SMALL))
     for name in sample.SAMPLE_FILES:
         assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "api" / name).read_bytes()
@@ -203,14 +204,18 @@ def test_lengths_are_spread(splits):
 
 
 def test_hard_negatives_exist_and_look_like_positives(records):
-    positive_types = {_types(r.example) for r in records["train"] if r.kind == sample.POSITIVE}
+    positive_types = {
+        _types(r.example) for r in records["train"] if r.kind == sample_sentences.POSITIVE
+    }
     cues = ("태어", "출신", "소속", "멤버", "결혼", "아들", "딸", "설립", "본사", "대표", "신자")
     for rows in records.values():
         negatives = [r for r in rows if r.clean_label == NO_RELATION]
         kinds = Counter(r.kind for r in negatives)
-        assert kinds[sample.CROSS_PAIR] >= 0.2 * len(negatives)
-        assert kinds[sample.TRAP] >= 0.1 * len(negatives)
-        hard = [r for r in negatives if r.kind in (sample.CROSS_PAIR, sample.TRAP)]
+        assert kinds[sample_sentences.CROSS_PAIR] >= 0.2 * len(negatives)
+        assert kinds[sample_sentences.TRAP] >= 0.1 * len(negatives)
+        hard = [
+            r for r in negatives if r.kind in (sample_sentences.CROSS_PAIR, sample_sentences.TRAP)
+        ]
         assert all(_types(r.example) in positive_types for r in hard)
         with_cue = [r for r in hard if any(cue in r.example.sentence for cue in cues)]
         assert len(with_cue) >= 0.5 * len(hard)
@@ -316,13 +321,13 @@ def test_ensure_sample_data_refuses_an_incomplete_directory(tmp_path):
 
 def test_cli_rejects_bad_sizes_and_a_file_as_out(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
-        sample.main(["--out", str(tmp_path), "--train", "-5"])
+        sample_command.main(["--out", str(tmp_path), "--train", "-5"])
     assert exc.value.code == 2
     assert "--train" in capsys.readouterr().err
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(UserError, match="--out"):
-        sample.main(["--out", str(a_file)])
+        sample_command.main(["--out", str(a_file)])
 
 
 def test_generate_rejects_unknown_splits():

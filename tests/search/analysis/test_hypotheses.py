@@ -12,14 +12,8 @@ from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from common.cli import UserError
 from objectives.hparams import HParams
-from search.analysis.hypotheses import (
-    CONTRADICTED,
-    INCONCLUSIVE,
-    SUPPORTED,
-    check_hypothesis,
-    evaluate,
-    parse_hypothesis,
-)
+from search.analysis.hypotheses import check_hypothesis, parse_hypothesis
+from search.analysis.verdicts import CONTRADICTED, INCONCLUSIVE, SUPPORTED, evaluate
 
 OBJECTIVES = ("micro_f1", "auprc")
 DISTRIBUTIONS = {

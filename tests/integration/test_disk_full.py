@@ -1,0 +1,62 @@
+"""A search whose disk fills up: one line, the running trial failed with that reason, no partial
+artifact, the summary printed, nothing left RUNNING."""
+
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from storage.opening import open_storage
+from tests.fakes.runner import RUNNER, fake_env
+from tests.integration.conftest import server_missing
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 768 KiB tmpfs (root only; fails in CI rather than skip)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=768k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        server_missing(f"cannot mount a small tmpfs: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk):
+    url = f"sqlite:///{small_disk / 'study.db'}"
+    artifacts = small_disk / "artifacts"
+    cmd = [
+        sys.executable, "-m", "search.run", "--runner", RUNNER, "--storage", url,
+        "--study", "full", "--trials", "200", "--workers", "1", "--artifacts", str(artifacts),
+        "--quiet",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=fake_env())
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "disk is full" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Pareto front" in done.stdout or "complete" in done.stdout  # the summary
+    study = optuna.load_study(study_name="full", storage=open_storage(url, heartbeat_interval=None))
+    trials = study.get_trials()
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert failed and "disk is full" in failed[-1].user_attrs.get("fail_reason", "")
+    stored = {
+        value
+        for t in trials
+        for key, value in t.user_attrs.items()
+        if key.endswith("predictions_artifact")
+    }
+    on_disk = {p.name for p in artifacts.iterdir()} if artifacts.exists() else set()
+    assert on_disk <= stored, f"partial artifacts left: {on_disk - stored}"
