@@ -8,7 +8,7 @@ from pathlib import Path
 
 from common.cli import ArgumentParser, add_log_flags
 from objectives.data.labels import NO_RELATION
-from search.config import REAL_RUNNER
+from search.config import EVALS_PER_RUN, REAL_RUNNER
 from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
 
@@ -88,12 +88,9 @@ def _run_flags(p: ArgumentParser) -> None:
     p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
-    p.add_argument("--evals-per-epoch", type=int, default=4)
-    p.add_argument(
-        "--evals-per-run",
-        type=int,
-        help="evaluations at equal fractions of each run instead (same schedule phase per rung)",
-    )
+    p.add_argument("--evals-per-epoch", type=int, help="evaluate so often an epoch instead")
+    help_run = f"evaluations at equal fractions of each run (default {EVALS_PER_RUN})"
+    p.add_argument("--evals-per-run", type=int, help=help_run)
     p.add_argument(
         "--artifacts",
         help="where trial predictions go: DIR or s3://BUCKET/PREFIX (AWS_* environment; "

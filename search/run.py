@@ -31,6 +31,7 @@ from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location
 from search.attrs import study_attrs
 from search.config import (
+    EVALS_PER_RUN,
     REAL_RUNNER,
     SearchConfig,
     cpu_threads,
@@ -82,8 +83,8 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
         precision=args.precision,
-        evals_per_epoch=args.evals_per_epoch,
-        evals_per_run=args.evals_per_run,
+        evals_per_epoch=args.evals_per_epoch or 4,
+        evals_per_run=_evals_per_run(args),
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
@@ -257,6 +258,14 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     for line in pool.last_errors():
         print(line, file=sys.stderr)
     return 1
+
+
+def _evals_per_run(args) -> int | None:
+    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
+    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
+    if args.evals_per_run is not None:
+        return args.evals_per_run
+    return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
 def _log_dir(config: SearchConfig) -> Path | None:
