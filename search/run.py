@@ -20,7 +20,14 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import UserError, configure_logging, log_level, quiet_libraries, run_main
+from common.cli import (
+    EXIT_USAGE,
+    UserError,
+    configure_logging,
+    log_level,
+    quiet_libraries,
+    run_main,
+)
 from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
@@ -253,9 +260,14 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
         return 128 + pool.stopping
     if done >= config.trials:
         return 0
+    errors = list(dict.fromkeys(pool.last_errors()))
+    if errors and {code for code in pool.codes() if code} == {EXIT_USAGE}:
+        for line in errors:  # each worker stopped on the same kind of user-facing error
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
     where = f"; logs in {log_dir}" if log_dir is not None else ""
     print(f"workers exited with {pool.codes()}{where}", file=sys.stderr)
-    for line in pool.last_errors():
+    for line in errors:
         print(line, file=sys.stderr)
     return 1
 

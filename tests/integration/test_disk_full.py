@@ -33,18 +33,28 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk):
+TWO_WORKERS_LEAVE_ONE_RUNNING = pytest.mark.xfail(
+    reason="with two workers, one whose storage write hit the full disk leaves its trial "
+    "RUNNING until the next search's heartbeat check fails it",
+    strict=True,
+)
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=TWO_WORKERS_LEAVE_ONE_RUNNING)])
+def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk, workers):
     url = f"sqlite:///{small_disk / 'study.db'}"
     artifacts = small_disk / "artifacts"
     cmd = [
         sys.executable, "-m", "search.run", "--runner", RUNNER, "--storage", url,
-        "--study", "full", "--trials", "200", "--workers", "1", "--artifacts", str(artifacts),
-        "--quiet",
+        "--study", "full", "--trials", "200", "--workers", str(workers),
+        "--artifacts", str(artifacts), "--quiet",
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=fake_env())
     assert done.returncode == 2, done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and "disk is full" in errors[0], done.stderr
+    # with several workers, each stopped worker's line comes prefixed "worker N: "
+    errors = [line for line in done.stderr.splitlines() if "error: " in line]
+    assert 1 <= len(errors) <= workers, done.stderr  # one line from each worker that stopped
+    assert all("disk is full" in line for line in errors), done.stderr
     assert "Traceback" not in done.stderr
     assert "Pareto front" in done.stdout or "complete" in done.stdout  # the summary
     study = optuna.load_study(study_name="full", storage=open_storage(url, heartbeat_interval=None))
