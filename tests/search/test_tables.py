@@ -22,8 +22,10 @@ def test_optuna_studies_rows_are_short_and_the_metadata_is_kept(tmp_path):
     ).stdout
     rows = table.splitlines()
     assert len(rows) == 5 and "micro_f1" in rows[3]  # a header, the study, its objectives
-    assert max(len(row) for row in rows) < 200, table
     study = optuna.load_study(study_name=None, storage=storage)
+    # the artifact store's location stays visible; here it is pytest's long temporary path
+    location = len(study.user_attrs["artifacts"])
+    assert max(len(row) for row in rows) < 180 + location, table
     recorded = study_attrs(study)
     assert len(recorded["data"]["labels"]["names"]) == 30 and recorded["space"]
     assert recorded["hypotheses"][0]["text"] == "focal_gamma > 0.5 improves f1"
