@@ -21,7 +21,7 @@ import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
 from common.cli import UserError
-from storage import journals
+from storage.journals import check_journal, open_grpc, open_journal_file, open_redis
 from storage.liveness import RetryStaleTrial
 from storage.locks import schema_lock
 from storage.retry import RetryingRDBStorage
@@ -77,10 +77,10 @@ def open_storage(
         if kind in RDB_KINDS:
             return _open_server_rdb(url, heartbeat, pool_size)
         if kind == "journal-file":
-            return journals.open_journal_file(url)
+            return open_journal_file(url)
         if kind == "journal-redis":
-            return journals.open_redis(url)
-        return journals.open_grpc(url)
+            return open_redis(url)
+        return open_grpc(url)
 
 
 class _ConcurrentSQLiteConnection(sqlite3.Connection):
@@ -179,7 +179,7 @@ def check_storage(url: str) -> None:
         finally:
             engine.dispose()
     elif kind == "journal-file":
-        journals.check_journal(url, _journal_path(url.strip()))
+        check_journal(url, _journal_path(url.strip()))
     elif kind in ("journal-redis", "grpc"):
         open_storage(url)  # connects and pings; writes nothing
 

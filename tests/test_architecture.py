@@ -52,12 +52,7 @@ def imports(path: Path, known: set[str]) -> set[str]:
 def graph() -> dict[str, set[str]]:
     found = modules()
     known = set(found)
-    edges = {name: imports(path, known) - {name} for name, path in found.items()}
-    # a package's __init__ is imported on the way to its modules: not an edge of its own
-    return {
-        name: {t for t in targets if not name.startswith(t + ".")}
-        for name, targets in edges.items()
-    }
+    return {name: imports(path, known) - {name} for name, path in found.items()}
 
 
 def test_no_import_cycles():
