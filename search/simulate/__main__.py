@@ -169,7 +169,8 @@ def render(result: dict, strategies: list[Strategy]) -> str:
         f"{about['seeds']} seeds, {about['workers']} workers, median [q1, q3]; compute in "
         "simulated GPU-seconds",
         f"{'strategy':<24}{'trials':>7}{'pruned':>7}{'to 95%':>22}{'to 99%':>22}"
-        f"{'best F1':>8}{'HV':>9}{'regret':>8}{'hit 99%':>8}{'99% vs random':>14}",
+        f"{'best F1':>8}{'HV':>9}{'regret':>8}{'points':>7}{'top5':>6}{'hit 99%':>8}"
+        f"{'99% vs random':>14}{'vs trainer':>11}",
     ]
     for s in strategies:
         e = result[s.name]
@@ -178,19 +179,32 @@ def render(result: dict, strategies: list[Strategy]) -> str:
             f"{s.name:<24}{_n(e['trials']['median']):>7}{_n(e['pruned']['median']):>7}"
             f"{_iqr(e['compute_to_95']):>22}{_iqr(e['compute_to_99']):>22}"
             f"{_n(full['best_f1']['median'], 2):>8}{_n(full['hypervolume']['median'], 0):>9}"
-            f"{_n(e['pruning_regret']['median'], 2):>8}{_n(e['reached_99'], 2):>8}"
-            f"{_n(e.get('compute_to_99_vs_random'), 2):>14}"
+            f"{_n(e['pruning_regret']['median'], 2):>8}"
+            f"{_n(e['pruning_regret_points']['median'], 2):>7}"
+            f"{_n(e['pruning_regret_top5']['median'], 2):>6}{_n(e['reached_99'], 2):>8}"
+            f"{_vs(e.get('compute_to_99_vs_random')):>14}{_vs(e.get('compute_to_99_vs_trainer')):>11}"
         )
     budget = list(result[strategies[0].name]["at_budget"])[-1]
     lines.append(
         f"best F1 and HV at {budget} GPU-seconds (the median total of the strategy that spent "
-        f"least); replays took {about['wall_seconds']} s"
+        f"least); regret: share of the final front's configurations stopped, points: of its "
+        f"points no completed run reached, top5: of the 5 best full runs tried; "
+        f"<= and >= where the other median was never reached; replays took "
+        f"{about['wall_seconds']} s"
     )
     return "\n".join(lines)
 
 
 def _n(value, digits: int = 0) -> str:
     return "never" if value is None else f"{value:.{digits}f}"
+
+
+def _vs(ratio: dict | None) -> str:
+    """A ratio of medians: exact, a bound where one median was never reached, or ?."""
+    if not ratio or ratio["ratio"] is None:
+        return "?"
+    sign = {"exact": "", "at most": "<=", "at least": ">="}[ratio["kind"]]
+    return f"{sign}{ratio['ratio']:.2f}"
 
 
 def _iqr(q: dict) -> str:

@@ -1,0 +1,119 @@
+"""The replay figures on hand-made replays whose answers are known."""
+
+import numpy as np
+import pytest
+
+from search.simulate.metrics import pruning_regret, ratio, summarize
+from search.simulate.replay import Replay
+
+
+def trial(full_f1, full_auprc, state="complete", f1=None):
+    """A finished trial; a completed run found its full run, a stopped one ``f1`` (lower)."""
+    found = full_f1 if f1 is None else f1
+    return {
+        "state": state,
+        "f1": found,
+        "auprc": full_auprc,
+        "full_f1": full_f1,
+        "full_auprc": full_auprc,
+        "at_seconds": 0.0,
+        "at_examples": 0.0,
+    }
+
+
+def test_regret_is_the_share_of_the_final_front_that_was_stopped():
+    # front of the full runs: (70, 50), (60, 60), (55, 65); (50, 40) and (40, 45) are dominated
+    r = Replay(
+        "x",
+        0,
+        [
+            trial(70, 50),
+            trial(60, 60, "pruned", f1=30),
+            trial(55, 65),
+            trial(50, 40, "pruned", f1=20),
+            trial(40, 45, "pruned", f1=20),
+        ],
+    )
+    got = pruning_regret(r)
+    assert got["front"] == 3
+    assert got["share"] == pytest.approx(1 / 3)  # one front member stopped, of three
+    assert got["point_share"] == pytest.approx(1 / 3)
+    assert got["top_share"] == pytest.approx(3 / 5)  # every trial is in the top 5 by F1
+    assert got["f1_lost"] == 0.0  # the best full run completed
+
+
+def test_regret_counts_a_stopped_best_run_and_the_f1_it_cost():
+    r = Replay(
+        "x",
+        0,
+        [trial(70, 50, "pruned", f1=35), trial(60, 40)] + [trial(10 + i, 5) for i in range(6)],
+    )
+    got = pruning_regret(r)
+    assert (got["front"], got["share"], got["point_share"]) == (1, 1.0, 1.0)
+    assert got["top_share"] == pytest.approx(1 / 5)  # top 5 by full F1: 70, 60, 15, 14, 13
+    assert got["f1_lost"] == pytest.approx(10.0)  # best full run 70, best completed 60
+
+
+def test_pruning_nothing_is_no_regret():
+    r = Replay("x", 0, [trial(70, 50), trial(60, 60), trial(10, 5)])
+    assert pruning_regret(r) == {
+        "share": 0.0,
+        "point_share": 0.0,
+        "top_share": 0.0,
+        "f1_lost": 0.0,
+        "front": 2,
+    }
+
+
+def test_a_front_point_one_configuration_completed_is_not_missed():
+    # two configurations with the very same full run (a forest's box): one stopped, one completed
+    r = Replay(
+        "x", 0, [trial(70, 50, "pruned", f1=30), trial(70, 50), trial(60, 60, "pruned", f1=20)]
+    )
+    got = pruning_regret(r)
+    assert (got["front"], got["share"]) == (3, pytest.approx(2 / 3))
+    assert got["point_share"] == 0.5  # (70, 50) was reached, (60, 60) was not
+    assert got["f1_lost"] == 0.0
+
+
+def q(median, at_least=None):
+    return {"median": median, "median_at_least": median if at_least is None else at_least}
+
+
+def test_ratios_of_medians_say_when_one_median_was_never_reached():
+    assert ratio(q(300.0), q(1000.0)) == {"kind": "exact", "ratio": 0.3}
+    # the base never reached it in most seeds: its median is above 2000, so the ratio below 0.15
+    assert ratio(q(300.0), q(None, 2000.0)) == {"kind": "at most", "ratio": 0.15}
+    assert ratio(q(None, 900.0), q(300.0)) == {"kind": "at least", "ratio": 3.0}
+    assert ratio(q(None, 900.0), q(None, 300.0)) == {"kind": "unknown", "ratio": None}
+
+
+def timed(f1, seconds):
+    row = trial(f1, 50)
+    row["at_seconds"] = row["at_examples"] = seconds
+    return row
+
+
+def test_a_censored_median_is_bounded_by_what_the_seeds_spent():
+    # two seeds reach F1 90 at 10 and 20 s; three never do, having spent 50, 60 and 70 s
+    runs = [
+        Replay("s", 0, [timed(50, 5), timed(90, 10), timed(60, 100)]),
+        Replay("s", 1, [timed(90, 20), timed(60, 100)]),
+        Replay("s", 2, [timed(50, 50)]),
+        Replay("s", 3, [timed(50, 60)]),
+        Replay("s", 4, [timed(50, 70)]),
+    ]
+    budgets = {"seconds": np.array([10.0]), "examples": np.array([10.0])}
+    entry = summarize({"s": runs}, 90.0, budgets)["s"]
+    assert entry["reached_99"] == 0.4
+    assert entry["compute_to_99"]["median"] is None
+    assert entry["compute_to_99"]["median_at_least"] == 50.0  # median of 10, 20, >50, >60, >70
+
+
+def test_pooled_regret_counts_every_seeds_front_members_together():
+    one = Replay("s", 0, [trial(70, 50, "pruned", f1=30), trial(60, 40)])  # front of 1, stopped
+    three = Replay("s", 1, [trial(70, 50), trial(60, 60), trial(50, 70)])  # front of 3, none
+    budgets = {"seconds": np.array([1.0]), "examples": np.array([1.0])}
+    regret = summarize({"s": [one, three]}, 90.0, budgets)["s"]["pruning_regret"]
+    assert regret["mean"] == 0.5  # the seeds' shares, 1 and 0
+    assert regret["pooled"] == 0.25  # 1 stopped of 4 front members
