@@ -15,8 +15,6 @@ MAX_FUNCTION_LINES = 50
 DATA_MODULES = {"objectives/data/sample_templates.py"}
 # Still to be split: each may only shrink (its ceiling here is its size when it was listed).
 NOT_YET_SPLIT = {
-    "objectives/training/loop.py": 327,
-    "objectives/training/loop.py:run": 78,
     "search/ensemble.py": 416,
 }
 
