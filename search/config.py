@@ -79,6 +79,11 @@ class SearchConfig:
         return cls(**data)
 
 
+def default(field: str) -> Any:
+    """The config's default for ``field``: the one place a flag's default is stated."""
+    return next(f.default for f in dataclasses.fields(SearchConfig) if f.name == field)
+
+
 def check_trials(trials: int) -> None:
     """Also called before the data is read, so that a bad --trials costs no wait."""
     if trials < 1:
