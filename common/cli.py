@@ -5,6 +5,7 @@ command's edge, never inside training code)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -141,11 +142,22 @@ def log_level(args: argparse.Namespace) -> str:
     return args.log_level or ("INFO" if args.verbose else "WARNING")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each line (redirected or captured since)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+
 def configure_logging(level: str, stream: Any = None) -> None:
     """The command's log lines, with timestamps, to ``stream`` (stderr); set once at its edge."""
-    import logging
-
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=stream or sys.stderr, force=True)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # the libraries stay at WARNING whatever the project's level (their INFO is per request)
     for name in ("optuna", "httpx", "urllib3", "filelock"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = study_labels(study, data)
     dev = load_dev(data, args.dev, labels)
     need_test = args.test is not None or "test_fingerprint" in data
-    need_test = need_test or any(TEST_PREDICTIONS_ATTR in t.user_attrs for t in trials)
+    need_test = need_test or any(attrs.trial_record(t, TEST_PREDICTIONS_ATTR) for t in trials)
     with tempfile.TemporaryDirectory() as tmp:
         members = [load_member(store, t, labels, Path(tmp), need_test) for t in trials]
     check_ids(dev_ids_source(args.dev, data), dev, [(m.trial.number, m.dev) for m in members])
@@ -139,7 +139,7 @@ def pick_trials(
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         raise UserError(f"--study {study.study_name}: no complete trial yet")
-    stored = sum(PREDICTIONS_ATTR in t.user_attrs for t in complete)
+    stored = sum(attrs.trial_record(t, PREDICTIONS_ATTR) is not None for t in complete)
     if stored == 0:
         raise UserError(
             f"--study {study.study_name}: no trial has stored probabilities "
@@ -156,7 +156,7 @@ def pick_trials(
     for i in order:
         if len(chosen) == top:
             break
-        if PREDICTIONS_ATTR in complete[i].user_attrs:
+        if attrs.trial_record(complete[i], PREDICTIONS_ATTR) is not None:
             chosen.append(complete[i])
         else:
             skipped.append({"trial": complete[i].number, "reason": NO_PROBS})
@@ -214,7 +214,7 @@ def load_member(
     dev = _download(store, trial, PREDICTIONS_ATTR, labels, tmp)
     if not test:
         return Member(trial, dev, None)
-    if TEST_PREDICTIONS_ATTR not in trial.user_attrs:
+    if attrs.trial_record(trial, TEST_PREDICTIONS_ATTR) is None:
         raise UserError(
             f"trial {trial.number}: no stored test probabilities (it ran without --test); "
             "choose a smaller --top or rerun the search with --test"
@@ -225,7 +225,7 @@ def load_member(
 def _download(
     store: ArtifactStore, trial: FrozenTrial, attr: str, labels: LabelSet, tmp: Path
 ) -> Predictions:
-    artifact_id = trial.user_attrs[attr]
+    artifact_id = attrs.trial_record(trial, attr)
     path = tmp / f"trial-{trial.number}-{attr}.csv"
     try:
         download_artifact(artifact_store=store, artifact_id=artifact_id, file_path=str(path))

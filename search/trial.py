@@ -40,6 +40,7 @@ from search.attrs import (
     STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
+    set_trial_record,
 )
 from search.config import SearchConfig
 from search.interrupts import WorkerInterrupted
@@ -119,8 +120,8 @@ class Objective:
         settings = self._settings(model)
         trial.set_user_attr(MODEL, model)
         trial.set_user_attr(WORKER, WORKER_ID)
-        trial.set_user_attr(HPARAMS, hp.to_dict())
-        trial.set_user_attr(RUNTIME, runtime_record(settings))
+        set_trial_record(trial, HPARAMS, hp.to_dict())
+        set_trial_record(trial, RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
@@ -159,7 +160,8 @@ class Objective:
             reason = "the model predicts the same probabilities for every dev example"
             trial.set_user_attr(FAIL_REASON, reason)
             raise TrialDiverged(reason)
-        return tuple(float(result.metrics[name]) for name in self.config.objectives)
+        # to the precision the evaluations and the run record keep (and ``optuna trials`` shows)
+        return tuple(stored([result.metrics[name] for name in self.config.objectives]))
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna beats for relational storages; journal storages get the project's lease."""
@@ -177,7 +179,7 @@ class Objective:
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
-        """What the run ended with, as one attribute (one storage write, not eight)."""
+        """What the run ended with, as one record (one storage write, not eight)."""
         record = {
             "status": result.status,
             "steps": result.steps,
@@ -191,25 +193,25 @@ class Objective:
             record["truncated_entities"] = result.truncated_entities
         if result.examples:  # with augmentation, train holds the added copies
             record["examples"] = result.examples
-        trial.set_user_attr(RUN_ATTR, record)
+        set_trial_record(trial, RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
                 str(e["step"]): stored([e[name] for name in self.config.objectives])
                 for e in result.evaluations
             }
-            trial.set_user_attr(EVALS_ATTR, evals)
+            set_trial_record(trial, EVALS_ATTR, evals)
             costs = {
                 str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
                 for e in result.evaluations
             }
-            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
+            set_trial_record(trial, EVAL_COSTS_ATTR, costs)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
-            trial.set_user_attr(PREDICTIONS_ATTR, dev)
+            set_trial_record(trial, PREDICTIONS_ATTR, dev)
         # the test set's probabilities at the same best state, for ensembles without retraining
         if self.artifacts is not None and result.test_logits is not None:
             test = self._upload(trial, "test", self.data.test, result.test_logits)
-            trial.set_user_attr(TEST_PREDICTIONS_ATTR, test)
+            set_trial_record(trial, TEST_PREDICTIONS_ATTR, test)
 
     def _upload(self, trial: optuna.Trial, split: str, data: Dataset, logits: np.ndarray) -> str:
         """Predictions with class probabilities, as a submission-format CSV artifact."""
