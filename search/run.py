@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import shutil
 import signal
 import sys
 import time
@@ -42,14 +41,18 @@ from search.config import (
     EVALS_PER_RUN,
     REAL_RUNNER,
     SearchConfig,
+    check_trials,
     cpu_threads,
+    default,
     default_study_name,
     parse_devices,
     parse_objectives,
 )
 from search.datafiles import absolute
+from search.devices import default_workers, gpu_count
 from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
+from search.inputs import Inputs
 from search.interrupts import Interrupts
 from search.processes import WorkerPool
 from search.progress import Progress, best_text
@@ -93,7 +96,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
         precision=args.precision,
-        evals_per_epoch=args.evals_per_epoch or 4,
+        evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
         evals_per_run=_evals_per_run(args),
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
@@ -115,22 +118,9 @@ def storage_url(args) -> str:
     return url
 
 
-def default_workers(devices: tuple[str, ...]) -> int:
-    """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
-    per core (up to 4): single-threaded processes train a small model faster than one process
-    using every core, which spends its time synchronizing threads on small matrices."""
-    if devices:
-        return len(devices)
-    gpus = _gpu_count()
-    if gpus:
-        return gpus
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
-def open_search(args) -> tuple[SearchConfig, optuna.Study]:
+def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     """Check every input, then create or load the study: bad input writes nothing."""
-    if args.trials is not None and args.trials < 1:
-        raise UserError(f"--trials: must be at least 1, got {args.trials}")
+    check_trials(args.trials)
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     configure_logging(log_level(args))
@@ -160,12 +150,12 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study]:
         log.warning(line)
     record_location(study, artifacts)
     log.info(describe_labels(data, args.labels))  # every input checked by now
-    return config, study
+    return config, study, Inputs(storage, space, data)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config, study = open_search(args)
+    config, study, inputs = open_search(args)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -184,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         if config.workers == 1 and not config.devices:
-            code = _run_here(config, study, finished, args.quiet)
+            code = _run_here(config, study, inputs, finished, args.quiet)
         else:
             code = _run_processes(config, study, finished, args.quiet)
     except StorageFull:
@@ -199,17 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _gpu_count() -> int:
-    """CUDA devices torch sees; without an NVIDIA driver on the machine, 0 without importing torch
-    (seconds of the launcher's start-up on a CPU machine, before any worker starts)."""
-    if not (shutil.which("nvidia-smi") or Path("/dev/nvidiactl").exists()):
-        return 0
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
-def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
+def _run_here(
+    config: SearchConfig, study: optuna.Study, inputs: Inputs, finished: int, quiet: bool
+) -> int:
     import torch
 
     from search.worker import run_worker  # torch and transformers: only where trials run here
@@ -224,7 +206,7 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
     interrupts = Interrupts()
     interrupts.install()
     try:
-        return run_worker(config, on_trial=on_trial, interrupts=interrupts)
+        return run_worker(config, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
@@ -233,7 +215,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
 
     Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
-    gpus = _gpu_count()
+    gpus = gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
     log_dir = _log_dir(config)
     pool = WorkerPool(config, slots, log_dir)
