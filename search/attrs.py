@@ -48,6 +48,8 @@ WORKER = "worker"
 RUNTIME = "runtime"
 # why the search stopped the trial early, one line (a user attribute); why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
+# the most a reason keeps: a cell of ``optuna trials``; the worker's log has the whole traceback
+REASON_CHARS = 200
 # where MO-ASHA stopped it: {rung, evaluation, step, position, of, keep, eta, dominated_by}
 PRUNED_AT = "pruned_at"
 RECORDS = (

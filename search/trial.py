@@ -35,6 +35,7 @@ from search.attrs import (
     MODEL,
     PREDICTIONS_ATTR,
     PRUNED_REASON,
+    REASON_CHARS,
     RUN_ATTR,
     RUNTIME,
     STORAGE_FAILED,
@@ -107,7 +108,7 @@ class Objective:
             if is_no_space(exc) or isinstance(exc, StorageFull):
                 self.no_space = f"{STORAGE_FAILED}the disk is full or read-only: {exc}"[:500]
                 with contextlib.suppress(Exception):  # the storage itself may be what is full
-                    trial.set_user_attr(FAIL_REASON, self.no_space)
+                    trial.set_user_attr(FAIL_REASON, self.no_space[:REASON_CHARS])
                 raise
             self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
             raise
@@ -135,13 +136,13 @@ class Objective:
             if isinstance(exc, WorkerInterrupted):
                 reason = str(exc)  # "interrupted by SIGINT"
             with contextlib.suppress(Exception):  # the exception says more than a failed write
-                trial.set_user_attr(FAIL_REASON, reason[:500])
+                trial.set_user_attr(FAIL_REASON, reason[:REASON_CHARS])
             raise
         try:
             self._record(trial, result)
         except ArtifactStoreUnavailable as exc:
             # not the trial's fault: it runs again once the store answers (search.worker waits)
-            trial.set_user_attr(FAIL_REASON, str(exc)[:500])
+            trial.set_user_attr(FAIL_REASON, str(exc)[:REASON_CHARS])
             frozen = study._storage.get_trial(trial._trial_id)
             enqueue_retry(study, frozen, max_retry=2)
             self.store_down = exc
