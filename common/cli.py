@@ -125,13 +125,17 @@ def quiet_libraries() -> None:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# between INFO and WARNING: what a command says once at its start (the label set it uses, the
+# study it adds to), shown by default; a line per trial is INFO, shown with -v
+NOTICE = 25
+logging.addLevelName(NOTICE, "NOTICE")
+LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR")
 
 
 def add_log_flags(parser: argparse.ArgumentParser) -> None:
     """``--log-level`` and its short forms ``-v`` (INFO: a line per trial) and ``--debug``."""
     parser.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default WARNING; -v is INFO"
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default NOTICE; -v is INFO"
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log a line per trial start and end"
@@ -139,7 +143,7 @@ def add_log_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def log_level(args: argparse.Namespace) -> str:
-    return args.log_level or ("INFO" if args.verbose else "WARNING")
+    return args.log_level or ("INFO" if args.verbose else "NOTICE")
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from common.cli import (
+    NOTICE,
     ArgumentParser,
     add_log_flags,
     configure_logging,
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("--config %s was run with %s: values may differ", args.config, drift)
     train, dev, test = data_paths(args.train, args.dev, args.test)
     data = load_trial_data(train, dev, test, args.labels, args.no_relation)
-    log.info(describe_labels(data, args.labels))
+    log.log(NOTICE, describe_labels(data, args.labels))
     if settings.model == "tiny" and args.learning_rate is None and hp.learning_rate < 1e-4:
         log.warning(
             "learning_rate %g suits a pretrained encoder; the tiny model, trained from scratch, "

@@ -22,6 +22,7 @@ import optuna
 
 from common.cli import (
     EXIT_USAGE,
+    NOTICE,
     UserError,
     configure_logging,
     log_level,
@@ -149,7 +150,7 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         log.warning(line)
     record_location(study, artifacts)
-    log.info(describe_labels(data, args.labels))  # every input checked by now
+    log.log(NOTICE, describe_labels(data, args.labels))  # every input checked by now
     return config, study, Inputs(storage, space, data)
 
 
@@ -167,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=min(config.workers, config.trials),
         devices=config.devices[: config.trials],
     )
-    log.info(
+    log.log(
+        NOTICE,
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
         *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
     )
