@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = study_labels(study, data)
     dev = load_dev(data, args.dev, labels)
     need_test = args.test is not None or "test_fingerprint" in data
-    need_test = need_test or any(TEST_PREDICTIONS_ATTR in t.user_attrs for t in trials)
+    need_test = need_test or any(attrs.trial_record(t, TEST_PREDICTIONS_ATTR) for t in trials)
     with tempfile.TemporaryDirectory() as tmp:
         members = [load_member(store, t, labels, Path(tmp), need_test) for t in trials]
     check_ids(dev_ids_source(args.dev, data), dev, [(m.trial.number, m.dev) for m in members])

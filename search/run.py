@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ import optuna
 
 from common.cli import (
     EXIT_USAGE,
+    NOTICE,
     UserError,
     configure_logging,
     log_level,
@@ -62,6 +64,8 @@ from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url
+
+log = logging.getLogger("search.run")  # its name also when run as __main__
 
 
 def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
@@ -144,9 +148,9 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
-        print(line, file=sys.stderr)
+        log.warning(line)
     record_location(study, artifacts)
-    print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now
+    log.log(NOTICE, describe_labels(data, args.labels))  # every input checked by now
     return config, study, Inputs(storage, space, data)
 
 
@@ -164,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         workers=min(config.workers, config.trials),
         devices=config.devices[: config.trials],
     )
-    print(
-        f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
-        f"running {config.trials} more on {config.workers} worker(s)",
-        file=sys.stderr,
+    log.log(
+        NOTICE,
+        "study %s in %s: %d finished trials, running %d more on %d worker(s)",
+        *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
     )
     started = time.monotonic()
     try:
@@ -182,11 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(study, config, time.monotonic() - started)
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         name = signal.Signals(code - 128).name
-        print(
-            f"interrupted by {name}: running trials were marked failed; the same command "
-            "continues the study",
-            file=sys.stderr,
-        )
+        again = "the same command continues the study"
+        log.warning("interrupted by %s: running trials were marked failed; %s", name, again)
     return code
 
 
@@ -248,9 +249,9 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
             print(line, file=sys.stderr)
         return EXIT_USAGE
     where = f"; logs in {log_dir}" if log_dir is not None else ""
-    print(f"workers exited with {pool.codes()}{where}", file=sys.stderr)
+    log.error("workers exited with %s%s", pool.codes(), where)
     for line in errors:
-        print(line, file=sys.stderr)
+        log.error(line)
     return 1
 
 

@@ -41,7 +41,7 @@ def pick_trials(
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         raise UserError(f"--study {study.study_name}: no complete trial yet")
-    stored = sum(PREDICTIONS_ATTR in t.user_attrs for t in complete)
+    stored = sum(attrs.trial_record(t, PREDICTIONS_ATTR) is not None for t in complete)
     if stored == 0:
         raise UserError(
             f"--study {study.study_name}: no trial has stored probabilities "
@@ -58,7 +58,7 @@ def pick_trials(
     for i in order:
         if len(chosen) == top:
             break
-        if PREDICTIONS_ATTR in complete[i].user_attrs:
+        if attrs.trial_record(complete[i], PREDICTIONS_ATTR) is not None:
             chosen.append(complete[i])
         else:
             skipped.append({"trial": complete[i].number, "reason": NO_PROBS})
@@ -104,7 +104,7 @@ def load_member(
     dev = _download(store, trial, PREDICTIONS_ATTR, labels, tmp)
     if not test:
         return Member(trial, dev, None)
-    if TEST_PREDICTIONS_ATTR not in trial.user_attrs:
+    if attrs.trial_record(trial, TEST_PREDICTIONS_ATTR) is None:
         raise UserError(
             f"trial {trial.number}: no stored test probabilities (it ran without --test); "
             "choose a smaller --top or rerun the search with --test"
@@ -115,7 +115,7 @@ def load_member(
 def _download(
     store: ArtifactStore, trial: FrozenTrial, attr: str, labels: LabelSet, tmp: Path
 ) -> Predictions:
-    artifact_id = trial.user_attrs[attr]
+    artifact_id = attrs.trial_record(trial, attr)
     path = tmp / f"trial-{trial.number}-{attr}.csv"
     try:
         download_artifact(artifact_store=store, artifact_id=artifact_id, file_path=str(path))

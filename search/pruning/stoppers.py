@@ -17,7 +17,7 @@ from typing import Protocol
 
 import optuna
 
-from search.attrs import EVALS_ATTR
+from search.attrs import EVALS_ATTR, set_trial_record
 from search.pruning import why
 from search.pruning.moasha import Decision
 from search.pruning.pruner import MOASHAPruner, record_curve, resource_at, stored
@@ -49,7 +49,7 @@ class MOASHAStopper:
         if not self.pruner.is_rung(resource):
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
-        trial.set_user_attr(EVALS_ATTR, dict(self._evals))
+        set_trial_record(trial, EVALS_ATTR, dict(self._evals))
         if self.pruner.should_stop(study, trial, step, floats) is Decision.CONTINUE:
             return True
         why.record(trial, why.explain(study, trial, step, floats, self.pruner))
