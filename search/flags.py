@@ -115,3 +115,11 @@ def _run_flags(p: ArgumentParser) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_log_flags(p)
+
+
+def evals_per_run(args) -> int | None:
+    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
+    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
+    if args.evals_per_run is not None:
+        return args.evals_per_run
+    return None if args.evals_per_epoch is not None else EVALS_PER_RUN

@@ -38,7 +38,6 @@ from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location
 from search.attrs import study_attrs
 from search.config import (
-    EVALS_PER_RUN,
     REAL_RUNNER,
     SearchConfig,
     cpu_threads,
@@ -47,16 +46,17 @@ from search.config import (
     parse_objectives,
 )
 from search.datafiles import absolute
-from search.flags import build_parser
+from search.flags import build_parser, evals_per_run
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
-from search.processes import WorkerPool
+from search.processes import WorkerPool, fail_for_workers
 from search.progress import Progress, best_text
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
 from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
+from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url
 
@@ -91,7 +91,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         min_resource=args.min_resource,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch or 4,
-        evals_per_run=_evals_per_run(args),
+        evals_per_run=evals_per_run(args),
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
@@ -180,12 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     started = time.monotonic()
+    keep_reserve(config.storage)  # room to fail the trials a full disk stops
     try:
         if config.workers == 1 and not config.devices:
             code = _run_here(config, study, finished, args.quiet)
         else:
             code = _run_processes(config, study, finished, args.quiet)
-    except StorageFull:
+    except StorageFull as exc:
+        fail_for_workers(study, config.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
             print_summary(study, config, time.monotonic() - started)
         raise
@@ -253,6 +255,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
             time.sleep(1.0)
         done = counts(study)[0] - finished
         progress.show(min(config.trials, done), best_text(study))
+        fail_for_workers(study, config.storage, pool.left_running())
     finally:
         progress.close()
         pool.close()
@@ -270,14 +273,6 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     for line in errors:
         print(line, file=sys.stderr)
     return 1
-
-
-def _evals_per_run(args) -> int | None:
-    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
-    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
-    if args.evals_per_run is not None:
-        return args.evals_per_run
-    return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
 def _log_dir(config: SearchConfig) -> Path | None:
