@@ -6,8 +6,9 @@ environment (readable only by their owner), and the file is removed when the lau
 worker killed by a signal that the launcher did not send (SIGKILL, the OOM killer) is started
 again in its slot, at most :data:`MAX_RESTARTS` times per slot; the dead trial itself is retried
 by the other workers' reapers (:mod:`storage.liveness`). Workers stop when their launcher dies.
-A worker stopped by a full disk that could not fail its trial names it on a pipe to the launcher,
-which fails it once every worker has stopped (:func:`fail_for_workers`).
+A worker stopped by a full disk sends its error line, and the trial it could not fail, on a pipe
+to the launcher (its log may be on that disk), which fails the trial once every worker has
+stopped (:func:`fail_for_workers`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class WorkerPool:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(public.to_json(), f)
         self.config_path = f.name
-        self.reports: list[int] = []  # the read ends of the workers' report pipes
+        self.reports: list[tuple[int, int]] = []  # (slot, read end of its worker's report pipe)
+        self.messages: list[tuple[int, dict]] = []  # (slot, what its worker reported)
         self.procs = [self._start(i) for i in range(len(slots))]
 
     def _start(self, i: int) -> subprocess.Popen:
@@ -69,7 +71,7 @@ class WorkerPool:
         command = [sys.executable, "-m", "search.worker", self.config_path]
         read, write = os.pipe()
         os.set_blocking(read, False)  # a worker's forked children may hold the write end
-        self.reports.append(read)
+        self.reports.append((i, read))
         env[REPORT_ENV] = str(write)
         try:
             if self.log_dir is None:
@@ -127,6 +129,9 @@ class WorkerPool:
                 continue
             log = (self.log_dir / f"worker-{i}.log").read_text(encoding="utf-8", errors="replace")
             errors = [line for line in log.splitlines() if line.startswith("error: ")]
+            errors = errors or [
+                m["error"] for slot, m in self._read() if slot == i and "error" in m
+            ]
             if errors:
                 lines.append(f"worker {i}: {errors[-1]}")
         return lines
@@ -134,31 +139,38 @@ class WorkerPool:
     def left_running(self) -> dict[int, str]:
         """The trials (id -> fail reason) that workers stopped by a full disk could not fail.
         Read once every worker has exited."""
-        found: dict[int, str] = {}
-        for fd in self.reports:
+        return {int(m["trial"]): str(m["reason"]) for _, m in self._read() if "trial" in m}
+
+    def _read(self) -> list[tuple[int, dict]]:
+        """What the workers reported on their pipes so far (see :func:`report_stop`)."""
+        for slot, fd in self.reports:
             data = b""
             with contextlib.suppress(BlockingIOError):
                 while chunk := os.read(fd, 65536):
                     data += chunk
             for line in data.decode("utf-8", errors="replace").splitlines():
-                with contextlib.suppress(ValueError, TypeError):
-                    trial_id, reason = json.loads(line)
-                    found[int(trial_id)] = str(reason)
-        return found
+                with contextlib.suppress(ValueError):
+                    message = json.loads(line)
+                    if isinstance(message, dict):
+                        self.messages.append((slot, message))
+        return self.messages
 
     def close(self) -> None:
         Path(self.config_path).unlink(missing_ok=True)
-        for fd in self.reports:
+        self._read()  # for last_errors
+        for _, fd in self.reports:
             os.close(fd)
         self.reports = []
 
 
-def report_left_running(trials: dict[int, str]) -> None:
-    """In a worker: name to the launcher the trials it could not fail (see the module doc)."""
+def report_stop(error: str, trials: dict[int, str]) -> None:
+    """In a worker stopped by a full disk: send the launcher its error line and the trials it
+    could not fail (see the module doc)."""
     fd = os.environ.get(REPORT_ENV)
-    if not fd or not trials:
+    if not fd:
         return
-    text = "".join(json.dumps([trial_id, reason]) + "\n" for trial_id, reason in trials.items())
+    messages = [{"error": error}] + [{"trial": t, "reason": r} for t, r in trials.items()]
+    text = "".join(json.dumps(message) + "\n" for message in messages)
     with contextlib.suppress(OSError, ValueError):
         os.write(int(fd), text.encode("utf-8"))
 

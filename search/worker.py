@@ -25,7 +25,7 @@ from search.attrs import STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveStopper, LiveView
-from search.processes import report_left_running, watch_launcher, worker_config
+from search.processes import report_stop, watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space, load_space
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_worker(config, interrupts=interrupts)
     except StorageFull as exc:
-        report_left_running(exc.left_running)
+        report_stop(f"error: {exc.lines()[0]}", exc.left_running)
         raise
 
 

@@ -1,9 +1,11 @@
 """The study lock of ``grpc://`` storages: a small lock service beside Optuna's storage proxy.
 
-Optuna's gRPC proxy forwards storage calls, none of which is a compare-and-set a lock could be
-built on, so ``search.proxy`` serves one more service on the same port: named locks with an
-owner and a lease. Every client of that proxy reaches it through the proxy's own address, so
-launchers and workers anywhere are serialised as they are on a database.
+Optuna's gRPC proxy forwards storage calls, and none of them is a compare-and-set on every
+database behind it (Optuna claims a waiting trial by reading its state and then writing it:
+atomic with Postgres's ``FOR UPDATE``, not on SQLite), so ``search.proxy`` serves one more
+service on the same port: named locks with an owner and a lease. Every client of that proxy
+reaches it through the proxy's own address, so launchers and workers anywhere are serialised as
+they are on a database.
 
 - ``TryAcquire`` grants a free (or expired) lock to a holder for :data:`LEASE_S` seconds and
   answers at once; a client polls with a short back-off, so no server thread waits for a lock
