@@ -25,7 +25,7 @@ from pathlib import Path
 import harness
 import optuna
 
-from search.attrs import EVALS_ATTR, HYPOTHESES
+from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record, trial_evals
 from search.config import SearchConfig
 from search.live import LiveView
 
@@ -40,7 +40,7 @@ def _study(path: Path, trials: int, evals: int) -> tuple[optuna.Study, SearchCon
         trial = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-3)})
         done = evals if n % 3 == 0 else evals // 3  # two in three pruned early
         curve = {str(50 * k): [k * 3.0 + n % 7, k * 2.0 + n % 5] for k in range(1, done + 1)}
-        trial.set_user_attr(EVALS_ATTR, curve)
+        set_trial_record(trial, EVALS_ATTR, curve)
         if n < trials - 1 and done == evals:
             study.tell(trial, curve[str(50 * done)])
         elif n < trials - 1:
@@ -66,7 +66,7 @@ def measure(trials: int, evals: int, repeats: int, eval_seconds: float) -> dict:
         trial = optuna.Trial(study, running._trial_id)
         view = LiveView(config, every=DEFAULT_EVERY)
         rebuild = _median_seconds(lambda: view.refresh(study, force=True), repeats)
-        curve = dict(running.user_attrs[EVALS_ATTR])
+        curve = dict(trial_evals(running))
         not_due = _median_seconds(lambda: view.at_evaluation(study, trial, curve), 1000)
         other = LiveView(config, every=DEFAULT_EVERY)  # due locally, rebuilt by another worker
 

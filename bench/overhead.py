@@ -37,6 +37,7 @@ import optuna
 from optuna.trial import TrialState
 
 from common.cli import quiet_libraries
+from search.attrs import trial_run
 from storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def service_share(storage: str, study_name: str) -> dict:
     )
     parts = {"train": 0.0, "eval": 0.0, "report": 0.0, "tokenize": 0.0, "startup": 0.0}
     for t in trials:
-        timings = t.user_attrs.get("run", {}).get("timings_s", {})
+        timings = trial_run(t).get("timings_s", {})
         for key in parts:
             parts[key] += timings.get(key, 0.0)
     working = parts["train"] + parts["eval"]

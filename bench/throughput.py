@@ -9,9 +9,7 @@ same built-in sample train set, batch size 32, measured side by side in one proc
 - ``trainer``: transformers' ``Trainer`` as a user who knows it would set it up (the same
   tokenized inputs, ``DataCollatorWithPadding``, length grouping, no eval, no saving, no logging);
 - ``baseline``: the competition's recipe, ``Trainer`` with every example padded to 256 tokens
-  (``padding="max_length"``), random order, fp32;
-- ``ours_fused_adamw`` (unless ``--no_fix``): ``ours`` with ``AdamW(fused=True)``, the change
-  proposed for ``objectives/training/loop.py``, tried here on a copy.
+  (``padding="max_length"``), random order, fp32.
 
 The contenders run interleaved (ours, trainer, baseline, ours, ...) after one untimed warm-up
 run each, so background load on a shared machine hits them alike; medians are reported.
@@ -33,8 +31,7 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,32 +128,6 @@ def padded_tokens(feats: Features, steps: int, seed: int) -> int:
     )
 
 
-@contextmanager
-def fused_adamw() -> Iterator[None]:
-    """The proposed fix, on a copy: ``torch.optim.AdamW(..., fused=True)`` for the next run.
-
-    Without ``fused`` or ``foreach``, torch picks the per-parameter Python loop on CPU; Trainer
-    asks for the fused kernel (its default optim is ``adamw_torch_fused`` with torch >= 2.8).
-    """
-    original = torch.optim.AdamW
-
-    class FusedAdamW(original):
-        def __init__(self, params: Any, *args: Any, **kwargs: Any) -> None:
-            kwargs.setdefault("fused", True)
-            super().__init__(params, *args, **kwargs)
-
-    torch.optim.AdamW = FusedAdamW
-    try:
-        yield
-    finally:
-        torch.optim.AdamW = original
-
-
-def run_ours_fused(setup: Setup, steps: int, seed: int) -> Measurement:
-    with fused_adamw():
-        return run_ours(setup, steps, seed)
-
-
 class TokenDataset(torch.utils.data.Dataset):
     """Tokenized examples as Trainer expects them (lists, converted once, outside the timing)."""
 
@@ -230,7 +201,7 @@ def run_trainer(
 Contender = Callable[[int, int], Measurement]
 
 
-def contenders(setup: Setup, with_fix: bool) -> dict[str, Contender]:
+def contenders(setup: Setup) -> dict[str, Contender]:
     pad_id = setup.tokenizer.pad_token_id
     grouped = TokenDataset(features(setup, MAX_LEN), pad_id)
     padded = TokenDataset(features(setup, BASELINE_LEN), pad_id, pad_to=BASELINE_LEN)
@@ -239,19 +210,15 @@ def contenders(setup: Setup, with_fix: bool) -> dict[str, Contender]:
         "trainer": lambda steps, seed: run_trainer(setup, steps, seed, grouped, grouped=True),
         "baseline": lambda steps, seed: run_trainer(setup, steps, seed, padded, grouped=False),
     }
-    if with_fix:
-        runs["ours_fused_adamw"] = lambda steps, seed: run_ours_fused(setup, steps, seed)
     return runs
 
 
 # --- measuring and reporting --------------------------------------------------------------------
 
 
-def measure(
-    setup: Setup, steps: int, repeats: int, seed: int, with_fix: bool
-) -> dict[str, dict[str, Any]]:
+def measure(setup: Setup, steps: int, repeats: int, seed: int) -> dict[str, dict[str, Any]]:
     """One untimed warm-up run each, then ``repeats`` interleaved rounds (A, B, C, A, B, C...)."""
-    runs = contenders(setup, with_fix)
+    runs = contenders(setup)
     for name, run in runs.items():
         print(f"warm-up: {name}", flush=True)
         run(min(steps, 5), seed)
@@ -289,8 +256,6 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     ratio, the difference is padding saved; near 1, the loops run at the same speed per position.
     """
     pairs = dict(GOALS)
-    if "ours_fused_adamw" in results:
-        pairs |= {"ours_fused_adamw/ours": None, "ours_fused_adamw/trainer": None}
     out = {}
     for key, goal in pairs.items():
         a, b = key.split("/")
@@ -326,9 +291,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    parser.add_argument(
-        "--no_fix", action="store_true", help="leave out ours with fused AdamW (the proposed fix)"
-    )
     parser.add_argument("--cache_dir", type=Path, help="default: $RE_SEARCH_CACHE or ~/.cache")
     parser.add_argument("--out", type=Path, default=harness.RESULTS / "throughput.json")
     return parser
@@ -344,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = harness.load_average()
     setup = prepare(args.cache_dir or cache_root())
     started = time.perf_counter()
-    results = measure(setup, args.steps, args.repeats, args.seed, not args.no_fix)
+    results = measure(setup, args.steps, args.repeats, args.seed)
     summary = ratios(results)
     record = {
         "benchmark": "throughput",

@@ -82,7 +82,9 @@ from objectives.encoding.markers import mark_example
 from objectives.metrics import evaluate
 from objectives.models.tiny import ensure_tiny_model
 from search import run as search_run
+from search.attrs import trial_run
 from search.config import cpu_threads
+from search.devices import default_workers
 from search.pruning.pruner import evals_of
 from storage.opening import open_storage
 
@@ -341,7 +343,7 @@ def run_ours(
     study = optuna.load_study(study_name=name, storage=open_storage(url))
     summary = summarize_ours(study.get_trials(deepcopy=False), wall)
     summary["cpu_s"] = round(cpu, 1)
-    config_workers = workers if workers is not None else search_run.default_workers(())
+    config_workers = workers if workers is not None else default_workers(())
     summary["workers"] = config_workers
     summary["torch_threads_per_worker"] = cpu_threads(config_workers)
     return summary
@@ -360,8 +362,8 @@ def summarize_ours(trials: Sequence[FrozenTrial], wall: float) -> dict[str, Any]
                 "state": t.state.name,
                 "params": t.params,
                 "values": t.values,
-                "steps": int(t.user_attrs.get("run", {}).get("steps", 0)),
-                "total_steps": int(t.user_attrs.get("run", {}).get("total_steps", 0)),
+                "steps": int(trial_run(t).get("steps", 0)),
+                "total_steps": int(trial_run(t).get("total_steps", 0)),
                 "evals": evals,
                 **_best_of(evals),
             }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import warnings
@@ -127,13 +128,17 @@ def quiet_libraries() -> None:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# between INFO and WARNING: what a command says once at its start (the label set it uses, the
+# study it adds to), shown by default; a line per trial is INFO, shown with -v
+NOTICE = 25
+logging.addLevelName(NOTICE, "NOTICE")
+LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR")
 
 
 def add_log_flags(parser: argparse.ArgumentParser) -> None:
     """``--log-level`` and its short forms ``-v`` (INFO: a line per trial) and ``--debug``."""
     parser.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default WARNING; -v is INFO"
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="default NOTICE; -v is INFO"
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log a line per trial start and end"
@@ -141,14 +146,25 @@ def add_log_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def log_level(args: argparse.Namespace) -> str:
-    return args.log_level or ("INFO" if args.verbose else "WARNING")
+    return args.log_level or ("INFO" if args.verbose else "NOTICE")
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each line (redirected or captured since)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
 
 
 def configure_logging(level: str, stream: Any = None) -> None:
     """The command's log lines, with timestamps, to ``stream`` (stderr); set once at its edge."""
-    import logging
-
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=stream or sys.stderr, force=True)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # the libraries stay at WARNING whatever the project's level (their INFO is per request)
     for name in ("optuna", "httpx", "urllib3", "filelock"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

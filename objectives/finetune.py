@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import sys
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
 from common.cli import (
+    NOTICE,
     ArgumentParser,
     add_log_flags,
     configure_logging,
@@ -31,7 +31,7 @@ from objectives.training.loop import fine_tune
 from objectives.training.outputs import write_run
 from objectives.training.runtime import CADENCE, apply_threads, version_drift
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("objectives.finetune")  # its name also when run as __main__
 _TYPES = {"int": int, "float": float, "str": str}
 HPARAM_HELP = {
     "learning_rate": "peak learning rate of AdamW (the built-in suits pretrained encoders)",
@@ -158,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("--config %s was run with %s: values may differ", args.config, drift)
     train, dev, test = data_paths(args.train, args.dev, args.test)
     data = load_trial_data(train, dev, test, args.labels, args.no_relation)
-    print(describe_labels(data, args.labels), file=sys.stderr)
+    log.log(NOTICE, describe_labels(data, args.labels))
     if settings.model == "tiny" and args.learning_rate is None and hp.learning_rate < 1e-4:
-        print(
-            f"note: learning_rate {hp.learning_rate:g} suits a pretrained encoder; the tiny model, "
-            f"trained from scratch, learns with {TINY_RATES}, e.g. --learning_rate 3e-3",
-            file=sys.stderr,
+        log.warning(
+            "learning_rate %g suits a pretrained encoder; the tiny model, trained from scratch, "
+            "learns with %s, e.g. --learning_rate 3e-3",
+            *(hp.learning_rate, TINY_RATES),
         )
     result = fine_tune(hp, settings, data)
     written = write_run(args.out, result, hp, settings, data)

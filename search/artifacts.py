@@ -7,7 +7,7 @@ started without ``--artifacts`` (a second machine joining) and every reader (the
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 import optuna
@@ -21,6 +21,8 @@ from storage.artifacts import (
     recorded_location,
 )
 from storage.urls import artifact_dir_for
+
+log = logging.getLogger(__name__)
 
 
 def location_for_search(
@@ -37,10 +39,10 @@ def record_location(study: optuna.Study, location: str) -> None:
     if recorded is None:
         study.set_user_attr(ARTIFACTS_ATTR, wanted)
     elif recorded != wanted:
-        print(
-            f"warning: --artifacts {location}: study {study.study_name} records its artifacts "
-            f"in {recorded}; readers need --artifacts {location} for this launcher's trials",
-            file=sys.stderr,
+        log.warning(
+            "--artifacts %s: study %s records its artifacts in %s; readers need --artifacts %s "
+            "for this launcher's trials",
+            *(location, study.study_name, recorded, location),
         )
 
 

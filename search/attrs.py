@@ -3,14 +3,16 @@ and typed readers that know each attribute's shape and its older spellings.
 
 A light module (no torch): ``search.ensemble``, ``search.final`` and ``search.report`` read
 these without importing the trial that writes them. Stock tools (optuna-dashboard, ``optuna
-trials``) show the same attributes under the same names, so the names are part of the
-interface: studies written by 0.1.0 must keep reading (tests/search/test_compat.py).
+trials``) show the user attributes, so those stay few and short; the bulky per-trial records are
+trial system attributes, which neither prints. Studies written by 0.1.0, which kept everything
+among the user attributes, must keep reading (tests/search/test_compat.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import optuna
 from optuna.storages import BaseStorage
 from optuna.study import Study
 from optuna.trial import FrozenTrial
@@ -20,6 +22,11 @@ from storage.liveness import FAIL_REASON, LEASE_ATTR, WORKER_DIED
 __all__ = ["FAIL_REASON", "LEASE_ATTR", "WORKER_DIED"]
 
 # --- trial attributes ---------------------------------------------------------------------------
+# Records: written with :func:`set_trial_record` as trial system attributes named RECORD_PREFIX +
+# name (``optuna trials`` prints every user attribute and no system attribute), read with
+# :func:`trial_record`, which falls back to the user attribute of the same name that studies
+# written before kept. Short user attributes (model, worker, origin, the reasons) stay visible.
+RECORD_PREFIX = "re_search:"
 # what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory,
 # truncated_entities (entities cut by max_len) and examples (train with augmented copies, dev)
 RUN_ATTR = "run"
@@ -31,17 +38,30 @@ EVAL_COSTS_ATTR = "eval_costs"
 # artifact ids of the dev and test predictions (submission CSV with class probabilities)
 PREDICTIONS_ATTR = "dev_predictions_artifact"
 TEST_PREDICTIONS_ATTR = "test_predictions_artifact"
-# the trial's model, its full hyperparameters (searched and fixed), the worker that ran it
+# the trial's model and the worker that ran it (user attributes), its full hyperparameters
+# (searched and fixed; a record)
 MODEL = "model"
 HPARAMS = "hparams"
 WORKER = "worker"
 # what else decides its numbers: threads, device, precision, evaluation cadence, library versions
 # (objectives.training.runtime); exported with the hyperparameters so a rerun applies them
 RUNTIME = "runtime"
-# why the search stopped the trial early; why it failed is FAIL_REASON
+# why the search stopped the trial early, one line (a user attribute); why it failed is FAIL_REASON
 PRUNED_REASON = "pruned_reason"
+# the most a reason keeps: a cell of ``optuna trials``; the worker's log has the whole traceback
+REASON_CHARS = 200
 # where MO-ASHA stopped it: {rung, evaluation, step, position, of, keep, eta, dominated_by}
 PRUNED_AT = "pruned_at"
+RECORDS = (
+    RUN_ATTR,
+    EVALS_ATTR,
+    EVAL_COSTS_ATTR,
+    PREDICTIONS_ATTR,
+    TEST_PREDICTIONS_ATTR,
+    HPARAMS,
+    RUNTIME,
+    PRUNED_AT,
+)
 # where an enqueued trial came from; the KLUE recipe (trial 0) is the study's baseline
 ORIGIN = "origin"
 BASELINE_ORIGIN = "KLUE paper recipe"
@@ -92,8 +112,42 @@ def trial_model(trial: FrozenTrial, default: str | None = None) -> str | None:
     return trial.params.get(MODEL, trial.user_attrs.get(MODEL, default))
 
 
+def _frozen(trial: FrozenTrial | optuna.Trial) -> FrozenTrial:
+    # a running trial keeps its attributes as read at its start plus its own writes since
+    return trial._cached_frozen_trial if isinstance(trial, optuna.Trial) else trial
+
+
+def trial_record(trial: FrozenTrial | optuna.Trial, name: str, default: Any = None) -> Any:
+    """A trial's record ``name`` (one of RECORDS): the system attribute, else the user
+    attribute of studies written before, else ``default``."""
+    frozen = _frozen(trial)
+    found = frozen.system_attrs.get(RECORD_PREFIX + name)
+    if found is None:
+        found = frozen.user_attrs.get(name)
+    return default if found is None else found
+
+
+def set_trial_record(trial: optuna.Trial, name: str, value: Any) -> None:
+    """Write a running trial's record ``name`` (one storage write)."""
+    if name not in RECORDS:
+        raise ValueError(f"{name!r} is not a trial record; records are {RECORDS}")
+    key = RECORD_PREFIX + name
+    trial.storage.set_trial_system_attr(trial._trial_id, key, value)
+    trial._cached_frozen_trial.system_attrs[key] = value
+
+
 def trial_hparams(trial: FrozenTrial) -> dict[str, Any] | None:
-    return trial.user_attrs.get(HPARAMS)
+    return trial_record(trial, HPARAMS)
+
+
+def trial_evals(trial: FrozenTrial | optuna.Trial) -> dict[str, list[float]]:
+    """Every evaluation's objective values, as stored: ``{str(step): [value per objective]}``."""
+    return trial_record(trial, EVALS_ATTR, {})
+
+
+def trial_run(trial: FrozenTrial) -> dict[str, Any]:
+    """What the trial's run ended with (RUN_ATTR), ``{}`` when it recorded nothing."""
+    return trial_record(trial, RUN_ATTR, {})
 
 
 def trial_reason(trial: FrozenTrial) -> str | None:
@@ -103,7 +157,7 @@ def trial_reason(trial: FrozenTrial) -> str | None:
 
 def run_metrics(trial: FrozenTrial) -> dict[str, float]:
     """The best evaluation's metrics its run recorded (objectives or not)."""
-    return (trial.user_attrs.get(RUN_ATTR) or {}).get("metrics") or {}
+    return trial_run(trial).get("metrics") or {}
 
 
 def study_data(study: Study) -> dict[str, Any]:

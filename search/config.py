@@ -79,9 +79,19 @@ class SearchConfig:
         return cls(**data)
 
 
+def default(field: str) -> Any:
+    """The config's default for ``field``: the one place a flag's default is stated."""
+    return next(f.default for f in dataclasses.fields(SearchConfig) if f.name == field)
+
+
+def check_trials(trials: int) -> None:
+    """Also called before the data is read, so that a bad --trials costs no wait."""
+    if trials < 1:
+        raise UserError(f"--trials: must be at least 1, got {trials}")
+
+
 def _check(c: SearchConfig) -> None:
-    if c.trials < 1:
-        raise UserError(f"--trials: must be at least 1, got {c.trials}")
+    check_trials(c.trials)
     if c.workers < 1:
         raise UserError(f"--workers: must be at least 1, got {c.workers}")
     if c.sampler not in SAMPLERS:

@@ -172,7 +172,7 @@ def choose_trial(study: optuna.Study, number: int | None, best: str | None) -> F
         )
     if attrs.trial_hparams(trial) is None:
         raise UserError(
-            f"--trial {number}: records no hyperparameters (user attribute 'hparams'); "
+            f"--trial {number}: records no hyperparameters ('hparams'); "
             "choose another trial, or --best f1 / --best auprc"
         )
     return trial
@@ -203,7 +203,7 @@ def best_trial(
 def trial_hparams(trial: FrozenTrial) -> HParams:
     hparams = attrs.trial_hparams(trial)
     if not isinstance(hparams, dict):
-        raise UserError(f"trial {trial.number}: user attribute 'hparams' is not a mapping")
+        raise UserError(f"trial {trial.number}: its 'hparams' record is not a mapping")
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.cli import ArgumentParser, add_log_flags
-from objectives.data.labels import NO_RELATION
-from search.config import EVALS_PER_RUN, REAL_RUNNER
+from search.config import EVALS_PER_RUN, default
 from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
 
@@ -62,14 +61,15 @@ def _data_flags(p: ArgumentParser) -> None:
         help="relation list file (default: inferred from --train; KLUE's 30 in their order when "
         "every label is a KLUE relation)",
     )
-    p.add_argument("--no-relation", default=NO_RELATION, help="the label micro-F1 leaves out")
+    no_relation = default("no_relation")
+    p.add_argument("--no-relation", default=no_relation, help="the label micro-F1 leaves out")
     p.add_argument("--cache-dir", type=Path, help="tokenized data and the tiny model")
 
 
 def _search_flags(p: ArgumentParser) -> None:
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
-    p.add_argument("--sampler", default="tpe", help=f"one of {', '.join(SAMPLERS)}")
-    p.add_argument("--pruner", default="moasha", help=f"one of {', '.join(PRUNERS)}")
+    p.add_argument("--sampler", default=default("sampler"), help=f"one of {', '.join(SAMPLERS)}")
+    p.add_argument("--pruner", default=default("pruner"), help=f"one of {', '.join(PRUNERS)}")
     p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
     p.add_argument(
         "--hypothesis",
@@ -79,15 +79,23 @@ def _search_flags(p: ArgumentParser) -> None:
         "(repeat the flag for several; the report gives each a verdict)",
     )
     p.add_argument("--seed", type=int, help="sampler seed (workers offset it)")
-    p.add_argument("--reduction-factor", type=int, default=3, help="MO-ASHA's eta")
-    p.add_argument("--min-resource", type=int, default=1, help="evaluations before rung 0")
+    p.add_argument(
+        "--reduction-factor", type=int, default=default("reduction_factor"), help="MO-ASHA's eta"
+    )
+    p.add_argument(
+        "--min-resource",
+        type=int,
+        default=default("min_resource"),
+        help="evaluations before rung 0",
+    )
 
 
 def _run_flags(p: ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
     p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
-    p.add_argument("--precision", default="auto", help="auto (fp16 on CUDA), fp16, bf16, no")
+    precision = default("precision")
+    p.add_argument("--precision", default=precision, help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, help="evaluate so often an epoch instead")
     help_run = f"evaluations at equal fractions of each run (default {EVALS_PER_RUN})"
     p.add_argument("--evals-per-run", type=int, help=help_run)
@@ -102,24 +110,21 @@ def _run_flags(p: ArgumentParser) -> None:
     )
     p.add_argument(
         "--runner",
-        default=REAL_RUNNER,
+        default=default("runner"),
         help="what trains a trial: real (default), or MODULE:FUNCTION with "
         "objectives.training.loop.fine_tune's signature",
     )
-    p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
+    p.add_argument(
+        "--heartbeat",
+        type=int,
+        default=default("heartbeat_interval"),
+        help="seconds between worker heartbeats",
+    )
     p.add_argument(
         "--live-every",
         type=float,
-        default=30.0,
+        default=default("live_every"),
         help="seconds between refreshes of the dashboard's live learning curves and study note",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_log_flags(p)
-
-
-def evals_per_run(args) -> int | None:
-    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
-    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
-    if args.evals_per_run is not None:
-        return args.evals_per_run
-    return None if args.evals_per_epoch is not None else EVALS_PER_RUN

@@ -19,7 +19,7 @@ from optuna.trial import FrozenTrial
 
 from search.analysis.curves import publish_learning_curves
 from search.analysis.study_note import study_note
-from search.attrs import EVALS_ATTR, LIVE_PUBLISHED_AT
+from search.attrs import EVALS_ATTR, LIVE_PUBLISHED_AT, set_trial_record
 from search.config import SearchConfig
 from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
@@ -43,7 +43,7 @@ class LiveView:
             return
         self.last_local = now
         try:
-            trial.set_user_attr(EVALS_ATTR, dict(evals))  # the running trial's curve so far
+            set_trial_record(trial, EVALS_ATTR, dict(evals))  # the running trial's curve so far
         except Exception as exc:  # a view is no reason to fail the trial; the storage decides
             log.warning("live curves: %s: %s", type(exc).__name__, exc)
             return

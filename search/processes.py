@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -30,6 +31,8 @@ import optuna
 from search.config import SearchConfig
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
+
+log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
@@ -100,10 +103,9 @@ class WorkerPool:
             if self.restarts[i] >= MAX_RESTARTS:
                 continue
             self.restarts[i] += 1
-            print(
-                f"worker {i} was killed ({_signal_name(-code)}); starting it again "
-                f"({self.restarts[i]} of {MAX_RESTARTS})",
-                file=sys.stderr,
+            log.warning(
+                "worker %d was killed (%s); starting it again (%d of %d)",
+                *(i, _signal_name(-code), self.restarts[i], MAX_RESTARTS),
             )
             self.procs[i] = self._start(i)
             restarted.append(i)

@@ -24,11 +24,8 @@ from search.analysis.importances_view import publish_importances
 from search.analysis.report_configs import export_configs
 from search.analysis.report_data import build_report, rankings
 from search.analysis.report_markdown import render_markdown
-from search.analysis.studies import add_study_flags, objective_names, open_study
+from search.analysis.studies import add_study_flags, open_study
 from storage.urls import mask_url
-
-# the study flags and lookup, as the other commands that read a finished search import them
-__all__ = ["add_study_flags", "build_parser", "main", "objective_names", "open_study"]
 
 
 def build_parser() -> ArgumentParser:

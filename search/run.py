@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
-import shutil
 import signal
 import sys
 import time
@@ -22,6 +22,7 @@ import optuna
 
 from common.cli import (
     EXIT_USAGE,
+    NOTICE,
     UserError,
     configure_logging,
     log_level,
@@ -38,16 +39,21 @@ from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location
 from search.attrs import study_attrs
 from search.config import (
+    EVALS_PER_RUN,
     REAL_RUNNER,
     SearchConfig,
+    check_trials,
     cpu_threads,
+    default,
     default_study_name,
     parse_devices,
     parse_objectives,
 )
 from search.datafiles import absolute
-from search.flags import build_parser, evals_per_run
+from search.devices import default_workers, gpu_count
+from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
+from search.inputs import Inputs
 from search.interrupts import Interrupts
 from search.processes import WorkerPool, fail_for_workers
 from search.progress import Progress, best_text
@@ -59,6 +65,8 @@ from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url
+
+log = logging.getLogger("search.run")  # its name also when run as __main__
 
 
 def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
@@ -90,8 +98,8 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
         precision=args.precision,
-        evals_per_epoch=args.evals_per_epoch or 4,
-        evals_per_run=evals_per_run(args),
+        evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
+        evals_per_run=_evals_per_run(args),
         cache_dir=str(args.cache_dir or cache_root()),
         artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
@@ -112,22 +120,9 @@ def storage_url(args) -> str:
     return url
 
 
-def default_workers(devices: tuple[str, ...]) -> int:
-    """One worker per listed device; without --devices, one per GPU, or on a CPU-only machine one
-    per core (up to 4): single-threaded processes train a small model faster than one process
-    using every core, which spends its time synchronizing threads on small matrices."""
-    if devices:
-        return len(devices)
-    gpus = _gpu_count()
-    if gpus:
-        return gpus
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
-def open_search(args) -> tuple[SearchConfig, optuna.Study]:
+def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     """Check every input, then create or load the study: bad input writes nothing."""
-    if args.trials is not None and args.trials < 1:
-        raise UserError(f"--trials: must be at least 1, got {args.trials}")
+    check_trials(args.trials)
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     configure_logging(log_level(args))
@@ -154,15 +149,15 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study]:
     before = len(study_changes(storage, config.study))
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
-        print(line, file=sys.stderr)
+        log.warning(line)
     record_location(study, artifacts)
-    print(describe_labels(data, args.labels), file=sys.stderr)  # every input checked by now
-    return config, study
+    log.log(NOTICE, describe_labels(data, args.labels))  # every input checked by now
+    return config, study, Inputs(storage, space, data)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config, study = open_search(args)
+    config, study, inputs = open_search(args)
     finished, _, _ = counts(study)
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
@@ -174,16 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         workers=min(config.workers, config.trials),
         devices=config.devices[: config.trials],
     )
-    print(
-        f"study {config.study} in {mask_url(config.storage)}: {finished} finished trials, "
-        f"running {config.trials} more on {config.workers} worker(s)",
-        file=sys.stderr,
+    log.log(
+        NOTICE,
+        "study %s in %s: %d finished trials, running %d more on %d worker(s)",
+        *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
     )
     started = time.monotonic()
     keep_reserve(config.storage)  # room to fail the trials a full disk stops
     try:
         if config.workers == 1 and not config.devices:
-            code = _run_here(config, study, finished, args.quiet)
+            code = _run_here(config, study, inputs, finished, args.quiet)
         else:
             code = _run_processes(config, study, finished, args.quiet)
     except StorageFull as exc:
@@ -194,25 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(study, config, time.monotonic() - started)
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         name = signal.Signals(code - 128).name
-        print(
-            f"interrupted by {name}: running trials were marked failed; the same command "
-            "continues the study",
-            file=sys.stderr,
-        )
+        again = "the same command continues the study"
+        log.warning("interrupted by %s: running trials were marked failed; %s", name, again)
     return code
 
 
-def _gpu_count() -> int:
-    """CUDA devices torch sees; without an NVIDIA driver on the machine, 0 without importing torch
-    (seconds of the launcher's start-up on a CPU machine, before any worker starts)."""
-    if not (shutil.which("nvidia-smi") or Path("/dev/nvidiactl").exists()):
-        return 0
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
-def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
+def _run_here(
+    config: SearchConfig, study: optuna.Study, inputs: Inputs, finished: int, quiet: bool
+) -> int:
     import torch
 
     from search.worker import run_worker  # torch and transformers: only where trials run here
@@ -227,7 +211,7 @@ def _run_here(config: SearchConfig, study: optuna.Study, finished: int, quiet: b
     interrupts = Interrupts()
     interrupts.install()
     try:
-        return run_worker(config, on_trial=on_trial, interrupts=interrupts)
+        return run_worker(config, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
@@ -236,7 +220,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
 
     Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
-    gpus = _gpu_count()
+    gpus = gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
     log_dir = _log_dir(config)
     pool = WorkerPool(config, slots, log_dir)
@@ -269,10 +253,18 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
             print(line, file=sys.stderr)
         return EXIT_USAGE
     where = f"; logs in {log_dir}" if log_dir is not None else ""
-    print(f"workers exited with {pool.codes()}{where}", file=sys.stderr)
+    log.error("workers exited with %s%s", pool.codes(), where)
     for line in errors:
-        print(line, file=sys.stderr)
+        log.error(line)
     return 1
+
+
+def _evals_per_run(args) -> int | None:
+    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
+    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
+    if args.evals_per_run is not None:
+        return args.evals_per_run
+    return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
 def _log_dir(config: SearchConfig) -> Path | None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import optuna
 
-from common.cli import UserError
 from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
@@ -26,7 +25,7 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "gp":
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=8)
-    raise UserError(f"--sampler: {name!r} is not one of {', '.join(SAMPLERS)}")
+    raise ValueError(f"unknown sampler {name!r}: search.config checks --sampler")
 
 
 class _FirstDirection:

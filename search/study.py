@@ -246,7 +246,7 @@ def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) 
         study_name=config.study,
         storage=storage,
         sampler=make_sampler(config.sampler, seed),
-        pruner=optuna_pruner(config.pruner, len(config.objectives)),
+        pruner=optuna_pruner(config.pruner),
     )
 
 

@@ -35,11 +35,13 @@ from search.attrs import (
     MODEL,
     PREDICTIONS_ATTR,
     PRUNED_REASON,
+    REASON_CHARS,
     RUN_ATTR,
     RUNTIME,
     STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
+    set_trial_record,
 )
 from search.config import SearchConfig
 from search.interrupts import WorkerInterrupted
@@ -115,7 +117,7 @@ class Objective:
                 said = said or f"the disk is full or read-only: {exc}"
                 self.no_space = f"{STORAGE_FAILED}{said}"[:500]
                 try:
-                    trial.set_user_attr(FAIL_REASON, self.no_space)
+                    trial.set_user_attr(FAIL_REASON, self.no_space[:REASON_CHARS])
                 except Exception:  # the storage itself is what is full
                     raise ReasonNotStored(self.no_space) from exc
                 raise
@@ -130,8 +132,8 @@ class Objective:
         settings = self._settings(model)
         trial.set_user_attr(MODEL, model)
         trial.set_user_attr(WORKER, WORKER_ID)
-        trial.set_user_attr(HPARAMS, hp.to_dict())
-        trial.set_user_attr(RUNTIME, runtime_record(settings))
+        set_trial_record(trial, HPARAMS, hp.to_dict())
+        set_trial_record(trial, RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.objectives]
@@ -145,13 +147,13 @@ class Objective:
             if isinstance(exc, WorkerInterrupted):
                 reason = str(exc)  # "interrupted by SIGINT"
             with contextlib.suppress(Exception):  # the exception says more than a failed write
-                trial.set_user_attr(FAIL_REASON, reason[:500])
+                trial.set_user_attr(FAIL_REASON, reason[:REASON_CHARS])
             raise
         try:
             self._record(trial, result)
         except ArtifactStoreUnavailable as exc:
             # not the trial's fault: it runs again once the store answers (search.worker waits)
-            trial.set_user_attr(FAIL_REASON, str(exc)[:500])
+            trial.set_user_attr(FAIL_REASON, str(exc)[:REASON_CHARS])
             frozen = study._storage.get_trial(trial._trial_id)
             enqueue_retry(study, frozen, max_retry=2)
             self.store_down = exc
@@ -170,7 +172,8 @@ class Objective:
             reason = "the model predicts the same probabilities for every dev example"
             trial.set_user_attr(FAIL_REASON, reason)
             raise TrialDiverged(reason)
-        return tuple(float(result.metrics[name]) for name in self.config.objectives)
+        # to the precision the evaluations and the run record keep (and ``optuna trials`` shows)
+        return tuple(stored([result.metrics[name] for name in self.config.objectives]))
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna beats for relational storages; journal storages get the project's lease."""
@@ -188,7 +191,7 @@ class Objective:
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
-        """What the run ended with, as one attribute (one storage write, not eight)."""
+        """What the run ended with, as one record (one storage write, not eight)."""
         record = {
             "status": result.status,
             "steps": result.steps,
@@ -202,25 +205,25 @@ class Objective:
             record["truncated_entities"] = result.truncated_entities
         if result.examples:  # with augmentation, train holds the added copies
             record["examples"] = result.examples
-        trial.set_user_attr(RUN_ATTR, record)
+        set_trial_record(trial, RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
                 str(e["step"]): stored([e[name] for name in self.config.objectives])
                 for e in result.evaluations
             }
-            trial.set_user_attr(EVALS_ATTR, evals)
+            set_trial_record(trial, EVALS_ATTR, evals)
             costs = {
                 str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
                 for e in result.evaluations
             }
-            trial.set_user_attr(EVAL_COSTS_ATTR, costs)
+            set_trial_record(trial, EVAL_COSTS_ATTR, costs)
         if self.artifacts is not None and result.dev_logits is not None:
             dev = self._upload(trial, "dev", self.data.dev, result.dev_logits)
-            trial.set_user_attr(PREDICTIONS_ATTR, dev)
+            set_trial_record(trial, PREDICTIONS_ATTR, dev)
         # the test set's probabilities at the same best state, for ensembles without retraining
         if self.artifacts is not None and result.test_logits is not None:
             test = self._upload(trial, "test", self.data.test, result.test_logits)
-            trial.set_user_attr(TEST_PREDICTIONS_ATTR, test)
+            set_trial_record(trial, TEST_PREDICTIONS_ATTR, test)
 
     def _upload(self, trial: optuna.Trial, split: str, data: Dataset, logits: np.ndarray) -> str:
         """Predictions with class probabilities, as a submission-format CSV artifact."""

@@ -18,17 +18,17 @@ from typing import TypeVar
 import optuna
 
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
-from objectives.data.inputs import load_trial_data
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
-from search.attrs import STORAGE_FAILED
+from search.attrs import REASON_CHARS, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
+from search.inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveStopper, LiveView
 from search.processes import report_stop, watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
-from search.space import Choice, Fixed, Space, load_space
+from search.space import Choice, Fixed, Space
 from search.study import NoFreeSlot, counts, load_for_worker
 from search.trial import Objective, ReasonNotStored, Runner
 from search.trial_log import TrialLog
@@ -38,7 +38,6 @@ from storage.artifacts import (
     wait_until_reachable,
 )
 from storage.liveness import Reaper, reap_stale
-from storage.opening import open_storage
 from storage.reserve import fail_left_running
 from storage.retry import StorageFull, StorageUnavailable
 
@@ -53,14 +52,16 @@ def run_worker(
     runner: Runner | None = None,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
     interrupts: Interrupts | None = None,
+    inputs: Inputs | None = None,
 ) -> int:
     """Run trials until the study has ``config.target_finished`` finished trials, the timeout
     passes, or a signal asks to stop. Returns the process exit code."""
     interrupts = interrupts or Interrupts()
-    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    study = load_for_worker(storage, config)
+    inputs = inputs or Inputs.load(config)
+    study = load_for_worker(inputs.storage, config)
     view = LiveView(config)
-    objective = _objective(config, runner or choose_runner(config.runner), interrupts, view)
+    runner = runner or choose_runner(config.runner)
+    objective = _objective(config, inputs, runner, interrupts, view)
     callbacks = [TrialLog(), view, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
     # half of one more), even while this worker trains
@@ -131,10 +132,9 @@ def _settle() -> None:
 
 
 def _objective(
-    config: SearchConfig, runner: Runner, interrupts: Interrupts, view: LiveView
+    config: SearchConfig, inputs: Inputs, runner: Runner, interrupts: Interrupts, view: LiveView
 ) -> Objective:
-    space = load_space(config.space, config.model)
-    data = load_trial_data(config.train, config.dev, config.test, config.labels, config.no_relation)
+    space, data = inputs.space, inputs.data
     workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
     if config.runner == REAL_RUNNER:
         # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
@@ -206,8 +206,9 @@ def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception
     full = _cause(exc, StorageFull) if exc is not None else None
     full = full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
     if objective.trial_id is not None:
-        _, left = fail_left_running(study._storage, study.study_name, {objective.trial_id: reason})
-        full.left_running.update({trial_id: reason for trial_id in left})
+        stored = {objective.trial_id: reason[:REASON_CHARS]}
+        _, left = fail_left_running(study._storage, study.study_name, stored)
+        full.left_running.update({trial_id: stored[trial_id] for trial_id in left})
     raise full
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +32,8 @@ from optuna.trial import TrialState
 
 from common.cli import UserError
 from storage.liveness import FAIL_REASON, WORKER_DIED
+
+log = logging.getLogger(__name__)
 
 RETRY_FOR_S = 60.0
 _FIRST_DELAY_S = 0.2
@@ -147,11 +149,7 @@ def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any
                     f"--storage {what}: the database did not answer for {retry_for:g} s: {reason}"
                 ) from None
             if not announced:
-                print(
-                    f"storage: {what}: {reason}; retrying for up to {retry_for:g} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                log.warning("storage: %s: %s; retrying for up to %g s", what, reason, retry_for)
                 announced = True
         time.sleep(delay)
         delay = min(2 * delay, _MAX_DELAY_S)

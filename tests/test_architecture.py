@@ -14,11 +14,7 @@ MAX_FUNCTION_LINES = 50
 # Data, not logic: the sample data's sentence templates.
 DATA_MODULES = {"objectives/data/sample_templates.py"}
 # Still to be split: each may only shrink (its ceiling here is its size when it was listed).
-NOT_YET_SPLIT = {
-    "objectives/training/loop.py": 327,
-    "objectives/training/loop.py:run": 78,
-    "search/ensemble.py": 416,
-}
+NOT_YET_SPLIT: dict[str, int] = {}
 
 
 def modules() -> dict[str, Path]:

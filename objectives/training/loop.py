@@ -10,20 +10,20 @@ from __future__ import annotations
 import gc
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from transformers import get_scheduler
 
 from common.bars import progress_bar
 from common.cli import UserError
-from objectives.data.augment import augment_train
 from objectives.data.inputs import TrialData
 from objectives.data.labels import LabelSet
 from objectives.encoding.batching import collate, eval_batches, split, train_batches
-from objectives.encoding.features import Features, encode
+from objectives.encoding.features import Features
 from objectives.hparams import HParams, RunSettings
 from objectives.loss import focal_loss
 from objectives.metrics import evaluate
@@ -31,6 +31,8 @@ from objectives.models.heads import build_classifier, save_classifier
 from objectives.models.loading import max_positions
 from objectives.training.accelerator import new_accelerator, release_accelerator
 from objectives.training.cadence import evaluation_steps
+from objectives.training.history import History
+from objectives.training.optimizer import build_optimizer
 from objectives.training.resources import MemoryMeter
 from objectives.training.result import Evaluation, Report, RunResult
 from objectives.training.workspace import Workspace
@@ -59,7 +61,7 @@ def fine_tune(
     tokenizer = workspace.tokenizer(model_path, hp.markers)
 
     t = time.perf_counter()
-    train, added = _train_features(hp, data, tokenizer, workspace)
+    train, added = workspace.train_features(hp, data, tokenizer)
     dev = workspace.features.get(data.dev, tokenizer, hp.markers, hp.max_len, data.labels)
     test = None
     if data.test is not None:
@@ -85,30 +87,6 @@ def fine_tune(
     result.truncated_entities = {"train": train.truncated_entities, "dev": dev.truncated_entities}
     result.examples = {"train": len(train), "dev": len(dev), **added}
     return result
-
-
-def _train_features(
-    hp: HParams, data: TrialData, tokenizer, workspace: Workspace
-) -> tuple[Features, dict[str, int]]:
-    """The train set's features, augmented when ``hp`` says so (dev and test never are), and
-    how many examples each augmentation added or changed (``train_entity_swap``, ...).
-
-    Augmented data is drawn once per run from ``hp.seed``, so the step schedule is fixed before
-    training starts, and tokenized for this run alone, bypassing the feature cache: it depends on
-    the seed and the probabilities, which differ from trial to trial in a search that varies
-    them, so a cached entry would rarely be read again and would only fill memory and disk.
-    """
-    augmentation = hp.augmentation()
-    if augmentation is None:
-        features = workspace.features.get(
-            data.train, tokenizer, hp.markers, hp.max_len, data.labels
-        )
-        return features, {}
-    augmented = augment_train(data.train, **augmentation)
-    features = encode(
-        augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
-    )
-    return features, {f"train_{name}": count for name, count in augmented.added.items()}
 
 
 class _Loop:
@@ -137,100 +115,69 @@ class _Loop:
                 settings.evals_per_run,
             )
         )
-        # fused: one kernel for all parameters; the default is a per-parameter Python loop on the
-        # CPU (about a tenth of a tiny model's step), and transformers' Trainer fuses too
-        optimizer = torch.optim.AdamW(
-            _param_groups(model, hp.weight_decay), lr=hp.learning_rate, fused=True
-        )
-        scheduler = get_scheduler(
-            hp.lr_scheduler_type,
-            optimizer,
-            num_warmup_steps=hp.warmup(self.total_steps),
-            num_training_steps=self.total_steps,
-        )
+        optimizer, scheduler = build_optimizer(model, hp, self.total_steps)
         self.model, self.optimizer, self.scheduler = accelerator.prepare(
             model, optimizer, scheduler
         )
         self.generator = torch.Generator().manual_seed(hp.seed)
+        self.step = self.seen = 0
+        self.best_state = None
 
     def run(self, dev, test, report: Report, timings, started) -> RunResult:
-        evaluations: list[Evaluation] = []
-        best: Evaluation | None = None
-        best_state = None
-        keep_best_state = test is not None or self.settings.save_checkpoint
-        status, reason, step, seen = "complete", None, 0, 0
+        history = History(keep_state=test is not None or self.settings.save_checkpoint)
+        clock = _Clock(timings, started)
         bar = progress_bar(
             total=self.total_steps, disable=not self.settings.progress, desc="train", unit="step"
         )
-        train_started = time.perf_counter()
-        startup = None
-        while step < self.total_steps and status == "complete":
-            for indices in train_batches(self.train, self.batch_size, self.generator):
-                loss = self._step(indices)
-                step += 1
-                seen += len(indices)
-                bar.update(1)
-                if startup is None:
-                    startup = time.perf_counter() - started
-                if not math.isfinite(loss):
-                    status, reason = "diverged", f"non-finite training loss at step {step}"
-                    break
-                if step in self.eval_at:
-                    t = time.perf_counter()
-                    evaluation = self._evaluate(dev, step)
-                    timings["eval"] += time.perf_counter() - t
-                    evaluation.examples = seen
-                    evaluation.seconds = time.perf_counter() - train_started - timings["report"]
-                    evaluations.append(evaluation)
-                    bar.set_postfix(f1=f"{evaluation.metrics['micro_f1']:.1f}")
-                    if best is None or _better(evaluation, best):
-                        best = evaluation
-                        if keep_best_state:
-                            best_state = _cpu_state(self.model)
-                    t = time.perf_counter()
-                    keep_going = report(step, dict(evaluation.metrics))
-                    timings["report"] += time.perf_counter() - t
-                    if not keep_going:
-                        status, reason = "stopped", f"stopped by the search at step {step}"
-                        break
-                if step >= self.total_steps:
-                    break
-        bar.close()
-        # the search's bookkeeping at each evaluation (storage writes, pruning decisions) is
-        # neither training nor evaluation: kept apart so the service's cost is not hidden in them
-        timings["train"] = time.perf_counter() - train_started - timings["eval"] - timings["report"]
-        timings["startup"] = startup or 0.0
-        if best is None:  # diverged before the first evaluation
-            best = Evaluation(step, step / self.steps_per_epoch, {}, np.empty((0, 0)))
+        try:
+            status, reason = self._train(dev, report, history, clock, bar)
+        finally:
+            bar.close()
+        clock.close()
+        best = history.best_or_empty(self.step, self.steps_per_epoch)
         test_logits = None
         if test is not None and best.metrics:
-            if best_state is not None and best is not evaluations[-1]:
-                self.accelerator.unwrap_model(self.model).load_state_dict(best_state)
+            if history.best_state is not None and not history.best_is_last():
+                self.accelerator.unwrap_model(self.model).load_state_dict(history.best_state)
             test_logits = self._predict(test)
-        self.best_state = best_state
+        self.best_state = history.best_state
         return RunResult(
             status=status,
             reason=reason,
             metrics=dict(best.metrics),
             best_step=best.step,
-            steps=step,
+            steps=self.step,
             total_steps=self.total_steps,
-            evaluations=[
-                {
-                    "step": e.step,
-                    "epoch": e.epoch,
-                    "seconds": round(e.seconds, 4),
-                    "examples": e.examples,
-                    **e.metrics,
-                }
-                for e in evaluations
-            ],
+            evaluations=history.rows(),
             timings={k: round(v, 4) for k, v in timings.items()},
             memory={},
             micro_batch_size=self.micro,
             dev_logits=best.logits if best.metrics else None,
             test_logits=test_logits,
         )
+
+    def _train(self, dev, report: Report, history: History, clock: _Clock, bar):
+        """Step until the schedule ends, the loss diverges or the report says stop."""
+        while self.step < self.total_steps:
+            for indices in train_batches(self.train, self.batch_size, self.generator):
+                loss = self._step(indices)
+                self.step += 1
+                self.seen += len(indices)
+                bar.update(1)
+                clock.stepped()
+                if not math.isfinite(loss):
+                    return "diverged", f"non-finite training loss at step {self.step}"
+                if self.step in self.eval_at:
+                    evaluation = self._evaluate(dev, self.step, clock)
+                    history.add(evaluation, self.model)
+                    bar.set_postfix(f1=f"{evaluation.metrics['micro_f1']:.1f}")
+                    with clock.measure("report"):
+                        keep_going = report(self.step, dict(evaluation.metrics))
+                    if not keep_going:
+                        return "stopped", f"stopped by the search at step {self.step}"
+                if self.step >= self.total_steps:
+                    break
+        return "complete", None
 
     def _step(self, indices: np.ndarray) -> float:
         """One optimizer step over ``indices``; on out-of-memory, halve the micro-batch and redo."""
@@ -288,14 +235,16 @@ class _Loop:
             logits[indices] = out.float().cpu().numpy()
         return logits
 
-    def _evaluate(self, dev: Features, step: int) -> Evaluation:
-        logits = self._predict(dev)
-        gold = dev.labels
-        loss = float(
-            torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(gold))
-        )
-        metrics = evaluate(logits, gold, self.labels, loss=loss)
-        return Evaluation(step, round(step / self.steps_per_epoch, 4), metrics, logits)
+    def _evaluate(self, dev: Features, step: int, clock: _Clock) -> Evaluation:
+        with clock.measure("eval"):
+            logits = self._predict(dev)
+            gold = dev.labels
+            loss = float(
+                torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(gold))
+            )
+            metrics = evaluate(logits, gold, self.labels, loss=loss)
+        epoch = round(step / self.steps_per_epoch, 4)
+        return Evaluation(step, epoch, metrics, logits, clock.training(), self.seen)
 
     def release(self) -> None:
         for name in ("model", "optimizer", "scheduler"):
@@ -303,25 +252,34 @@ class _Loop:
                 delattr(self, name)
 
 
-def _better(a: Evaluation, b: Evaluation) -> bool:
-    return (a.metrics["micro_f1"], a.metrics["auprc"]) > (b.metrics["micro_f1"], b.metrics["auprc"])
+class _Clock:
+    """Where a run's wall time went: training, evaluation, and the search's work at each
+    evaluation (storage writes, pruning decisions), kept apart so that the service's cost is
+    not hidden in training or evaluation."""
 
+    def __init__(self, timings: dict[str, float], started: float) -> None:
+        self.timings = timings
+        self.started = started
+        self.train_started = time.perf_counter()
+        self.startup: float | None = None
 
-def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    def stepped(self) -> None:
+        if self.startup is None:
+            self.startup = time.perf_counter() - self.started
 
+    @contextmanager
+    def measure(self, part: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[part] += time.perf_counter() - t
 
-def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay on biases and normalization weights, as transformers' Trainer does."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        if param.ndim < 2 or "norm" in name.lower() or name.endswith(".bias"):
-            no_decay.append(param)
-        else:
-            decay.append(param)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+    def training(self) -> float:
+        """Wall seconds since training started, evaluations in, the search's work out."""
+        return time.perf_counter() - self.train_started - self.timings["report"]
+
+    def close(self) -> None:
+        spent = time.perf_counter() - self.train_started
+        self.timings["train"] = spent - self.timings["eval"] - self.timings["report"]
+        self.timings["startup"] = self.startup or 0.0

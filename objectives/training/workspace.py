@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from objectives.data.augment import augment_train
 from objectives.data.inputs import TrialData
-from objectives.encoding.features import FeatureCache
+from objectives.encoding.features import FeatureCache, Features, encode
 from objectives.encoding.markers import special_tokens
+from objectives.hparams import HParams
 from objectives.models.loading import import_model_classes, load_tokenizer
 from objectives.models.resolve import resolve_model
 
@@ -43,3 +45,25 @@ class Workspace:
         if key not in self._tokenizers:
             self._tokenizers[key] = load_tokenizer(model_path, special_tokens(markers))
         return self._tokenizers[key]
+
+    def train_features(
+        self, hp: HParams, data: TrialData, tokenizer
+    ) -> tuple[Features, dict[str, int]]:
+        """The train set's features, augmented when ``hp`` says so (dev and test never are), and
+        how many examples each augmentation added or changed (``train_entity_swap``, ...).
+
+        Augmented data is drawn once per run from ``hp.seed``, so the step schedule is fixed
+        before training starts, and tokenized for this run alone, bypassing the feature cache: it
+        depends on the seed and the probabilities, which differ from trial to trial in a search
+        that varies them, so a cached entry would rarely be read again and would only fill memory
+        and disk.
+        """
+        augmentation = hp.augmentation()
+        if augmentation is None:
+            features = self.features.get(data.train, tokenizer, hp.markers, hp.max_len, data.labels)
+            return features, {}
+        augmented = augment_train(data.train, **augmentation)
+        features = encode(
+            augmented.dataset, tokenizer, hp.markers, hp.max_len, data.labels, augmented.unmarked
+        )
+        return features, {f"train_{name}": count for name, count in augmented.added.items()}

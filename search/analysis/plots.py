@@ -3,7 +3,7 @@ Chrome or Chromium is installed, as PNG.
 
 Optuna's intermediate values hold only a multi-objective study's first objective (see
 ``search/pruning/pruner.py``), so :func:`learning_curves` draws every objective from the trials'
-``"evals"`` attribute as well.
+``"evals"`` record as well.
 """
 
 from __future__ import annotations

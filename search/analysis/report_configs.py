@@ -42,6 +42,7 @@ def trial_config(
     model = attrs.trial_model(trial, default_model)
     values = dict(zip(names, trial.values, strict=True)) if trial.values else {}
     config = {"model": model, "hparams": hp.to_dict(), "trial": trial.number, "values": values}
-    if trial.user_attrs.get(attrs.RUNTIME):  # threads, precision, cadence: for an exact rerun
-        config["runtime"] = trial.user_attrs[attrs.RUNTIME]
+    runtime = attrs.trial_record(trial, attrs.RUNTIME)
+    if runtime:  # threads, precision, cadence: for an exact rerun
+        config["runtime"] = runtime
     return config

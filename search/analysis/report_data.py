@@ -122,7 +122,7 @@ def baseline_summary(
             if name in best
         }
     else:
-        evals = base.user_attrs.get(attrs.EVALS_ATTR) or {}
+        evals = attrs.trial_evals(base)
         if evals:
             last = max(evals, key=int)
             summary["last_evaluation"] = {

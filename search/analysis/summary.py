@@ -9,7 +9,6 @@ import optuna
 from optuna.trial import TrialState
 
 from search import attrs
-from search.attrs import RUN_ATTR
 from search.config import SearchConfig
 from search.dashboard import watch_commands
 from storage.urls import mask_url, storage_kind
@@ -57,7 +56,7 @@ def _fmt(value: object) -> str:
 def steps_saved(trials: list[optuna.trial.FrozenTrial]) -> tuple[int, int]:
     """(optimizer steps run, steps planned) over finished trials: what pruning saved."""
     done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    runs = [t.user_attrs.get(RUN_ATTR, {}) for t in done]
+    runs = [attrs.trial_run(t) for t in done]
     spent = sum(int(run.get("steps", 0)) for run in runs)
     planned = sum(int(run.get("total_steps", 0)) for run in runs)
     return spent, planned

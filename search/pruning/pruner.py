@@ -6,7 +6,8 @@ module keeps its own convention, written by :func:`record_evaluation`:
 - every evaluation of a trial is the trial's intermediate value at ``step`` for the FIRST
   objective, so optuna-dashboard draws its learning curve (storages accept intermediate values in
   multi-objective studies; only ``Trial.report`` refuses them);
-- all objective values of that evaluation go into the user attr ``"evals"``: a dict mapping
+- all objective values of that evaluation go into the trial record ``"evals"``
+  (:func:`search.attrs.trial_evals`): a dict mapping
   ``str(step)`` (JSON keys are strings) to a list of floats in the study's objective order. A
   worker publishes it at the trial's rungs (``search.pruning.stoppers.MOASHAStopper``: every
   evaluation
@@ -29,7 +30,7 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from search.attrs import EVALS_ATTR
+from search.attrs import EVALS_ATTR, set_trial_record, trial_evals
 from search.pruning.moasha import Decision, budget_saved, decide, rung_index
 
 # Trials whose evaluations count at a rung. A FAIL trial's numbers may come from a broken run;
@@ -51,9 +52,9 @@ def record_evaluation(
         raise ValueError(f"expected one value per objective ({objectives}), got {values}")
     floats = [float(value) for value in values]
     record_curve(study, trial, step, floats[0])
-    evals = dict(trial.user_attrs.get(EVALS_ATTR, {}))
+    evals = dict(trial_evals(trial))
     evals[str(step)] = floats
-    trial.set_user_attr(EVALS_ATTR, evals)
+    set_trial_record(trial, EVALS_ATTR, evals)
 
 
 STORED_DIGITS = 4  # metrics are x100: four decimals are far below their noise, and keep rows short
@@ -72,7 +73,7 @@ def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: flo
 
 def evals_of(trial: FrozenTrial | optuna.Trial) -> dict[int, tuple[float, ...]]:
     """A trial's recorded evaluations, ``{step: values}`` in ascending step order."""
-    raw: Mapping[str, Sequence[float]] = trial.user_attrs.get(EVALS_ATTR, {})
+    raw: Mapping[str, Sequence[float]] = trial_evals(trial)
     return {int(step): tuple(float(value) for value in raw[step]) for step in sorted(raw, key=int)}
 
 
@@ -84,7 +85,7 @@ def resource_at(evals: Mapping[int, object], step: int) -> int:
 def evaluations_run(study: optuna.Study) -> list[int]:
     """Number of evaluations each finished (COMPLETE or PRUNED) trial recorded."""
     trials = study.get_trials(deepcopy=False, states=FINISHED_STATES)
-    return [len(trial.user_attrs.get(EVALS_ATTR, {})) for trial in trials]
+    return [len(trial_evals(trial)) for trial in trials]
 
 
 def study_budget_saved(study: optuna.Study, max_evaluations: int) -> dict[str, float]:
@@ -171,7 +172,7 @@ def _values_at(
     for trial in trials:
         if trial.number == exclude:
             continue
-        raw = trial.user_attrs.get(EVALS_ATTR, {})
+        raw = trial_evals(trial)
         if len(raw) >= resource:
             step = sorted(raw, key=int)[resource - 1]
             found.append(tuple(float(value) for value in raw[step]))

@@ -17,8 +17,7 @@ from typing import Protocol
 
 import optuna
 
-from common.cli import UserError
-from search.attrs import EVALS_ATTR
+from search.attrs import EVALS_ATTR, set_trial_record
 from search.pruning import why
 from search.pruning.moasha import Decision
 from search.pruning.pruner import MOASHAPruner, record_curve, resource_at, stored
@@ -50,7 +49,7 @@ class MOASHAStopper:
         if not self.pruner.is_rung(resource):
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
-        trial.set_user_attr(EVALS_ATTR, dict(self._evals))
+        set_trial_record(trial, EVALS_ATTR, dict(self._evals))
         if self.pruner.should_stop(study, trial, step, floats) is Decision.CONTINUE:
             return True
         why.record(trial, why.explain(study, trial, step, floats, self.pruner))
@@ -71,20 +70,15 @@ class NeverStop:
         return True
 
 
-def optuna_pruner(name: str, n_objectives: int) -> optuna.pruners.BasePruner:
+def optuna_pruner(name: str) -> optuna.pruners.BasePruner:
     """The pruner object a study is opened with (Optuna needs one even where ours decides)."""
-    if name in ("median", "hyperband") and n_objectives > 1:
-        raise UserError(
-            f"--pruner {name} works with one objective only (e.g. --objectives f1); "
-            "use --pruner moasha for several"
-        )
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0)
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
     if name in ("moasha", "none"):
         return optuna.pruners.NopPruner()
-    raise UserError(f"--pruner: {name!r} is not one of {', '.join(PRUNERS)}")
+    raise ValueError(f"unknown pruner {name!r}: search.config checks --pruner")
 
 
 def make_stopper(name: str, reduction_factor: int = 3, min_resource: int = 1) -> Stopper:
@@ -94,4 +88,4 @@ def make_stopper(name: str, reduction_factor: int = 3, min_resource: int = 1) ->
         return OptunaPrunerStopper()
     if name == "none":
         return NeverStop()
-    raise UserError(f"--pruner: {name!r} is not one of {', '.join(PRUNERS)}")
+    raise ValueError(f"unknown pruner {name!r}: search.config checks --pruner")

@@ -1,8 +1,8 @@
 """Why MO-ASHA stopped a trial: its rung, its place among the results there, and who beat it.
 
 Computed only when a trial is stopped (one more read of the study), recorded as the trial's
-``pruned_reason`` (one short line, for ``optuna trials``) and ``pruned_at`` (the same facts as
-values), and shown as the trial's note in optuna-dashboard.
+``pruned_reason`` (one short line, for ``optuna trials``) and the record ``pruned_at`` (the same
+facts as values), and shown as the trial's note in optuna-dashboard.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
-from search.attrs import EVALS_ATTR, PRUNED_AT, PRUNED_REASON
+from search.attrs import PRUNED_AT, PRUNED_REASON, set_trial_record, trial_evals
 from search.pruning.moasha import _dominates, _gains, mo_order, rung_index
 from search.pruning.pruner import COUNTED_STATES, MOASHAPruner, evals_of, resource_at
 
-SHOWN_DOMINATORS = 8  # in the one-line reason; the note and ``pruned_at`` list them all
+SHOWN_DOMINATORS = 4  # in the one-line reason (a cell of `optuna trials`); the note lists them all
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def explain(
     trials = study.get_trials(deepcopy=False, states=COUNTED_STATES)
     others = []
     for other in trials:
-        raw = other.user_attrs.get(EVALS_ATTR, {})
+        raw = trial_evals(other)
         if other.number != trial.number and len(raw) >= resource:
             key = sorted(raw, key=int)[resource - 1]
             others.append((other.number, [float(v) for v in raw[key]]))
@@ -107,7 +107,7 @@ def note(standing: Standing, trial_number: int) -> str:
 def record(trial: optuna.Trial, standing: Standing) -> None:
     """Write the standing into the trial (attributes and dashboard note)."""
     trial.set_user_attr(PRUNED_REASON, standing.reason())
-    trial.set_user_attr(PRUNED_AT, standing.to_json())
+    set_trial_record(trial, PRUNED_AT, standing.to_json())
     save_note(trial, note(standing, trial.number))
 
 

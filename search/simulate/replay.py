@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from search.pruning.pruner import EVALS_ATTR
+from search.attrs import EVALS_ATTR, set_trial_record
 from search.sampling import klue_recipe, suggest
 from search.simulate.schedule import simulated_run
 from search.simulate.strategies import Strategy
@@ -158,7 +158,7 @@ def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> di
     """Record the evaluations and tell the study, as the objective does when a run returns."""
     done = run.curve[: run.index + 1]
     evals = {str(int(r[0])): [float(v) for v in r[3 : 3 + strategy.objectives]] for r in done}
-    run.trial.set_user_attr(EVALS_ATTR, evals)
+    set_trial_record(run.trial, EVALS_ATTR, evals)
     best, full = _kept(done, strategy), _kept(run.curve, strategy)
     if complete:
         run.study.tell(run.trial, [float(v) for v in best[3 : 3 + strategy.objectives]])

@@ -41,7 +41,7 @@ class Strategy:
     def new_pruner(self) -> optuna.pruners.BasePruner:
         if self.pruner == "optuna-median":
             return optuna.pruners.MedianPruner()
-        return optuna_pruner(self.pruner, self.objectives)
+        return optuna_pruner(self.pruner)
 
     def new_stopper(self) -> Stopper:
         pruner = "median" if self.pruner == "optuna-median" else self.pruner

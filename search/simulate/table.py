@@ -36,7 +36,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
-from search.attrs import EVAL_COSTS_ATTR, RUN_ATTR, study_attrs
+from search.attrs import EVAL_COSTS_ATTR, study_attrs, trial_hparams, trial_record, trial_run
 from search.pruning.pruner import evals_of
 from storage.reading import open_existing
 
@@ -123,15 +123,15 @@ def table_from_study(study: optuna.Study) -> Table:
     for key in ("evals_per_epoch", "evals_per_run", "sampler", "pruner"):
         metadata[key] = recorded.get(key)
     # the schedule's other inputs where the space fixes them (replays need them for new configs)
-    hparams = complete[0].user_attrs.get("hparams") or {}
+    hparams = trial_hparams(complete[0]) or {}
     metadata["fixed"] = {k: hparams[k] for k in SCHEDULE if k in hparams}
     return Table(study.study_name, distributions, curves, metadata)
 
 
 def _curve(trial: FrozenTrial, where: str) -> Curve:
     evals = evals_of(trial)
-    costs = trial.user_attrs.get(EVAL_COSTS_ATTR)
-    run = trial.user_attrs.get(RUN_ATTR) or {}
+    costs = trial_record(trial, EVAL_COSTS_ATTR)
+    run = trial_run(trial)
     if not evals or not costs or "total_steps" not in run:
         missing = "evals" if not evals else EVAL_COSTS_ATTR if not costs else "run"
         raise UserError(

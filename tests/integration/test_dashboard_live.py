@@ -18,6 +18,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.analysis.curves import GRAPH_ID
+from search.attrs import trial_record
 from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.test_dashboard import (
@@ -75,7 +76,7 @@ def test_live_curves_and_why_a_trial_was_pruned(tmp_path):
             body = (By.TAG_NAME, "body")
             wait.until(ec.text_to_be_present_in_element(body, "Dominated by"))
             text = driver.find_element(*body).text
-            at = pruned.user_attrs["pruned_at"]
+            at = trial_record(pruned, "pruned_at")
             assert f"Rung {at['rung']}: evaluation {at['evaluation']}" in text
             assert f"{at['position']} of {at['of']} results" in text
             assert all(f"trial {n}" in text for n in at["dominated_by"])

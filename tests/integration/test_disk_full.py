@@ -9,6 +9,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR, trial_record
 from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import server_missing
@@ -59,8 +60,8 @@ def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk, workers):
     stored = {
         value
         for t in trials
-        for key, value in t.user_attrs.items()
-        if key.endswith("predictions_artifact")
+        for name in (PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR)
+        if (value := trial_record(t, name))
     }
     on_disk = {p.name for p in artifacts.iterdir()} if artifacts.exists() else set()
     assert on_disk <= stored, f"partial artifacts left: {on_disk - stored}"

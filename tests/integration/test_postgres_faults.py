@@ -20,6 +20,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.attrs import trial_record
 from search.study import FINISHED
 from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
@@ -94,7 +95,7 @@ def check_nothing_lost(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.tr
     assert len(finished) == TRIALS, [(t.number, t.state.name) for t in trials]
     for trial in finished:
         if trial.state == TrialState.COMPLETE:
-            assert len(trial.values) == 2 and trial.user_attrs["evals"]
+            assert len(trial.values) == 2 and trial_record(trial, "evals")
     return finished
 
 

@@ -8,6 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from objectives.data.sample import generate, write_sample
+from search.attrs import trial_record, trial_run
 from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
@@ -57,8 +58,8 @@ def test_tiny_model_search_end_to_end(tmp_path):
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert complete and all(0 <= v <= 100 for t in complete for v in t.values)
     trial = complete[0]
-    assert trial.user_attrs["run"]["timings_s"]["train"] > 0
-    assert trial.user_attrs["run"]["memory"]["process_peak_rss_mb"] > 0
+    assert trial_run(trial)["timings_s"]["train"] > 0
+    assert trial_run(trial)["memory"]["process_peak_rss_mb"] > 0
     assert len(trial.intermediate_values) >= 1
     assert "Pareto front" in proc.stdout
     # the dev predictions are stored, with one probability per KLUE label
@@ -68,7 +69,7 @@ def test_tiny_model_search_end_to_end(tmp_path):
     path = tmp_path / "preds.csv"
     download_artifact(
         artifact_store=store,
-        artifact_id=trial.user_attrs["dev_predictions_artifact"],
+        artifact_id=trial_record(trial, "dev_predictions_artifact"),
         file_path=str(path),
     )
     lines = path.read_text().splitlines()

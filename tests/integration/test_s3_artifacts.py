@@ -22,6 +22,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.attrs import trial_record
 from storage.artifacts import ARTIFACTS_ATTR
 from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
@@ -96,7 +97,7 @@ def test_predictions_go_to_the_bucket_and_the_study_records_where(s3_server, s3_
     keys = set(s3_server.keys(BUCKET, s3_study["prefix"] + "/"))
     for trial in complete:
         for attr in ("dev_predictions_artifact", "test_predictions_artifact"):
-            assert f"{s3_study['prefix']}/{trial.user_attrs[attr]}" in keys
+            assert f"{s3_study['prefix']}/{trial_record(trial, attr)}" in keys
     assert not (s3_study["root"] / "worker" / "artifacts").exists()
     assert not list((s3_study["root"]).glob("*-artifacts"))
 
@@ -112,7 +113,7 @@ def test_the_dashboard_serves_predictions_from_the_bucket(s3_server, s3_study, t
         )
     try:
         trial = _complete(s3_study["storage"], "s")[0]
-        artifact = trial.user_attrs["dev_predictions_artifact"]
+        artifact = trial_record(trial, "dev_predictions_artifact")
         study_id = open_storage(s3_study["storage"]).get_study_id_from_name("s")
         url = f"http://127.0.0.1:{port}/artifacts/{study_id}/{trial._trial_id}/{artifact}"
         body = _fetch_when_up(url, proc, log)
@@ -192,7 +193,7 @@ def test_two_machines_share_a_study_through_postgres_and_s3(s3_server, postgres_
     workers = {t.user_attrs["worker"] for t in complete}
     assert len(workers) == 2, workers
     keys = set(s3_server.keys(bucket, "a/"))
-    assert {f"a/{t.user_attrs['dev_predictions_artifact']}" for t in complete} <= keys
+    assert {f"a/{trial_record(t, 'dev_predictions_artifact')}" for t in complete} <= keys
     for machine in (first, second):
         assert not list(machine.rglob("*.csv")), "a prediction was written to local disk"
 
@@ -242,7 +243,7 @@ def _outage(server: S3Server, tmp_path: Path) -> None:
     assert len(complete) == 6
     retried = [t for t in complete if t.system_attrs.get("failed_trial") == failed[0].number]
     assert retried and retried[0].params == failed[0].params
-    assert f"o/{retried[0].user_attrs['dev_predictions_artifact']}" in server.keys(BUCKET, "o/")
+    assert f"o/{trial_record(retried[0], 'dev_predictions_artifact')}" in server.keys(BUCKET, "o/")
 
 
 def _failed(storage: str, study: str) -> list[optuna.trial.FrozenTrial]:

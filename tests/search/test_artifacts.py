@@ -15,7 +15,7 @@ from search.dashboard import choose_location
 from storage.artifacts import ARTIFACTS_ATTR
 
 
-def test_the_study_records_its_location_and_readers_use_it(tmp_path, capsys):
+def test_the_study_records_its_location_and_readers_use_it(tmp_path, caplog):
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(study_name="s", storage=storage)
     first = tmp_path / "first"
@@ -24,7 +24,8 @@ def test_the_study_records_its_location_and_readers_use_it(tmp_path, capsys):
     assert study.user_attrs[ARTIFACTS_ATTR] == str(first)
     assert location_for_search(None, storage, "s", "memory:") == str(first)
     record_location(study, "s3://other/p")  # a launcher storing elsewhere is told
-    assert "records its artifacts in " + str(first) in capsys.readouterr().err
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1 and "records its artifacts in " + str(first) in warned[0].getMessage()
     assert study.user_attrs[ARTIFACTS_ATTR] == str(first)
     first.mkdir()
     (first / "a").write_text("x")

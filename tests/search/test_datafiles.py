@@ -11,8 +11,8 @@ import optuna
 import pytest
 
 from common.cli import UserError
+from search.analysis.ensemble_checks import load_dev
 from search.attrs import study_attrs
-from search.ensemble import load_dev
 from search.final import read_inputs
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER

@@ -17,7 +17,7 @@ from objectives.data.predictions import read_predictions
 from objectives.data.sample import ensure_sample_data, generate, write_sample
 from objectives.metrics import soft_vote
 from search.analysis.voting import greedy_select, pareto_order, score
-from search.attrs import study_attrs
+from search.attrs import run_metrics, study_attrs, trial_record
 from search.ensemble import main
 from search.run import main as run_search
 from tests.fakes.runner import RUNNER
@@ -123,7 +123,7 @@ def test_trials_store_test_probabilities_and_the_study_its_fingerprint(mocked, t
     assert study_attrs(study)["data"]["test_fingerprint"] == test.fingerprint
     assert study_attrs(study)["data"]["test"] == str(mocked["data"] / "test.json")
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    preds = stored(mocked, complete[0].user_attrs["test_predictions_artifact"], tmp_path)
+    preds = stored(mocked, trial_record(complete[0], "test_predictions_artifact"), tmp_path)
     assert preds.ids == tuple(ex.id for ex in test.examples)
     np.testing.assert_allclose(preds.probs.sum(axis=1), 1.0)
 
@@ -150,7 +150,10 @@ def test_ensemble_reports_members_votes_and_writes_submissions(mocked, tmp_path,
     # the submission is the mean of the chosen members' STORED test probabilities
     chosen = [study.trials[n] for n in greedy["trials"]]
     expected = np.mean(
-        [stored(mocked, t.user_attrs["test_predictions_artifact"], tmp_path).probs for t in chosen],
+        [
+            stored(mocked, trial_record(t, "test_predictions_artifact"), tmp_path).probs
+            for t in chosen
+        ],
         axis=0,
     )
     submission = read_predictions(out / "submission.csv", LabelSet(tuple(_labels(mocked)["names"])))
@@ -186,7 +189,7 @@ def test_ranking_by_a_metric_that_is_not_an_objective_reads_the_runs_metrics(tmp
     assert main(argv) == 0
     study = optuna.load_study(study_name="a", storage=storage)
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    by_f1 = sorted(complete, key=lambda t: -t.user_attrs["run"]["metrics"]["micro_f1"])[:3]
+    by_f1 = sorted(complete, key=lambda t: -run_metrics(t)["micro_f1"])[:3]
     assert [t.number for t in by_f1] != [t.number for t in complete[:3]]  # order matters here
     members = json.loads((out / "report.json").read_text())["members"]
     assert [m["trial"] for m in members] == [t.number for t in by_f1]

@@ -10,7 +10,7 @@ from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 from optuna_dashboard._note import get_note_from_system_attrs
 
 from search.analysis.curves import GRAPH_ID
-from search.attrs import EVALS_ATTR, HYPOTHESES
+from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record
 from search.config import SearchConfig
 from search.live import LiveStopper, LiveView
 from search.pruning.stoppers import NeverStop
@@ -37,7 +37,7 @@ def _figure(study: optuna.Study) -> dict:
 def test_a_running_trial_is_in_the_figure_while_it_trains(tmp_path) -> None:
     study, _, stopper = _setup(tmp_path, every=0)
     done = study.ask()
-    done.set_user_attr(EVALS_ATTR, {"10": [50.0, 40.0], "20": [60.0, 45.0]})
+    set_trial_record(done, EVALS_ATTR, {"10": [50.0, 40.0], "20": [60.0, 45.0]})
     study.tell(done, [60.0, 45.0])
     running = study.ask()
     assert stopper.keep_going(study, running, 10, (30.0, 20.0))

@@ -17,6 +17,7 @@ from objectives import finetune
 from objectives.hparams import HParams
 from search import report
 from search.analysis import plots, report_data
+from search.attrs import trial_hparams
 from search.pruning.pruner import evals_of
 from tests.fakes.runner import RUNNER
 
@@ -361,7 +362,7 @@ def test_report_of_a_mocked_search(tmp_path, monkeypatch, capsys):
     assert data["hypotheses"][0]["text"] == hypothesis and data["hypotheses"][0]["checked"]
     config = json.loads((out / "best_auprc.json").read_text(encoding="utf-8"))
     trial = optuna.load_study(study_name="m", storage=url).trials[config["trial"]]
-    assert config["hparams"] == trial.user_attrs["hparams"]
+    assert config["hparams"] == trial_hparams(trial)
     assert (out / "plots" / "learning_curves.html").exists()
     assert "# Search report: m" in capsys.readouterr().out
 
@@ -402,11 +403,11 @@ def test_one_section_per_hypothesis_with_the_trials_on_each_side(tmp_path, monke
             for number, value in zip(side["trials"], side["values"], strict=True):
                 trial = by_number[number]
                 assert trial.state == TrialState.COMPLETE and trial.values[index] == value
-                assert condition(trial.user_attrs["hparams"][param]) == holds
+                assert condition(trial_hparams(trial)[param]) == holds
             assert side["pruned"] == len(side["pruned_trials"])
             for number in side["pruned_trials"]:
                 assert by_number[number].state == TrialState.PRUNED
-                assert condition(by_number[number].user_attrs["hparams"][param]) == holds
+                assert condition(trial_hparams(by_number[number])[param]) == holds
         complete = sum(t.state == TrialState.COMPLETE for t in study.trials)
         pruned = sum(t.state == TrialState.PRUNED for t in study.trials)
         assert sides[True]["n"] + sides[False]["n"] == complete

@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 
 from common.cli import UserError
 from search.analysis.curves import learning_curves_figure
-from search.attrs import study_attrs
+from search.attrs import study_attrs, trial_record, trial_run
 from search.progress import Progress
 from search.pruning.pruner import evals_of
 from search.run import main
@@ -44,19 +44,20 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     complete = next(t for t in study.trials if t.state == TrialState.COMPLETE)
     evals = evals_of(complete)
     assert evals and all(len(v) == 2 for v in evals.values())
-    costs = complete.user_attrs["eval_costs"]  # per evaluation: seconds and examples so far
+    costs = trial_record(complete, "eval_costs")  # per evaluation: seconds and examples so far
     assert sorted(costs, key=int) == [str(step) for step in evals]
     assert all(examples > 0 for _, examples in costs.values())
     assert complete.intermediate_values  # the dashboard's learning curve
-    expected = {"hparams", "run", "dev_predictions_artifact"}
-    assert expected <= set(complete.user_attrs)
-    record = complete.user_attrs["run"]
+    for name in ("hparams", "runtime", "dev_predictions_artifact"):
+        assert trial_record(complete, name), name
+    assert set(complete.user_attrs) <= {"model", "worker", "origin"}  # short, for stock tables
+    record = trial_run(complete)
     assert record["status"] == "complete" and record["steps"] == record["total_steps"] > 0
     assert {"timings_s", "memory", "metrics", "best_step", "examples"} <= set(record)
     pruned = next(t for t in study.trials if t.state == TrialState.PRUNED)
     assert pruned.user_attrs["pruned_reason"].startswith("rung ")  # where and against whom
     assert "dominated by trial" in pruned.user_attrs["pruned_reason"]
-    assert pruned.user_attrs["pruned_at"]["of"] >= 3
+    assert trial_record(pruned, "pruned_at")["of"] >= 3
     figure = learning_curves_figure(study)
     assert {trace.xaxis for trace in figure.data} == {"x", "x2"}  # one panel per objective
     system = study._storage.get_study_system_attrs(study._study_id)
@@ -325,3 +326,17 @@ def test_names_from_a_shared_storage_stay_inside_their_directory():
         assert "/" not in name and "\\" not in name and not name.startswith(".") and name
     assert safe_name("tiny-train-d75e2403") == "tiny-train-d75e2403"
     assert safe_name("/tmp/x") != safe_name("_tmp_x")
+
+
+def test_a_worker_in_the_launchers_process_reads_nothing_again(tmp_path, monkeypatch):
+    """The launcher has opened the storage and read the space and the data: a worker running in
+    its process takes them as they are instead of opening and reading them a second time."""
+    from search import inputs
+
+    def reload(config):
+        raise AssertionError("the in-process worker loaded its inputs again")
+
+    monkeypatch.setattr(inputs.Inputs, "load", classmethod(lambda cls, config: reload(config)))
+    code, storage = run(tmp_path, "--trials", "3")
+    assert code == 0
+    assert len(load(storage).trials) == 3

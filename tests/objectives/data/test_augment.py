@@ -247,7 +247,7 @@ def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
         return real_get(dataset, *args, **kwargs)
 
     encoded = []
-    import objectives.training.loop as train_module
+    import objectives.training.workspace as train_module
 
     real_encode = train_module.encode
 

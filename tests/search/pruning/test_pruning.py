@@ -12,6 +12,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.attrs import trial_record
 from search.pruning.moasha import Decision
 from search.pruning.pruner import (
     EVALS_ATTR,
@@ -58,7 +59,8 @@ def test_record_evaluation_writes_curve_and_all_objectives(storage: str | None) 
 
     frozen = study.trials[0]
     assert frozen.intermediate_values == {20: 0.125, 100: 0.25, 300: 0.75}
-    assert set(frozen.user_attrs[EVALS_ATTR]) == {"20", "100", "300"}
+    assert set(trial_record(frozen, EVALS_ATTR)) == {"20", "100", "300"}
+    assert EVALS_ATTR not in frozen.user_attrs  # kept out of ``optuna trials``
     evals = evals_of(frozen)
     assert list(evals) == [20, 100, 300]
     assert evals[100] == (0.25, 0.5) and evals[300] == (0.75, 0.875)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from search.attrs import EVALS_ATTR
+from search.attrs import EVALS_ATTR, set_trial_record, trial_record
 from search.pruning.pruner import evals_of
 from search.pruning.stoppers import MOASHAStopper, NeverStop
 
@@ -23,7 +23,7 @@ def _finished(study: optuna.Study, stopper: MOASHAStopper, points, state=TrialSt
     trial = study.ask()
     for k, point in enumerate(points, start=1):
         stopper.keep_going(study, trial, k * STEP, point)
-    trial.set_user_attr(EVALS_ATTR, {str(k * STEP): list(p) for k, p in enumerate(points, 1)})
+    set_trial_record(trial, EVALS_ATTR, {str(k * STEP): list(p) for k, p in enumerate(points, 1)})
     study.tell(trial, list(points[-1]) if state == TrialState.COMPLETE else None, state=state)
     return trial
 
@@ -78,4 +78,4 @@ def test_never_stop_keeps_going_and_draws_the_curve_only(tmp_path):
         assert NeverStop().keep_going(study, trial, k * STEP, (float(k), 0.5))
     frozen = study._storage.get_trial(trial._trial_id)
     assert frozen.intermediate_values == {STEP: 1.0, 2 * STEP: 2.0, 3 * STEP: 3.0}
-    assert EVALS_ATTR not in frozen.user_attrs  # written once, by the objective, at the end
+    assert trial_record(frozen, EVALS_ATTR) is None  # written once, by the objective, at the end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 from optuna_dashboard._note import get_note_from_system_attrs
 
-from search.attrs import EVALS_ATTR, PRUNED_AT, PRUNED_REASON
+from search.attrs import EVALS_ATTR, PRUNED_AT, PRUNED_REASON, set_trial_record, trial_record
 from search.pruning.stoppers import MOASHAStopper
 from search.pruning.why import standing
 
@@ -33,7 +33,9 @@ def test_a_stopped_trial_records_its_rung_position_and_dominators(tmp_path) -> N
     for i in range(4):
         trial = study.ask()
         points = [(80.0 + i, 60.0 + i)] * 3
-        trial.set_user_attr(EVALS_ATTR, {str(k * STEP): list(p) for k, p in enumerate(points, 1)})
+        set_trial_record(
+            trial, EVALS_ATTR, {str(k * STEP): list(p) for k, p in enumerate(points, 1)}
+        )
         study.tell(trial, list(points[-1]))
     weak = study.ask()
     assert stopper.keep_going(study, weak, STEP, (99.0, 99.0))
@@ -41,7 +43,7 @@ def test_a_stopped_trial_records_its_rung_position_and_dominators(tmp_path) -> N
     assert not stopper.keep_going(study, weak, 3 * STEP, (70.0, 50.0))  # rung 1, evaluation 3
 
     frozen = study._storage.get_trial(weak._trial_id)
-    at = frozen.user_attrs[PRUNED_AT]
+    at = trial_record(frozen, PRUNED_AT)
     assert at["rung"] == 1 and at["evaluation"] == 3 and at["step"] == 3 * STEP
     assert (at["position"], at["of"], at["keep"]) == (5, 5, 2)
     assert at["dominated_by"] == [0, 1, 2, 3]

@@ -1,0 +1,32 @@
+"""What a worker reads before its first trial, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import optuna
+
+from objectives.data.inputs import TrialData, load_trial_data
+from search.config import SearchConfig
+from search.space import Space, load_space
+from storage.opening import open_storage
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a worker reads before its first trial: the opened storage, the space and the data.
+    A launcher that runs the worker in its own process has them already and passes them on."""
+
+    storage: optuna.storages.BaseStorage
+    space: Space
+    data: TrialData
+
+    @classmethod
+    def load(cls, config: SearchConfig) -> Inputs:
+        return cls(
+            storage=open_storage(config.storage, heartbeat_interval=config.heartbeat_interval),
+            space=load_space(config.space, config.model),
+            data=load_trial_data(
+                config.train, config.dev, config.test, config.labels, config.no_relation
+            ),
+        )
