@@ -44,7 +44,7 @@ from storage.retry import StorageFull, StorageUnavailable
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
-log = logging.getLogger(__name__)
+log = logging.getLogger("search.worker")  # not __main__ under python -m
 
 
 def run_worker(
