@@ -5,6 +5,7 @@ command's edge, never inside training code)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -65,8 +66,10 @@ def run_main(
     try:
         code = main(argv)
     except UserError as exc:
-        for line in exc.lines():
-            print(f"error: {line}", file=sys.stderr)
+        # stderr may be a log file on the disk that filled up: the exit status still says it
+        with contextlib.suppress(OSError):
+            for line in exc.lines():
+                print(f"error: {line}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,10 +6,14 @@ environment (readable only by their owner), and the file is removed when the lau
 worker killed by a signal that the launcher did not send (SIGKILL, the OOM killer) is started
 again in its slot, at most :data:`MAX_RESTARTS` times per slot; the dead trial itself is retried
 by the other workers' reapers (:mod:`storage.liveness`). Workers stop when their launcher dies.
+A worker stopped by a full disk sends its error line, and the trial it could not fail, on a pipe
+to the launcher (its log may be on that disk), which fails the trial once every worker has
+stopped (:func:`fail_for_workers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -22,7 +26,10 @@ import threading
 import time
 from pathlib import Path
 
+import optuna
+
 from search.config import SearchConfig
+from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,7 @@ MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
+REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
 
 
 class WorkerPool:
@@ -49,6 +57,8 @@ class WorkerPool:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(public.to_json(), f)
         self.config_path = f.name
+        self.reports: list[tuple[int, int]] = []  # (slot, read end of its worker's report pipe)
+        self.messages: list[tuple[int, dict]] = []  # (slot, what its worker reported)
         self.procs = [self._start(i) for i in range(len(slots))]
 
     def _start(self, i: int) -> subprocess.Popen:
@@ -62,10 +72,22 @@ class WorkerPool:
         if device is not None:
             env["CUDA_VISIBLE_DEVICES"] = "" if device == "cpu" else device
         command = [sys.executable, "-m", "search.worker", self.config_path]
-        if self.log_dir is None:
-            return subprocess.Popen(command, env=env, stdout=sys.stderr, stderr=subprocess.STDOUT)
-        with open(self.log_dir / f"worker-{i}.log", "a", encoding="utf-8") as log:
-            return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        read, write = os.pipe()
+        os.set_blocking(read, False)  # a worker's forked children may hold the write end
+        self.reports.append((i, read))
+        env[REPORT_ENV] = str(write)
+        try:
+            if self.log_dir is None:
+                out = sys.stderr
+                return subprocess.Popen(
+                    command, env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=(write,)
+                )
+            with open(self.log_dir / f"worker-{i}.log", "a", encoding="utf-8") as log:
+                return subprocess.Popen(
+                    command, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write,)
+                )
+        finally:
+            os.close(write)
 
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.procs)
@@ -109,12 +131,65 @@ class WorkerPool:
                 continue
             log = (self.log_dir / f"worker-{i}.log").read_text(encoding="utf-8", errors="replace")
             errors = [line for line in log.splitlines() if line.startswith("error: ")]
+            errors = errors or [
+                m["error"] for slot, m in self._read() if slot == i and "error" in m
+            ]
             if errors:
                 lines.append(f"worker {i}: {errors[-1]}")
         return lines
 
+    def left_running(self) -> dict[int, str]:
+        """The trials (id -> fail reason) that workers stopped by a full disk could not fail.
+        Read once every worker has exited."""
+        return {int(m["trial"]): str(m["reason"]) for _, m in self._read() if "trial" in m}
+
+    def _read(self) -> list[tuple[int, dict]]:
+        """What the workers reported on their pipes so far (see :func:`report_stop`)."""
+        for slot, fd in self.reports:
+            data = b""
+            with contextlib.suppress(BlockingIOError):
+                while chunk := os.read(fd, 65536):
+                    data += chunk
+            for line in data.decode("utf-8", errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    message = json.loads(line)
+                    if isinstance(message, dict):
+                        self.messages.append((slot, message))
+        return self.messages
+
     def close(self) -> None:
         Path(self.config_path).unlink(missing_ok=True)
+        self._read()  # for last_errors
+        for _, fd in self.reports:
+            os.close(fd)
+        self.reports = []
+
+
+def report_stop(error: str, trials: dict[int, str]) -> None:
+    """In a worker stopped by a full disk: send the launcher its error line and the trials it
+    could not fail (see the module doc)."""
+    fd = os.environ.get(REPORT_ENV)
+    if not fd:
+        return
+    messages = [{"error": error}] + [{"trial": t, "reason": r} for t, r in trials.items()]
+    text = "".join(json.dumps(message) + "\n" for message in messages)
+    with contextlib.suppress(OSError, ValueError):
+        os.write(int(fd), text.encode("utf-8"))
+
+
+def fail_for_workers(study: optuna.Study, url: str, reasons: dict[int, str]) -> None:
+    """Fail the trials that workers stopped by a full disk left RUNNING, with the room the
+    reserve gives back (:mod:`storage.reserve`); name any that stay RUNNING."""
+    if not reasons:
+        return
+    release_reserve(url)
+    _, left = fail_left_running(study._storage, study.study_name, reasons)
+    numbers = {t._trial_id: t.number for t in study.get_trials(deepcopy=False)}
+    for trial_id in left:
+        print(
+            f"trial {numbers.get(trial_id, trial_id)} is left RUNNING: the disk is still full",
+            file=sys.stderr,
+        )
 
 
 def watch_launcher(interrupt: int = signal.SIGTERM) -> None:

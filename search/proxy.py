@@ -2,8 +2,10 @@
 
 Many workers (``search.run --storage grpc://HOST:PORT``) then share the proxy's few database
 connections instead of opening a pool each. The proxy serves a relational database (SQLite,
-Postgres, MySQL): Optuna's proxy does not support journal storages. It keeps no state of its
-own, so it can be stopped and started again; workers wait for it (see ``storage.urls``).
+Postgres, MySQL): Optuna's proxy does not support journal storages. On the same port it serves
+the study lock its clients share (:mod:`storage.grpc_lock`): creating a study and starting a
+trial are serialised as on a database. Restarting it drops the locks, which are held for
+milliseconds; workers wait for it (see ``storage.urls``).
 """
 
 from __future__ import annotations
@@ -71,12 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        try:
-            optuna.storages.run_grpc_proxy_server(
-                optuna.storages.get_storage(storage), host=args.host, port=args.port
-            )
-        except _Stopped:
-            return 128 + signal.SIGTERM
+        from optuna.storages._grpc.server import make_server  # grpc: imported when it serves
+
+        from storage.grpc_lock import LockTable, lock_handler
+
+        server = make_server(optuna.storages.get_storage(storage), args.host, args.port)
+    server.add_generic_rpc_handlers((lock_handler(LockTable()),))
+    server.start()
+    try:
+        server.wait_for_termination()
+    except _Stopped:
+        server.stop(grace=None)
+        return 128 + signal.SIGTERM
     return 0
 
 

@@ -55,13 +55,14 @@ from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.inputs import Inputs
 from search.interrupts import Interrupts
-from search.processes import WorkerPool
+from search.processes import WorkerPool, fail_for_workers
 from search.progress import Progress, best_text
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
 from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
+from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
 from storage.urls import artifact_dir_for, default_storage_url, mask_url
 
@@ -174,12 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
     )
     started = time.monotonic()
+    keep_reserve(config.storage)  # room to fail the trials a full disk stops
     try:
         if config.workers == 1 and not config.devices:
             code = _run_here(config, study, inputs, finished, args.quiet)
         else:
             code = _run_processes(config, study, finished, args.quiet)
-    except StorageFull:
+    except StorageFull as exc:
+        fail_for_workers(study, config.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
             print_summary(study, config, time.monotonic() - started)
         raise
@@ -236,6 +239,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
             time.sleep(1.0)
         done = counts(study)[0] - finished
         progress.show(min(config.trials, done), best_text(study))
+        fail_for_workers(study, config.storage, pool.left_running())
     finally:
         progress.close()
         pool.close()

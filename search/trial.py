@@ -69,6 +69,13 @@ def constant_predictions(logits: np.ndarray | None) -> bool:
     return bool(np.ptp(softmax(logits), axis=0).max() < 1e-7)
 
 
+class ReasonNotStored(BaseException):
+    """The disk is full and the trial's ``fail_reason`` could not be written. Not an Exception, so
+    that Optuna, which catches Exception and KeyboardInterrupt, does not mark the trial FAIL
+    without its reason (a finished trial takes no attributes): the worker fails it, reason first,
+    or leaves it to its launcher (``search.worker``)."""
+
+
 class Objective:
     """Called by ``study.optimize`` once per trial, in one worker process."""
 
@@ -106,9 +113,13 @@ class Objective:
             raise
         except Exception as exc:
             if is_no_space(exc) or isinstance(exc, StorageFull):
-                self.no_space = f"{STORAGE_FAILED}the disk is full or read-only: {exc}"[:500]
-                with contextlib.suppress(Exception):  # the storage itself may be what is full
+                said = str(exc) if isinstance(exc, StorageFull) else None
+                said = said or f"the disk is full or read-only: {exc}"
+                self.no_space = f"{STORAGE_FAILED}{said}"[:500]
+                try:
                     trial.set_user_attr(FAIL_REASON, self.no_space[:REASON_CHARS])
+                except Exception:  # the storage itself is what is full
+                    raise ReasonNotStored(self.no_space) from exc
                 raise
             self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
             raise

@@ -7,7 +7,6 @@ study. Workers share nothing but the storage URL.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import time
@@ -17,22 +16,21 @@ from pathlib import Path
 from typing import TypeVar
 
 import optuna
-from optuna.trial import TrialState
 
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
-from search.attrs import FAIL_REASON, STORAGE_FAILED
+from search.attrs import REASON_CHARS, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveStopper, LiveView
-from search.processes import watch_launcher, worker_config
+from search.processes import report_stop, watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space
 from search.study import NoFreeSlot, counts, load_for_worker
-from search.trial import Objective, Runner
+from search.trial import Objective, ReasonNotStored, Runner
 from search.trial_log import TrialLog
 from storage.artifacts import (
     STORE_WAIT_S,
@@ -40,12 +38,13 @@ from storage.artifacts import (
     wait_until_reachable,
 )
 from storage.liveness import Reaper, reap_stale
+from storage.reserve import fail_left_running
 from storage.retry import StorageFull, StorageUnavailable
 
 MAX_FAILURES_IN_A_ROW = 3
 E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
-log = logging.getLogger(__name__)
+log = logging.getLogger("search.worker")  # not __main__ under python -m
 
 
 def run_worker(
@@ -99,6 +98,8 @@ def _pull_trials(
             continue  # another worker took the last trial between the count and the claim
         except WorkerInterrupted:
             break
+        except ReasonNotStored:
+            _stop_for_no_space(study, objective, None)
         except Exception as exc:
             if objective.no_space or _cause(exc, StorageFull):
                 _stop_for_no_space(study, objective, exc)
@@ -199,15 +200,16 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
 def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception | None) -> None:
     """A full (or read-only) disk: fail the trial with that reason where the storage still takes
     the write (its partial artifacts are gone, which may have freed the space), then stop with
-    one line. Retrying would only fill the disk again."""
+    one line. Retrying would only fill the disk again. A trial the storage would not let us fail
+    travels with the error, for the launcher to fail (:mod:`storage.reserve`)."""
     reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
-    if objective.trial_id is not None:
-        with contextlib.suppress(Exception):
-            study._storage.set_trial_user_attr(objective.trial_id, FAIL_REASON, reason)
-        with contextlib.suppress(Exception):
-            study._storage.set_trial_state_values(objective.trial_id, TrialState.FAIL)
     full = _cause(exc, StorageFull) if exc is not None else None
-    raise full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
+    full = full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
+    if objective.trial_id is not None:
+        stored = {objective.trial_id: reason[:REASON_CHARS]}
+        _, left = fail_left_running(study._storage, study.study_name, stored)
+        full.left_running.update({trial_id: stored[trial_id] for trial_id in left})
+    raise full
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,7 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     interrupts = Interrupts()
     interrupts.install()
     watch_launcher()
-    return run_worker(config, interrupts=interrupts)
+    try:
+        return run_worker(config, interrupts=interrupts)
+    except StorageFull as exc:
+        report_stop(f"error: {exc.lines()[0]}", exc.left_running)
+        raise
 
 
 if __name__ == "__main__":

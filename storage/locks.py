@@ -11,7 +11,9 @@ storage itself:
   the database file itself would interfere with SQLite's own POSIX locks, and ``.lock`` is the
   journal's own symlink lock);
 - Redis: redis-py's lock, which expires if its holder dies;
-- in-memory: a process-wide lock. A gRPC proxy offers none: its clients are not serialised.
+- in-memory: a process-wide lock;
+- gRPC proxy: the lock service that ``search.proxy`` serves beside the storage
+  (:mod:`storage.grpc_lock`); a stock Optuna proxy has none, and its clients run unlocked.
 
 Locks are held for milliseconds (a count and a trial's creation), never while a trial runs.
 """
@@ -120,6 +122,10 @@ def storage_lock(
             )
     if isinstance(storage, optuna.storages.InMemoryStorage):
         return memory_lock(f"{id(storage)}:{name}")
+    if isinstance(storage, optuna.storages.GrpcStorageProxy):
+        from storage.grpc_lock import grpc_lock  # grpc: only where a proxy is used
+
+        return grpc_lock(storage._host, storage._port, name)
     return contextlib.nullcontext()
 
 

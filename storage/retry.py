@@ -18,12 +18,17 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import optuna
+import sqlalchemy
 import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages._rdb import models
+from optuna.storages._rdb.storage import _create_scoped_session
+from optuna.trial import TrialState
 
 from common.cli import UserError
 from storage.liveness import FAIL_REASON, WORKER_DIED
@@ -65,7 +70,15 @@ class StorageUnavailable(UserError):
 
 
 class StorageFull(UserError):
-    """The database's disk is full or read-only: no retry cures that."""
+    """The database's disk is full or read-only: no retry cures that.
+
+    ``left_running`` maps the trials the raising process could not fail for want of room (trial
+    id -> fail reason); its launcher fails them once its workers stop (:mod:`storage.reserve`).
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.left_running: dict[int, str] = {}
 
 
 # what a database says when its disk takes no more writes (SQLite, PostgreSQL, MySQL)
@@ -171,6 +184,53 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
         self.display_url = display_url
         self.retry_for = retry_for
         super().__init__(url, **kwargs)
+
+    def set_trial_state_values(
+        self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
+    ) -> bool:
+        """Optuna's, except that a RUNNING trial is finished by one conditional UPDATE (``WHERE
+        state = 'RUNNING'``): of two processes finishing the same trial (Optuna's stale-trial
+        check and :mod:`storage.liveness`'s reaper, or two workers' checks) exactly one succeeds
+        and the other gets :class:`UpdateFinishedTrialError`, so one of them enqueues the retry.
+        Optuna reads the state and then writes it, which on SQLite (no ``FOR UPDATE``) lets both
+        see RUNNING and both succeed."""
+        if not state.is_finished():
+            return super().set_trial_state_values(trial_id, state, values)
+        with _create_scoped_session(self.scoped_session) as session:
+            claimed = session.execute(
+                sqlalchemy.update(models.TrialModel)
+                .where(models.TrialModel.trial_id == trial_id)
+                .where(models.TrialModel.state == TrialState.RUNNING)
+                .values(state=state)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed:
+                trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+                trial.datetime_complete = datetime.now()
+                for objective, value in enumerate(values or ()):
+                    self._store_value(session, trial, objective, value)
+                return True
+        current = self.get_trial(trial_id).state  # KeyError for an unknown trial, as Optuna's
+        if current.is_finished():
+            raise UpdateFinishedTrialError(f"trial {trial_id} has already finished")
+        return super().set_trial_state_values(trial_id, state, values)  # a WAITING trial
+
+    def _store_value(self, session: Any, trial: Any, objective: int, value: float) -> None:
+        """One objective value of a trial this process just finished (Optuna's own helper refuses
+        a finished trial)."""
+        stored, value_type = models.TrialValueModel.value_to_stored_repr(value)
+        row = models.TrialValueModel.find_by_trial_and_objective(trial, objective, session)
+        if row is None:
+            session.add(
+                models.TrialValueModel(
+                    trial_id=trial.trial_id,
+                    objective=objective,
+                    value=stored,
+                    value_type=value_type,
+                )
+            )
+        else:
+            row.value, row.value_type = stored, value_type
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         """Trials of dead workers, which the caller (Optuna, or :mod:`storage.liveness`) fails

@@ -1,6 +1,10 @@
+import contextlib
+import threading
 import time
 
 import optuna
+from optuna.storages import fail_stale_trials
+from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
 from storage.liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
@@ -80,3 +84,53 @@ def test_reaper_uses_leases_on_a_journal(tmp_path):
     study._storage.set_trial_system_attr(dead._trial_id, LEASE_ATTR, time.time() - 1)
     assert reap_stale(study) == [dead.number]
     assert study.get_trials()[0].user_attrs["fail_reason"].startswith("worker died: its lease")
+
+
+def test_optunas_stale_check_and_the_reaper_retry_a_stale_trial_once(tmp_path, monkeypatch):
+    """Optuna's stale-trial check (``fail_stale_trials``, which every worker runs before a trial,
+    with the retrying callback) and the reaper fail the same stale trial at the same moment: only
+    the one whose write moved it from RUNNING to FAIL enqueues a retry."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    optuna_side = optuna.create_study(
+        storage=open_storage(url, heartbeat_interval=1), study_name="s"
+    )
+    reaper_side = optuna.load_study(study_name="s", storage=open_storage(url, heartbeat_interval=1))
+    dead = optuna_side.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    optuna_side._storage.record_heartbeat(dead._trial_id)  # then its worker dies
+    backend = optuna_side._storage._backend
+    deadline = time.monotonic() + 120  # generous: the machine may be loaded
+    while not backend._get_stale_trial_ids(optuna_side._study_id):
+        assert time.monotonic() < deadline, "the trial never went stale"
+        time.sleep(0.1)
+    # the worst interleaving: each side reads the trial as RUNNING before either writes (where a
+    # side reads before it writes; it gives up waiting for the other after a few seconds)
+    both_read = threading.Barrier(2, timeout=5)
+    find = models.TrialModel.find_or_raise_by_id.__func__
+
+    def find_then_wait(cls, trial_id, session, for_update=False):
+        found = find(cls, trial_id, session, for_update)
+        if for_update:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait()
+        return found
+
+    monkeypatch.setattr(models.TrialModel, "find_or_raise_by_id", classmethod(find_then_wait))
+    start = threading.Barrier(2)
+
+    def together(check):
+        start.wait()
+        check()
+
+    threads = [
+        threading.Thread(target=together, args=(lambda: fail_stale_trials(optuna_side),)),
+        threading.Thread(target=together, args=(lambda: reap_stale(reaper_side),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failed, *retries = optuna_side.get_trials()
+    assert failed.state == TrialState.FAIL
+    assert failed.user_attrs["fail_reason"].startswith("worker died: no heartbeat")
+    assert [t.state for t in retries] == [TrialState.WAITING]
+    assert retries[0].system_attrs["failed_trial"] == dead.number

@@ -1,0 +1,99 @@
+"""Room kept on a local storage's disk for the writes that end a search when that disk is full.
+
+A full disk stops every worker that writes to it. A worker that cannot even record its own
+trial's failure (the write that says FAIL needs room too) leaves the trial RUNNING. On SQLite the
+write-ahead log is what fills a small disk first: every commit appends its pages to it, and only
+a checkpoint, which needs room of its own, gives them back. So the launcher of a search on a
+SQLite database or a journal file keeps a reserve file beside it (``NAME.reserve``,
+:data:`RESERVE_BYTES`, allocated on disk), and once its workers have stopped it deletes the file
+and fails, under the study's lock, the trials they could not fail. The next search on a disk
+with room allocates the reserve again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from pathlib import Path
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import TrialState
+
+from storage.liveness import FAIL_REASON
+from storage.locks import storage_lock
+from storage.urls import _journal_path, _sqlite_path, storage_kind
+
+# a failed trial's reason and state are two commits of a few pages each: room for dozens
+RESERVE_BYTES = 256 * 1024
+
+
+def reserve_path(url: str) -> Path | None:
+    """The reserve file beside a SQLite database or journal file; None for other storages."""
+    url = url.strip()
+    kind = storage_kind(url)
+    if kind == "sqlite":
+        path = _sqlite_path(url)
+    elif kind == "journal-file":
+        path = _journal_path(url)
+    else:
+        return None
+    return None if path is None else path.with_name(path.name + ".reserve")
+
+
+def keep_reserve(url: str) -> Path | None:
+    """Allocate the reserve beside the storage's file (up to :data:`RESERVE_BYTES`; less where
+    the disk has less room). Returns its path, None where the storage has no local file."""
+    path = reserve_path(url)
+    if path is None:
+        return None
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            _allocate(fd, RESERVE_BYTES)
+        finally:
+            os.close(fd)
+    return path
+
+
+def _allocate(fd: int, size: int) -> None:
+    """Blocks on disk, not a sparse file: a file system without fallocate gets written zeros."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, bytes(size))
+
+
+def release_reserve(url: str) -> bool:
+    """Delete the reserve, giving its room to the writes that follow. False if there was none."""
+    path = reserve_path(url)
+    if path is None or not path.exists():
+        return False
+    path.unlink(missing_ok=True)
+    return True
+
+
+def fail_left_running(
+    storage: optuna.storages.BaseStorage, study_name: str, reasons: dict[int, str]
+) -> tuple[list[int], list[int]]:
+    """Fail the RUNNING trials ``reasons`` names (trial id -> fail reason), under the study's
+    lock. Returns (the ids this call failed, the ids still RUNNING because a write failed).
+    A trial that is already finished is neither."""
+    failed, left = [], []
+    with storage_lock(storage, f"study:{study_name}"):
+        for trial_id, reason in reasons.items():
+            try:
+                if storage.get_trial(trial_id).state != TrialState.RUNNING:
+                    continue
+                storage.set_trial_user_attr(trial_id, FAIL_REASON, reason)
+                if storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                    failed.append(trial_id)
+            except UpdateFinishedTrialError:
+                continue
+            except Exception:  # the disk is still full: nothing more to do from here
+                left.append(trial_id)
+    return failed, left

@@ -1,0 +1,26 @@
+"""What a worker stopped by a full disk tells its launcher, on a pipe rather than its log."""
+
+import os
+
+from search.processes import REPORT_ENV, WorkerPool, report_stop
+
+
+def test_a_stopped_workers_error_and_left_trials_reach_the_launcher(monkeypatch):
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    monkeypatch.setenv(REPORT_ENV, str(write))
+    report_stop("error: the disk is full", {7: "storage: the disk is full\nsecond line"})
+    os.close(write)
+    pool = WorkerPool.__new__(WorkerPool)  # the launcher's side, without starting processes
+    pool.reports, pool.messages = [(1, read)], []
+    assert pool.left_running() == {7: "storage: the disk is full\nsecond line"}
+    assert pool.left_running() == {7: "storage: the disk is full\nsecond line"}  # read once
+    assert [m for slot, m in pool.messages if slot == 1 and "error" in m] == [
+        {"error": "error: the disk is full"}
+    ]
+    os.close(read)
+
+
+def test_a_worker_started_by_hand_reports_nothing(monkeypatch):
+    monkeypatch.delenv(REPORT_ENV, raising=False)
+    report_stop("error: the disk is full", {7: "storage: the disk is full"})  # no pipe: no-op
