@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import optuna
 
 from common.cli import UserError
+from search.config import EVALS_PER_RUN, default
 from search.pruning.stoppers import Stopper, make_stopper, optuna_pruner
 from search.sampling import make_sampler
 from search.simulate.schedule import Cadence
@@ -51,7 +52,15 @@ class Strategy:
 STRATEGIES = {
     s.name: s
     for s in (
-        Strategy("default", "tpe", "moasha"),
+        # what search.run does unless told otherwise ("default:epoch=4" is the cadence before)
+        Strategy(
+            "default",
+            default("sampler"),
+            default("pruner"),
+            reduction_factor=default("reduction_factor"),
+            min_resource=default("min_resource"),
+            cadence=Cadence(evals_per_run=EVALS_PER_RUN),
+        ),
         Strategy("random", "random", "none"),
         Strategy("tpe", "tpe", "none"),
         Strategy("random-moasha", "random", "moasha"),

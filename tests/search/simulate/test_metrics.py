@@ -117,3 +117,16 @@ def test_pooled_regret_counts_every_seeds_front_members_together():
     regret = summarize({"s": [one, three]}, 90.0, budgets)["s"]["pruning_regret"]
     assert regret["mean"] == 0.5  # the seeds' shares, 1 and 0
     assert regret["pooled"] == 0.25  # 1 stopped of 4 front members
+
+
+def test_the_default_strategy_is_what_search_run_does_unless_told():
+    """A replay's ``default`` must be the shipped default, or its figures are another search's."""
+    from search.config import EVALS_PER_RUN, default
+    from search.simulate.schedule import Cadence
+    from search.simulate.strategies import STRATEGIES
+
+    shipped = STRATEGIES["default"]
+    assert (shipped.sampler, shipped.pruner) == (default("sampler"), default("pruner"))
+    assert shipped.reduction_factor == default("reduction_factor")
+    assert shipped.min_resource == default("min_resource")
+    assert shipped.cadence == Cadence(evals_per_run=EVALS_PER_RUN)
