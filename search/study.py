@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -228,13 +229,30 @@ class SlotStudy(optuna.Study):
     def __init__(self, *, target: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target = target
+        # the trial this worker last started, known even when a write after its creation failed
+        # (a full disk): the worker fails it rather than leave it RUNNING
+        self.asked: int | None = None
 
     def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
         with storage_lock(self._storage, f"study:{self.study_name}"):
             finished, running, _ = counts(self)
             if finished + running >= self.target:
                 raise NoFreeSlot(f"{finished} finished and {running} running of {self.target}")
-            return super().ask(fixed_distributions)
+            before = _running_ids(self)
+            try:
+                trial = super().ask(fixed_distributions)
+            except Exception:
+                # under the lock no other worker starts a trial: a new RUNNING one is this one
+                with contextlib.suppress(Exception):
+                    self.asked = min(_running_ids(self) - before, default=None)
+                raise
+            self.asked = trial._trial_id
+            return trial
+
+
+def _running_ids(study: optuna.Study) -> set[int]:
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return {t._trial_id for t in running}
 
 
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:

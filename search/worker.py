@@ -201,12 +201,14 @@ def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception
     """A full (or read-only) disk: fail the trial with that reason where the storage still takes
     the write (its partial artifacts are gone, which may have freed the space), then stop with
     one line. Retrying would only fill the disk again. A trial the storage would not let us fail
-    travels with the error, for the launcher to fail (:mod:`storage.reserve`)."""
+    travels with the error, for the launcher to fail (:mod:`storage.reserve`). The trial is the
+    one the objective runs, or the one ``ask`` created before a write of its set-up failed."""
     reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
     full = _cause(exc, StorageFull) if exc is not None else None
     full = full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
-    if objective.trial_id is not None:
-        stored = {objective.trial_id: reason[:REASON_CHARS]}
+    mine = {objective.trial_id, getattr(study, "asked", None)} - {None}
+    if mine:
+        stored = {trial_id: reason[:REASON_CHARS] for trial_id in mine}
         _, left = fail_left_running(study._storage, study.study_name, stored)
         full.left_running.update({trial_id: stored[trial_id] for trial_id in left})
     raise full
