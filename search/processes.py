@@ -186,10 +186,8 @@ def fail_for_workers(study: optuna.Study, url: str, reasons: dict[int, str]) -> 
     _, left = fail_left_running(study._storage, study.study_name, reasons)
     numbers = {t._trial_id: t.number for t in study.get_trials(deepcopy=False)}
     for trial_id in left:
-        print(
-            f"trial {numbers.get(trial_id, trial_id)} is left RUNNING: the disk is still full",
-            file=sys.stderr,
-        )
+        number = numbers.get(trial_id, trial_id)
+        log.error("trial %s is left RUNNING: the disk is still full", number)
 
 
 def watch_launcher(interrupt: int = signal.SIGTERM) -> None:

@@ -235,10 +235,11 @@ class SlotStudy(optuna.Study):
 
     def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
         with storage_lock(self._storage, f"study:{self.study_name}"):
-            finished, running, _ = counts(self)
-            if finished + running >= self.target:
-                raise NoFreeSlot(f"{finished} finished and {running} running of {self.target}")
-            before = _running_ids(self)
+            trials = self.get_trials(deepcopy=False)
+            finished = sum(t.state in FINISHED for t in trials)
+            before = {t._trial_id for t in trials if t.state == TrialState.RUNNING}
+            if finished + len(before) >= self.target:
+                raise NoFreeSlot(f"{finished} finished and {len(before)} running of {self.target}")
             try:
                 trial = super().ask(fixed_distributions)
             except Exception:

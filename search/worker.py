@@ -29,7 +29,7 @@ from search.processes import report_stop, watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space
-from search.study import NoFreeSlot, counts, load_for_worker
+from search.study import NoFreeSlot, SlotStudy, counts, load_for_worker
 from search.trial import Objective, ReasonNotStored, Runner
 from search.trial_log import TrialLog
 from storage.artifacts import (
@@ -72,7 +72,7 @@ def run_worker(
 
 
 def _pull_trials(
-    study: optuna.Study,
+    study: SlotStudy,
     objective: Objective,
     config: SearchConfig,
     interrupts: Interrupts,
@@ -197,7 +197,7 @@ def _cause(exc: BaseException, kind: type[E]) -> E | None:
     return None
 
 
-def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception | None) -> None:
+def _stop_for_no_space(study: SlotStudy, objective: Objective, exc: Exception | None) -> None:
     """A full (or read-only) disk: fail the trial with that reason where the storage still takes
     the write (its partial artifacts are gone, which may have freed the space), then stop with
     one line. Retrying would only fill the disk again. A trial the storage would not let us fail
@@ -206,7 +206,7 @@ def _stop_for_no_space(study: optuna.Study, objective: Objective, exc: Exception
     reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
     full = _cause(exc, StorageFull) if exc is not None else None
     full = full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
-    mine = {objective.trial_id, getattr(study, "asked", None)} - {None}
+    mine = {objective.trial_id, study.asked} - {None}
     if mine:
         stored = {trial_id: reason[:REASON_CHARS] for trial_id in mine}
         _, left = fail_left_running(study._storage, study.study_name, stored)

@@ -10,16 +10,13 @@ import optuna
 
 from common.cli import UserError
 from storage.opening import open_storage
-from storage.urls import _journal_path, _sqlite_path, mask_url, storage_kind
+from storage.urls import local_file, mask_url
 
 
 def open_existing(url: str) -> optuna.storages.BaseStorage:
     """The storage at ``url`` for reading (no heartbeat); a :class:`UserError` naming the file
     when a SQLite database or a journal file does not exist."""
-    kind = storage_kind(url)
-    path = _sqlite_path(url) if kind == "sqlite" else None
-    if kind == "journal-file":
-        path = _journal_path(url)
+    path = local_file(url)
     if path is not None and not path.exists():
         raise UserError(f"--storage {mask_url(url)}: {path} does not exist")
     return open_storage(url, heartbeat_interval=None)

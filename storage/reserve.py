@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from storage.liveness import FAIL_REASON
 from storage.locks import storage_lock
-from storage.urls import _journal_path, _sqlite_path, storage_kind
+from storage.urls import local_file
 
 # a failed trial's reason and state are two commits of a few pages each: room for dozens
 RESERVE_BYTES = 256 * 1024
@@ -31,14 +31,7 @@ RESERVE_BYTES = 256 * 1024
 
 def reserve_path(url: str) -> Path | None:
     """The reserve file beside a SQLite database or journal file; None for other storages."""
-    url = url.strip()
-    kind = storage_kind(url)
-    if kind == "sqlite":
-        path = _sqlite_path(url)
-    elif kind == "journal-file":
-        path = _journal_path(url)
-    else:
-        return None
+    path = local_file(url.strip())
     return None if path is None else path.with_name(path.name + ".reserve")
 
 

@@ -125,15 +125,21 @@ def artifact_dir_for(url: str) -> Path:
     Next to a SQLite or journal file as ``<stem>-artifacts/``; ``./artifacts`` for servers and
     in-memory storages.
     """
-    kind = storage_kind(url)
-    path = None
-    if kind == "sqlite":
-        path = _sqlite_path(url)
-    elif kind == "journal-file":
-        path = _journal_path(url)
+    path = local_file(url)
     if path is None:
         return Path("artifacts")
     return path.parent / f"{path.stem}-artifacts"
+
+
+def local_file(url: str) -> Path | None:
+    """The file a SQLite database or journal file storage lives in; None for servers and
+    in-memory storages."""
+    kind = storage_kind(url)
+    if kind == "sqlite":
+        return _sqlite_path(url)
+    if kind == "journal-file":
+        return _journal_path(url)
+    return None
 
 
 def _sqlite_path(url: str) -> Path | None:
