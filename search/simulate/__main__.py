@@ -38,8 +38,8 @@ def parser() -> ArgumentParser:
     p.add_argument(
         "--strategies",
         default=",".join(STRATEGIES),
-        help=f"comma-separated, of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N varies "
-        "reduction factor, min resource, evaluations a run or an epoch (separate those with ';')",
+        help=f"separated by ';' or ',', of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N "
+        "varies reduction factor, min resource, evaluations a run or an epoch",
     )
     p.add_argument("--seeds", type=int, default=20, help="replays per strategy")
     p.add_argument("--workers", type=int, default=4, help="simulated workers (devices)")
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     table = load_table(args.table or args.storage, args.study)
     if args.export:
         export_table(table, Path(args.export))
-        print(f"{args.export}: {len(table.curves)} full runs of study {table.name}")
+        print(f"{args.export}: {describe_table(table)} of study {table.name}")
         return 0
     surrogate = fit(table, noise=args.noise)
     bias = schedule_bias(table)
@@ -109,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _about(table, surrogate: Surrogate, args, budget: Budget, elapsed: float) -> dict:
     return {
-        "table": {"name": table.name, "trials": len(table.curves), "best_f1": table.best_f1},
+        "table": {
+            "name": table.name,
+            "trials": len(table.full),
+            "partial": len(table.curves) - len(table.full),
+            "partial_share": {k: round(v, 3) for k, v in table.partial_share.items()},
+            "best_f1": table.best_f1,
+        },
         "reference_f1": round(surrogate.reference_f1(), 3),
         "noise": args.noise,
         "surrogate": surrogate.error,
@@ -162,7 +168,7 @@ def render(result: dict, strategies: list[Strategy]) -> str:
     about = result["simulation"]
     err = about["surrogate"]
     lines = [
-        f"table {about['table']['name']}: {about['table']['trials']} full runs, best micro-F1 "
+        f"table {about['table']['name']}: {_runs(about['table'])}, best micro-F1 "
         f"{about['table']['best_f1']:.2f} ({about['reference_f1']:.2f} through the surrogate: the "
         f"95%/99% targets); surrogate {err['model']}, held-out MAE F1 {err['mae_f1']} / AUPRC "
         f"{err['mae_auprc']}, final F1 {err['mae_final_f1']} ({err['held_out']})",
@@ -193,6 +199,29 @@ def render(result: dict, strategies: list[Strategy]) -> str:
         f"{about['wall_seconds']} s"
     )
     return "\n".join(lines)
+
+
+def describe_table(table) -> str:
+    share = table.partial_share
+    return _runs(
+        {
+            "trials": len(table.full),
+            "partial": len(table.curves) - len(table.full),
+            "partial_share": share,
+        }
+    )
+
+
+def _runs(about: dict) -> str:
+    """ "153 full runs", or with a pruned study's partial curves, how much of the table they are."""
+    text = f"{about['trials']} full runs"
+    if about.get("partial"):
+        share = about["partial_share"]
+        text += (
+            f" and {about['partial']} partial curves of pruned trials ({share['runs']:.0%} of "
+            f"the runs, {share['evaluations']:.0%} of the evaluations)"
+        )
+    return text
 
 
 def _n(value, digits: int = 0) -> str:

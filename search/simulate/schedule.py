@@ -39,7 +39,7 @@ def train_rows(surrogate: Surrogate) -> int:
     """Train examples an epoch, from the table's runs (examples at the end over epochs)."""
     sizes = [
         curve.evals[-1, 2] / float(schedule_params(curve.params, surrogate)[0])
-        for curve in surrogate.table.curves
+        for curve in surrogate.table.full
     ]
     return round(float(np.median(sizes)))
 

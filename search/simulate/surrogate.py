@@ -96,9 +96,7 @@ class Surrogate:
     def reference_f1(self) -> float:
         """The table's best F1 as the replays see it: the best of the model's curves at the
         table's own configurations (the recorded best may lie above what any model reproduces)."""
-        return max(
-            float(self.predict(c.params, c.fractions)[:, 0].max()) for c in self.table.curves
-        )
+        return max(float(self.predict(c.params, c.fractions)[:, 0].max()) for c in self.table.full)
 
     def lookup(self, params: dict[str, Any]) -> Curve | None:
         """The table's own run of exactly this configuration, if it has one."""
@@ -141,7 +139,7 @@ def fit(table: Table, noise: bool = False) -> Surrogate:
     errors, oof = {}, {}
     for name, model in candidates().items():
         oof[name] = _out_of_fold(model, x, y, groups)
-        errors[name] = _errors(oof[name], y, x[:, -1], groups)
+        errors[name] = _errors(oof[name], y, groups, table)
     best = min(errors, key=lambda name: errors[name]["mae_f1"] + errors[name]["mae_auprc"])
     model = candidates()[best].fit(x, y)
     residual = y - oof[best]
@@ -154,7 +152,7 @@ def fit(table: Table, noise: bool = False) -> Surrogate:
         **errors[best],
         "candidates": errors,
     }
-    exact = {_key(c.params): c for c in table.curves}
+    exact = {_key(c.params): c for c in table.full}
     return Surrogate(table, best, model, _fit_costs(table), error, residuals, exact)
 
 
@@ -167,10 +165,14 @@ def _out_of_fold(model: Any, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -
     return predicted
 
 
-def _errors(predicted, y, fractions, groups) -> dict[str, float]:
-    """Mean absolute error over all held-out evaluations and over each trial's last one."""
+def _errors(predicted, y, groups, table: Table) -> dict[str, float]:
+    """Mean absolute error over all held-out evaluations and over each full run's last one."""
     last = np.array(
-        [i == len(groups) - 1 or groups[i + 1] != groups[i] for i in range(len(groups))]
+        [
+            (i == len(groups) - 1 or groups[i + 1] != groups[i])
+            and not table.curves[groups[i]].partial
+            for i in range(len(groups))
+        ]
     )
     err = np.abs(predicted - y)
     return {
@@ -183,9 +185,9 @@ def _errors(predicted, y, fractions, groups) -> dict[str, float]:
 
 def _fit_costs(table: Table) -> RandomForestRegressor:
     """Log train seconds of a whole run and log seconds of one evaluation, from the parameters."""
-    x = np.array([encode(c.params, table.distributions) for c in table.curves])
+    x = np.array([encode(c.params, table.distributions) for c in table.full])
     y = []
-    for c in table.curves:
+    for c in table.full:
         total, n = float(c.evals[-1, 1]), len(c.evals)
         train = max(total - n * c.eval_seconds, 1e-3)
         y.append([math.log(train), math.log(max(c.eval_seconds, 1e-4))])
