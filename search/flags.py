@@ -78,7 +78,7 @@ def _search_flags(p: ArgumentParser) -> None:
         help="what this search is meant to find out, e.g. 'focal_gamma > 1 improves f1' "
         "(repeat the flag for several; the report gives each a verdict)",
     )
-    p.add_argument("--seed", type=int, help="sampler seed (workers offset it)")
+    p.add_argument("--seed", type=int, help="sampler seed (worker k's is hashed from it and k)")
     p.add_argument(
         "--reduction-factor", type=int, default=default("reduction_factor"), help="MO-ASHA's eta"
     )

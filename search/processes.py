@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
-SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
+SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: its sampler's seed is derived from it
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
 
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import optuna
 
 from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
+# how worker k of a search with --seed S seeds its sampler; the study records it beside the seed
+SEED_DERIVATION = "numpy.random.SeedSequence([seed, worker]).generate_state(1)[0]"
+
+
+def worker_seed(seed: int, worker: int) -> int:
+    """Worker ``worker``'s sampler seed in a search seeded ``seed``: a hash of the pair, so no two
+    pairs share a stream (an offset ``seed + worker`` gave worker 1 of seed S the stream of worker
+    0 of seed S + 1, and searches over consecutive seeds drew the same configurations)."""
+    return int(np.random.SeedSequence([seed, worker]).generate_state(1)[0])
 
 
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:

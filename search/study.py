@@ -34,7 +34,7 @@ from search.attrs import (
 from search.config import SearchConfig
 from search.identity import check_identity, record_changes, space_changed
 from search.pruning.stoppers import optuna_pruner
-from search.sampling import klue_recipe, make_sampler
+from search.sampling import SEED_DERIVATION, klue_recipe, make_sampler, worker_seed
 from search.space import Space
 from storage.locks import storage_lock
 
@@ -171,6 +171,8 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "space": space.to_json(),
         "space_file": space.source,
         "sampler": config.sampler,
+        "seed": config.seed,
+        "worker_seeds": None if config.seed is None else SEED_DERIVATION,
         "pruner": config.pruner,
         "reduction_factor": config.reduction_factor,
         "min_resource": config.min_resource,
@@ -259,7 +261,7 @@ def _running_ids(study: optuna.Study) -> set[int]:
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:
     """The study as a worker sees it: its own sampler and pruner objects, shared storage, and
     trials started only while the search's target is not reached."""
-    seed = None if config.seed is None else config.seed + _worker_offset()
+    seed = None if config.seed is None else worker_seed(config.seed, _worker_index())
     return SlotStudy(
         target=config.target_finished,
         study_name=config.study,
@@ -269,7 +271,7 @@ def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) 
     )
 
 
-def _worker_offset() -> int:
+def _worker_index() -> int:
     return int(os.environ.get("RE_SEARCH_WORKER", "0"))
 
 

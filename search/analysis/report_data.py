@@ -48,6 +48,8 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "model": recorded.get(attrs.MODEL),
         "data": recorded.get(attrs.DATA),
         "sampler": recorded.get("sampler"),
+        "seed": recorded.get("seed"),
+        "worker_seeds": recorded.get("worker_seeds"),
         "pruner": recorded.get("pruner"),
         "code_version": recorded.get("code_version"),
         "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),

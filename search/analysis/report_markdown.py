@@ -50,6 +50,9 @@ def _header(report: Mapping[str, Any]) -> list[str]:
     parts = [f"Objectives {', '.join(report['objectives'])}"]
     labels = {"model": "model", "sampler": "sampler", "pruner": "pruner", "storage": "storage"}
     parts += [f"{label} `{report[key]}`" for key, label in labels.items() if report.get(key)]
+    if report.get("seed") is not None:
+        derived = report.get("worker_seeds")
+        parts.append(f"seed {report['seed']} (a worker's sampler seed: `{derived}`)")
     if report.get("code_version"):
         parts.append(f"code {report['code_version']}")
     lines = ["; ".join(parts) + "."]

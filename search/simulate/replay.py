@@ -1,10 +1,11 @@
 """One search replayed on a simulated clock: asynchronous workers against an in-memory study.
 
 Each simulated worker holds its own study object on one shared ``InMemoryStorage`` with its own
-sampler (seed + worker index, as ``search.run``'s workers) and its own stopper, and does what the
-objective does in a real trial: ``study.ask()``, ``search.sampling.suggest``, then at each
-evaluation the stopper's ``keep_going`` (MO-ASHA, Optuna's pruner through ``trial.report`` and
-``should_prune``, or nobody), then the whole ``evals`` record and ``study.tell``. The next event
+sampler (seeded ``worker_seed(seed, worker)``, as ``search.run``'s workers) and its own stopper,
+and does what the objective does in a real trial: ``study.ask()``, ``search.sampling.suggest``,
+then at each evaluation the stopper's ``keep_going`` (MO-ASHA, Optuna's pruner through
+``trial.report`` and ``should_prune``, or nobody), then the whole ``evals`` record and
+``study.tell``. The next event
 is always the earliest evaluation of any worker, each evaluation arriving its recorded (or
 predicted) seconds after the trial started, so workers interleave as they would on real devices.
 """
@@ -20,7 +21,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.attrs import EVALS_ATTR, set_trial_record
-from search.sampling import klue_recipe, suggest
+from search.sampling import klue_recipe, suggest, worker_seed
 from search.simulate.schedule import simulated_run
 from search.simulate.strategies import Strategy
 from search.simulate.surrogate import Surrogate
@@ -88,7 +89,7 @@ class _Clock:
                 storage=storage,
                 study_name="replay",
                 directions=["maximize"] * strategy.objectives,
-                sampler=strategy.new_sampler(seed * 1000 + w),
+                sampler=strategy.new_sampler(worker_seed(seed, w)),
                 pruner=strategy.new_pruner(),
                 load_if_exists=True,
             )
