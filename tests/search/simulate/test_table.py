@@ -151,7 +151,11 @@ def test_the_cli_writes_json_keyed_by_strategy(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert {"default", "random", "tpe", "random-moasha", "nsga2-moasha", "trainer"} <= set(result)
     assert result["simulation"]["surrogate"]["model"] in ("random_forest", "knn")
-    assert "held-out MAE" in capsys.readouterr().out
+    about = result["simulation"]
+    assert about["best_known"]["f1"] == pytest.approx(round(load_table(storage, "t").best_f1, 4))
+    assert set(about["targets"]) == {"95", "99"}
+    out = capsys.readouterr().out
+    assert "held-out MAE" in out and "targets: of" in out and "99%: train s" in out
 
 
 def test_fast_predictions_are_scikit_learns():
