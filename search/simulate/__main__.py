@@ -48,7 +48,12 @@ def parser() -> ArgumentParser:
     p.add_argument("--budget", default="100", help="trials (e.g. 100) or compute (e.g. 9000s)")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="replay processes")
     p.add_argument(
-        "--noise", action="store_true", help="add held-out residual curves to the surrogate's mean"
+        "--noise",
+        nargs="?",
+        const="residual",
+        default="none",
+        help="offset curves added to the surrogate's mean: residual (held-out residuals, the "
+        "default of a bare --noise) or seeds (repeated-seed runs' spread); none without",
     )
     p.add_argument(
         "--best-f1",

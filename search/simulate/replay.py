@@ -124,10 +124,7 @@ class _Clock:
         spent["started"] += 1
         trial = self.studies[w].ask()
         params = suggest(trial, self.space)
-        residual = None
-        if self.surrogate.residuals:
-            pick = int(self.noise.integers(len(self.surrogate.residuals)))
-            residual = self.surrogate.residuals[pick]
+        residual = self.surrogate.draw(params, self.noise)
         curve = simulated_run(self.surrogate, params, self.strategy.cadence, self.rows, residual)
         self.running[w] = _Running(self.studies[w], trial, curve, now)
         heapq.heappush(self.events, (now + curve[0, 1], trial.number, w))

@@ -8,10 +8,9 @@ by trial: every evaluation of a held-out trial is held out) is kept, as YAHPO Gy
 surrogate blackboxes choose theirs. Costs come from a forest on the same parameters: a run's
 train seconds, predicted as a whole and spread over its steps, plus its per-evaluation seconds.
 
-Replays see the model's mean. On request (``noise``) each simulated trial adds the held-out
-residual curve (actual minus predicted, by schedule fraction) of one table trial, drawn by the
-replay's seed, for seed-to-seed spread and crossing curves; those residuals hold the model's own
-error too, so they widen the spread more than seeds alone would.
+Replays see the model's mean. On request (``noise``, :mod:`search.simulate.noise`) each
+simulated trial adds an offset curve drawn by the replay's seed: a held-out residual curve, or a
+repeated-seed run's deviation from its configuration's mean.
 """
 
 from __future__ import annotations
@@ -31,6 +30,8 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import GroupKFold
 from sklearn.neighbors import KNeighborsRegressor
 
+from common.cli import UserError
+from search.simulate import noise as noises
 from search.simulate.table import Curve, Table
 
 FOLDS = 5
@@ -78,8 +79,18 @@ class Surrogate:
     model: Any
     cost_model: Any
     error: dict[str, Any]
-    residuals: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    residuals: noises.Pool = field(repr=False)
     exact: dict[tuple, Curve] = field(repr=False)
+    noise: str = "none"
+
+    def draw(
+        self, params: dict[str, Any], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """An offset curve for one simulated run of ``params`` (None without noise)."""
+        if not self.residuals:
+            return None
+        level = float(self.predict(params, np.array([1.0]))[0, 0])
+        return noises.draw(self.residuals, level, rng)
 
     def predict(self, params: dict[str, Any], fractions: np.ndarray) -> np.ndarray:
         """(n, 2) F1 and AUPRC at ``fractions`` of the run's schedule (the model's mean)."""
@@ -130,7 +141,7 @@ def _knn_predict(model: KNeighborsRegressor, x: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nkj->nj", weights, y[nearest]) / weights.sum(axis=1, keepdims=True)
 
 
-def fit(table: Table, noise: bool = False) -> Surrogate:
+def fit(table: Table, noise: bool | str = False) -> Surrogate:
     """Compare the candidates by held-out error, keep the better, refit it on the whole table.
 
     With ``noise`` replays add residual curves to the model's mean (see the module docstring).
@@ -142,10 +153,14 @@ def fit(table: Table, noise: bool = False) -> Surrogate:
         errors[name] = _errors(oof[name], y, groups, table)
     best = min(errors, key=lambda name: errors[name]["mae_f1"] + errors[name]["mae_auprc"])
     model = candidates()[best].fit(x, y)
-    residual = y - oof[best]
-    residuals = [
-        (x[groups == g, -1], residual[groups == g]) for g in range(len(table.curves)) if noise
-    ]
+    mode = noises.mode_of(noise)
+    residuals: noises.Pool = []
+    if mode == "residual":
+        residuals = noises.residual_pool(x, y - oof[best], oof[best], groups)
+    elif mode == "seeds":
+        residuals = noises.seed_pool(list(table.full), _key)
+        if not residuals:
+            raise UserError(f"--noise seeds: table {table.name} has no repeated-seed runs")
     error = {
         "model": best,
         "held_out": f"{FOLDS} folds by trial ({len(table.curves)} trials, {len(x)} evaluations)",
@@ -153,7 +168,10 @@ def fit(table: Table, noise: bool = False) -> Surrogate:
         "candidates": errors,
     }
     exact = {_key(c.params): c for c in table.full}
-    return Surrogate(table, best, model, _fit_costs(table), error, residuals, exact)
+    error["noise"] = {"mode": mode, "curves": len(residuals)}
+    if mode == "seeds":
+        error["noise"]["final_f1_sd"] = round(float(np.std([r[1][-1, 0] for r in residuals])), 3)
+    return Surrogate(table, best, model, _fit_costs(table), error, residuals, exact, mode)
 
 
 def _out_of_fold(model: Any, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
