@@ -4,16 +4,20 @@
         --seeds 42,43,44 --minutes 9 --procs 2
     python bench/record_table.py add-study --out bench/tables/tiny-seeds.jsonl.gz \\
         --storage sqlite:///runs/real/random-1.db --study random-1
+    python bench/record_table.py add-real --out bench/tables/tiny-seeds.jsonl.gz \\
+        --real bench/results/real_searches.json --strategy random
     python bench/record_table.py pack --out bench/tables/tiny-seeds.jsonl.gz
 
 ``run`` draws ``--configs`` configurations from the space with a fixed random sampler
 (``--config-seed``) and trains each with every training seed in ``--seeds`` at the shipped
 cadence (12 evaluations a run), ``--procs`` single-threaded processes at once. Each finished run
-is appended as one JSON line to ``OUT.parts/NAME.jsonl`` (a killed run leaves at most a partial
+is appended as one JSON line to ``OUT.parts/NAME.jsonl`` (git-ignored: ``pack`` copies them into
+OUT, which a later ``run`` reads too, so a fresh clone resumes; a killed run leaves a partial
 last line, which is ignored), and a later ``run`` skips the (configuration, seed) pairs already
 there, so the recording can go on over many sessions in chunks (``--minutes``: start no run
 after that). ``add-study`` appends the complete trials of a study run with ``--pruner none``
-(a real random search: its runs are full runs too). ``pack`` writes ``OUT`` (a
+(a real random search: its runs are full runs too), ``add-real`` those of real searches that
+bench/real_searches.py recorded. ``pack`` writes ``OUT`` (a
 ``search-table/1`` export, see search/simulate/table.py) from the parts.
 
 Each line: the table's fields (number, params, total_steps, eval_seconds, evals) plus
@@ -223,6 +227,51 @@ def cmd_add_study(args) -> int:
     return 0
 
 
+def cmd_add_real(args) -> int:
+    """The COMPLETE trials of real searches run without pruning (bench/real_searches.py's JSON,
+    searches of ``--strategy``), as full runs of this table (once each)."""
+    out = Path(args.out)
+    have = {r["source"] for r in read_parts(out)}
+    data = json.loads(Path(args.real).read_text(encoding="utf-8"))
+    _parts(out).mkdir(parents=True, exist_ok=True)
+    added = 0
+    for search in data.get("searches", []):
+        source = f"real:{search['strategy']}:{search['seed']}"
+        if search["strategy"] != args.strategy or source in have:
+            continue
+        lines = [json.dumps(_real_row(t, source)) for t in search["trials"] if _full(t)]
+        (_parts(out) / f"real-{args.strategy}-{search['seed']}.jsonl").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
+        )
+        added += len(lines)
+    print(f"{added} full runs of real {args.strategy} searches added to {out}")
+    return 0
+
+
+def _full(trial: dict) -> bool:
+    return trial["state"] == "complete" and bool(trial.get("evals")) and bool(trial["eval_costs"])
+
+
+def _real_row(trial: dict, source: str) -> dict:
+    steps = sorted(int(k) for k in trial["evals"])
+    evals = [
+        [step, *trial["eval_costs"][str(step)], *trial["evals"][str(step)][:2]] for step in steps
+    ]
+    timings = trial.get("timings_s") or {}
+    return {
+        "source": source,
+        "number": trial["number"],
+        "trial": trial["number"],
+        "params": trial["params"],
+        "total_steps": steps[-1],  # a complete run's last evaluation is its last step
+        "eval_seconds": round(float(timings.get("eval", 0.0)) / len(steps), 4),
+        "evals": evals,
+        "train_seconds": float(timings.get("train", 0.0)),
+        "eval_seconds_total": float(timings.get("eval", 0.0)),
+        "examples": int(evals[-1][2]),
+    }
+
+
 def cmd_pack(args) -> int:
     """Write the export: a search-table/1 header (the space's distributions), then every row."""
     from optuna.distributions import distribution_to_json
@@ -271,7 +320,7 @@ def cmd_pack(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/record_table.py")
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "_shard", "add-study", "pack"):
+    for name in ("run", "_shard", "add-study", "add-real", "pack"):
         s = sub.add_parser(name)
         s.add_argument("--out", required=True)
         s.add_argument("--model", default="tiny")
@@ -288,11 +337,15 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--keys", required=True)
             s.add_argument("--deadline", type=float, required=True)
             s.add_argument("--shard", type=int, default=0)
+        if name == "add-real":
+            s.add_argument("--real", required=True)
+            s.add_argument("--strategy", default="random")
         if name == "add-study":
             s.add_argument("--storage", required=True)
             s.add_argument("--study", required=True)
     args = p.parse_args(argv)
     run = {"run": cmd_run, "_shard": cmd_shard, "add-study": cmd_add_study, "pack": cmd_pack}
+    run["add-real"] = cmd_add_real
     return run[args.cmd](args)
 
 

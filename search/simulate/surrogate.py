@@ -3,8 +3,9 @@
 Inputs are the searched parameters, each scaled to [0, 1] over its distribution (log scale where
 the distribution is; categoricals one-hot), and the evaluation's place in the run's own schedule
 (step / total steps). Two scikit-learn models are fitted, a random forest and distance-weighted
-k-nearest neighbours, and the one with the smaller error on trials held out of its fit (5 folds
-by trial: every evaluation of a held-out trial is held out) is kept, as YAHPO Gym and Syne Tune's
+k-nearest neighbours, and the one with the smaller error on configurations held out of its fit
+(5 folds by configuration: every evaluation of every run of a held-out configuration, all its
+training seeds, is held out) is kept, as YAHPO Gym and Syne Tune's
 surrogate blackboxes choose theirs. Costs come from a forest on the same parameters: a run's
 train seconds, predicted as a whole and spread over its steps, plus its per-evaluation seconds.
 
@@ -147,9 +148,13 @@ def fit(table: Table, noise: bool | str = False) -> Surrogate:
     With ``noise`` replays add residual curves to the model's mean (see the module docstring).
     """
     x, y, groups = curve_rows(table)
+    # folds by configuration: a run's other training seeds are held out with it, or the error
+    # would be that of predicting a configuration the model has seen
+    ids: dict[tuple, int] = {}
+    config = np.array([ids.setdefault(_key(c.params), len(ids)) for c in table.curves])[groups]
     errors, oof = {}, {}
     for name, model in candidates().items():
-        oof[name] = _out_of_fold(model, x, y, groups)
+        oof[name] = _out_of_fold(model, x, y, config)
         errors[name] = _errors(oof[name], y, groups, table)
     best = min(errors, key=lambda name: errors[name]["mae_f1"] + errors[name]["mae_auprc"])
     model = candidates()[best].fit(x, y)
@@ -163,7 +168,8 @@ def fit(table: Table, noise: bool | str = False) -> Surrogate:
             raise UserError(f"--noise seeds: table {table.name} has no repeated-seed runs")
     error = {
         "model": best,
-        "held_out": f"{FOLDS} folds by trial ({len(table.curves)} trials, {len(x)} evaluations)",
+        "held_out": f"{FOLDS} folds by configuration ({len(ids)} configurations, "
+        f"{len(table.curves)} runs, {len(x)} evaluations)",
         **errors[best],
         "candidates": errors,
     }

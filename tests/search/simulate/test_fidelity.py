@@ -82,3 +82,19 @@ def test_a_real_file_without_its_fields_is_one_line(tmp_path):
         read_real(real_file(tmp_path, [{"strategy": "random"}]))
     with pytest.raises(UserError, match="no such file"):
         read_real(tmp_path / "nope.json")
+
+
+def test_a_configurations_other_seeds_are_held_out_with_it():
+    # pure-noise curves, each configuration run three times alike: with a run's twins in the
+    # fit, k-NN would copy them and look perfect
+    rng = np.random.default_rng(0)
+    base = table(agreeing, trials=20)
+    noisy = []
+    for c in base.curves:
+        evals = c.evals.copy()
+        evals[:, 3:5] = rng.uniform(0, 60, (len(evals), 2))
+        noisy.append(Curve(c.number, c.params, c.total_steps, 0.1, evals))
+    tripled = seeded(Table("n", base.distributions, tuple(noisy), base.metadata), 0.0)
+    s = fit(tripled)
+    assert s.error["candidates"]["knn"]["mae_f1"] > 10
+    assert "20 configurations, 60 runs" in s.error["held_out"]
