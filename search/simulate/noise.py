@@ -3,10 +3,11 @@
 Modes (``--noise``):
 
 - ``none``: the surrogate's mean alone (every run of a configuration ends the same);
-- ``residual``: a held-out residual curve (actual minus predicted, 5 folds by configuration) of a table
-  run, drawn among the runs whose predicted final F1 is nearest the simulated run's, so a good
-  configuration gets the errors good configurations had (a run badly predicted at F1 20 does not
-  lift a run predicted at 65 past 100); it holds the model's own error as well as seed noise;
+- ``residual``: a held-out residual curve (actual minus predicted, 5 folds by configuration)
+  of a table run, drawn among the runs whose predicted final F1 is nearest the simulated run's,
+  so a good configuration gets the errors good configurations had (a run badly predicted at F1
+  20 does not lift a run predicted at 65 past 100); it holds the model's own error as well as
+  seed noise;
 - ``seeds``: a configuration's run minus the mean of its runs with other training seeds (scaled
   by sqrt(n / (n - 1)) so the spread is that of one run), from the table's repeated-seed runs,
   drawn by level the same way: seed noise alone, measured.
