@@ -21,11 +21,13 @@ from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from search.simulate import metrics, plot
 from search.simulate.bias import render as render_bias
 from search.simulate.bias import schedule_bias
+from search.simulate.render import describe_table, render
 from search.simulate.replay import Budget, Replay, replay
 from search.simulate.schedule import train_rows
 from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
 from search.simulate.surrogate import Surrogate, fit
 from search.simulate.table import export_table, load_table
+from search.simulate.targets import best_known, targets, withhold
 
 log = logging.getLogger("search.simulate")
 
@@ -38,15 +40,26 @@ def parser() -> ArgumentParser:
     p.add_argument(
         "--strategies",
         default=",".join(STRATEGIES),
-        help=f"comma-separated, of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N varies "
-        "reduction factor, min resource, evaluations a run or an epoch (separate those with ';')",
+        help=f"separated by ';' or ',', of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N "
+        "varies reduction factor, min resource, evaluations a run or an epoch",
     )
     p.add_argument("--seeds", type=int, default=20, help="replays per strategy")
     p.add_argument("--workers", type=int, default=4, help="simulated workers (devices)")
     p.add_argument("--budget", default="100", help="trials (e.g. 100) or compute (e.g. 9000s)")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="replay processes")
     p.add_argument(
-        "--noise", action="store_true", help="add held-out residual curves to the surrogate's mean"
+        "--noise",
+        nargs="?",
+        const="residual",
+        default="none",
+        help="offset curves added to the surrogate's mean: residual (held-out residuals, the "
+        "default of a bare --noise) or seeds (repeated-seed runs' spread); none without",
+    )
+    p.add_argument(
+        "--best-f1",
+        type=float,
+        help="the best full-run micro-F1 known for this data outside the table (a real search's, "
+        "another table's): the 95%%/99%% targets are of the better of it and the table's best",
     )
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--export", help="write the table as a .jsonl.gz export here and stop")
@@ -85,17 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     table = load_table(args.table or args.storage, args.study)
     if args.export:
         export_table(table, Path(args.export))
-        print(f"{args.export}: {len(table.curves)} full runs of study {table.name}")
+        print(f"{args.export}: {describe_table(table)} of study {table.name}")
         return 0
     surrogate = fit(table, noise=args.noise)
     bias = schedule_bias(table)
     replays = run_all(surrogate, strategies, args.seeds, args.workers, budget, args.processes)
     budgets = {axis: metrics.common_budgets(replays, axis) for axis in metrics.AXES}
-    reference = surrogate.reference_f1()
-    result = metrics.summarize(replays, reference, budgets)
+    best = best_known(table, args.best_f1)
+    chosen = targets(best, surrogate.error)
+    result = metrics.summarize(replays, best["f1"], budgets)
+    withhold(result, chosen)
     elapsed = time.perf_counter() - started
     result["simulation"] = _about(table, surrogate, args, budget, elapsed)
-    result["simulation"]["schedule_bias"] = bias
+    result["simulation"].update(schedule_bias=bias, best_known=best, targets=chosen)
     print(render(result, strategies))
     print("\nrungs against the final ranks, over the table's runs:\n" + render_bias(bias))
     if args.json:
@@ -109,8 +124,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _about(table, surrogate: Surrogate, args, budget: Budget, elapsed: float) -> dict:
     return {
-        "table": {"name": table.name, "trials": len(table.curves), "best_f1": table.best_f1},
-        "reference_f1": round(surrogate.reference_f1(), 3),
+        "table": {
+            "name": table.name,
+            "trials": len(table.full),
+            "partial": len(table.curves) - len(table.full),
+            "partial_share": {k: round(v, 3) for k, v in table.partial_share.items()},
+            "best_f1": table.best_f1,
+        },
+        # the best of the surrogate's curves at the table's configurations: shown, never a target
+        "surrogate_best_f1": round(surrogate.reference_f1(), 3),
         "noise": args.noise,
         "surrogate": surrogate.error,
         "seeds": args.seeds,
@@ -156,59 +178,6 @@ def run_all(
     for r in done:
         out[r.strategy].append(r)
     return out
-
-
-def render(result: dict, strategies: list[Strategy]) -> str:
-    about = result["simulation"]
-    err = about["surrogate"]
-    lines = [
-        f"table {about['table']['name']}: {about['table']['trials']} full runs, best micro-F1 "
-        f"{about['table']['best_f1']:.2f} ({about['reference_f1']:.2f} through the surrogate: the "
-        f"95%/99% targets); surrogate {err['model']}, held-out MAE F1 {err['mae_f1']} / AUPRC "
-        f"{err['mae_auprc']}, final F1 {err['mae_final_f1']} ({err['held_out']})",
-        f"{about['seeds']} seeds, {about['workers']} workers, median [q1, q3]; compute in "
-        "simulated GPU-seconds",
-        f"{'strategy':<24}{'trials':>7}{'pruned':>7}{'to 95%':>22}{'to 99%':>22}"
-        f"{'best F1':>8}{'HV':>9}{'regret':>8}{'points':>7}{'top5':>6}{'hit 99%':>8}"
-        f"{'99% vs random':>14}{'vs trainer':>11}",
-    ]
-    for s in strategies:
-        e = result[s.name]
-        full = list(e["at_budget"].values())[-1]
-        lines.append(
-            f"{s.name:<24}{_n(e['trials']['median']):>7}{_n(e['pruned']['median']):>7}"
-            f"{_iqr(e['compute_to_95']):>22}{_iqr(e['compute_to_99']):>22}"
-            f"{_n(full['best_f1']['median'], 2):>8}{_n(full['hypervolume']['median'], 0):>9}"
-            f"{_n(e['pruning_regret']['median'], 2):>8}"
-            f"{_n(e['pruning_regret_points']['median'], 2):>7}"
-            f"{_n(e['pruning_regret_top5']['median'], 2):>6}{_n(e['reached_99'], 2):>8}"
-            f"{_vs(e.get('compute_to_99_vs_random')):>14}{_vs(e.get('compute_to_99_vs_trainer')):>11}"
-        )
-    budget = list(result[strategies[0].name]["at_budget"])[-1]
-    lines.append(
-        f"best F1 and HV at {budget} GPU-seconds (the median total of the strategy that spent "
-        f"least); regret: share of the final front's configurations stopped, points: of its "
-        f"points no completed run reached, top5: of the 5 best full runs tried; "
-        f"<= and >= where the other median was never reached; replays took "
-        f"{about['wall_seconds']} s"
-    )
-    return "\n".join(lines)
-
-
-def _n(value, digits: int = 0) -> str:
-    return "never" if value is None else f"{value:.{digits}f}"
-
-
-def _vs(ratio: dict | None) -> str:
-    """A ratio of medians: exact, a bound where one median was never reached, or ?."""
-    if not ratio or ratio["ratio"] is None:
-        return "?"
-    sign = {"exact": "", "at most": "<=", "at least": ">="}[ratio["kind"]]
-    return f"{sign}{ratio['ratio']:.2f}"
-
-
-def _iqr(q: dict) -> str:
-    return f"{_n(q['median'])} [{_n(q['q1'])}, {_n(q['q3'])}]"
 
 
 def _write_json(path: Path, result: dict) -> None:

@@ -23,7 +23,7 @@ def rung_values(table: Table, rung: int | float) -> np.ndarray:
     """Each run's F1 at a rung: an int is the k-th evaluation (the last if it has fewer), a float
     a fraction of the run's schedule."""
     out = []
-    for c in table.curves:
+    for c in table.full:
         if isinstance(rung, int):
             out.append(c.evals[min(rung, len(c.evals)) - 1, 3])
         else:
@@ -32,8 +32,8 @@ def rung_values(table: Table, rung: int | float) -> np.ndarray:
 
 
 def schedule_bias(table: Table, rungs: tuple = (1, 3, 9, 1 / 12, 1 / 4, 3 / 4)) -> list[dict]:
-    final = np.array([c.final[0] for c in table.curves])
-    epochs = np.array([float(c.params.get("num_train_epochs", 0)) for c in table.curves])
+    final = np.array([c.final[0] for c in table.full])
+    epochs = np.array([float(c.params.get("num_train_epochs", 0)) for c in table.full])
     top = max(1, len(final) // 3)
     final_top = np.argsort(-final)[:top]
     rows = []

@@ -19,6 +19,8 @@ from search.pruning.moasha import nondominated_ranks
 from search.simulate.replay import Replay
 
 AXES = {"seconds": "at_seconds", "examples": "at_examples"}
+# the seconds apart: when a target was reached, how much of the compute was training, evaluation
+APART = {"train_seconds": "at_train_seconds", "eval_seconds": "at_eval_seconds"}
 BUDGET_SHARES = (0.25, 0.5, 1.0)
 TOP_K = 5  # the configurations pruning_regret's top_share looks at
 
@@ -163,7 +165,25 @@ def _entry(runs: list[Replay], reference: float, budgets: dict[str, np.ndarray])
     entry["pruned"] = quartiles([_stopped(r.trials) for r in runs])
     entry["compute_spent"] = quartiles([_spent(r, "at_seconds") for r in runs])
     entry["compute_spent_examples"] = quartiles([_spent(r, "at_examples") for r in runs])
+    _apart(entry, runs, reference)
     return entry
+
+
+def _apart(entry: dict, runs: list[Replay], reference: float) -> None:
+    """Train and evaluation seconds apart: spent in all, and spent when each target was hit."""
+    for axis, key in APART.items():
+        entry[f"compute_spent_{axis}"] = quartiles([_spent(r, key) for r in runs])
+        for share in (95, 99):
+            hit = [_at_target(r, reference * share / 100, key) for r in runs]
+            entry[f"compute_to_{share}_{axis}"] = quartiles(hit)
+
+
+def _at_target(replay: Replay, target: float, key: str) -> float:
+    """``key`` (cumulative) at the COMPLETE trial that first reached ``target`` (inf if none)."""
+    for trial in replay.trials:
+        if trial["state"] == "complete" and trial["f1"] >= target:
+            return float(trial.get(key, math.nan))
+    return math.inf
 
 
 def _median_at_least(spent: list[float], totals: list[float]) -> float:
@@ -199,4 +219,4 @@ def common_budgets(replays: dict[str, list[Replay]], axis: str) -> np.ndarray:
 
 
 def _spent(replay: Replay, key: str) -> float:
-    return max((t[key] for t in replay.trials), default=0.0)
+    return max((t.get(key, 0.0) for t in replay.trials), default=0.0)

@@ -65,3 +65,40 @@ def write(replays: dict[str, list[Replay]], path: Path) -> str | None:
     """The PNG at ``path``; returns why not when no browser is there to render it."""
     written, why = write_png({path.stem: figure(replays)}, path.parent)
     return None if written else why
+
+
+def fidelity_figure(result: dict) -> go.Figure:
+    """Each real search's best F1 and hypervolume against the replays' 10-90% band at its
+    compute in train examples: a bar for the band, a dot for the real search (filled inside)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("best micro-F1", "(F1, AUPRC) hypervolume"))
+    searches = result["searches"]
+    labels = [f"{j['real']['strategy']} {j['real']['seed']}" for j in searches]
+    for col, name in enumerate(("best_f1", "hypervolume"), start=1):
+        low = np.array([j["bands"]["examples"][name][0] for j in searches])
+        high = np.array([j["bands"]["examples"][name][1] for j in searches])
+        real = [j["real"][name] for j in searches]
+        inside = [j["inside"]["examples"][name] for j in searches]
+        fig.add_trace(
+            go.Bar(x=labels, y=high - low, base=low, name="simulated 10-90%", opacity=0.35,
+                   marker_color="#1f77b4", showlegend=col == 1),
+            row=1, col=col,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=labels, y=real, mode="markers", name="real search",
+                       marker={"color": ["#2ca02c" if ok else "#d62728" for ok in inside],
+                               "size": 10}, showlegend=col == 1),
+            row=1, col=col,
+        )  # fmt: skip
+    about = result["about"]
+    fig.update_layout(
+        title=f"Real searches against {about['seeds']} replays each (noise {about['noise']}), "
+        "at the real search's compute in train examples; green inside, red outside",
+        width=1200,
+        height=500,
+    )
+    return fig
+
+
+def write_fidelity(result: dict, path: Path) -> str | None:
+    written, why = write_png({path.stem: fidelity_figure(result)}, path.parent)
+    return None if written else why

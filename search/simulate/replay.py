@@ -103,7 +103,7 @@ class _Clock:
         self.surrogate, self.strategy, self.budget, self.rows = surrogate, strategy, budget, rows
         self.noise = np.random.default_rng(seed)
         self.out = Replay(strategy.name, seed)
-        self.spent = {"seconds": 0.0, "examples": 0.0, "started": 0}
+        self.spent = {"seconds": 0.0, "examples": 0.0, "eval_seconds": 0.0, "started": 0}
         self.events: list[tuple[float, int, int]] = []
         self.running: dict[int, _Running] = {}
 
@@ -124,10 +124,7 @@ class _Clock:
         spent["started"] += 1
         trial = self.studies[w].ask()
         params = suggest(trial, self.space)
-        residual = None
-        if self.surrogate.residuals:
-            pick = int(self.noise.integers(len(self.surrogate.residuals)))
-            residual = self.surrogate.residuals[pick]
+        residual = self.surrogate.draw(params, self.noise)
         curve = simulated_run(self.surrogate, params, self.strategy.cadence, self.rows, residual)
         self.running[w] = _Running(self.studies[w], trial, curve, now)
         heapq.heappush(self.events, (now + curve[0, 1], trial.number, w))
@@ -139,6 +136,7 @@ class _Clock:
         before = run.curve[run.index - 1] if run.index else np.zeros_like(row)
         self.spent["seconds"] += row[1] - before[1]
         self.spent["examples"] += row[2] - before[2]
+        self.spent["eval_seconds"] += row[5] - before[5]
         values = [float(v) for v in row[3 : 3 + self.strategy.objectives]]
         keep = self.stoppers[w].keep_going(run.study, run.trial, int(row[0]), values)
         if keep and run.index + 1 < len(run.curve):
@@ -170,6 +168,8 @@ def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> di
         "state": "complete" if complete else "pruned",
         "at_seconds": spent["seconds"],
         "at_examples": spent["examples"],
+        "at_eval_seconds": spent["eval_seconds"],
+        "at_train_seconds": spent["seconds"] - spent["eval_seconds"],
         "clock": now,
         "f1": float(best[3]),
         "auprc": float(best[4]),

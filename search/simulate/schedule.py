@@ -39,7 +39,7 @@ def train_rows(surrogate: Surrogate) -> int:
     """Train examples an epoch, from the table's runs (examples at the end over epochs)."""
     sizes = [
         curve.evals[-1, 2] / float(schedule_params(curve.params, surrogate)[0])
-        for curve in surrogate.table.curves
+        for curve in surrogate.table.full
     ]
     return round(float(np.median(sizes)))
 
@@ -58,7 +58,8 @@ def simulated_run(
     rows: int,
     residual: tuple[np.ndarray, np.ndarray] | None,
 ) -> np.ndarray:
-    """(n, 5) step, cumulative seconds, cumulative examples, F1, AUPRC of one full run.
+    """(n, 6) step, cumulative seconds, cumulative examples, F1, AUPRC, and the cumulative
+    seconds of evaluation (inside ``seconds``) of one full run.
 
     A configuration the table ran with the table's own cadence is its recorded curve; any other is
     the surrogate's, plus ``residual`` (fractions, (m, 2) F1/AUPRC offsets) interpolated.
@@ -69,7 +70,8 @@ def simulated_run(
     steps = np.array(cadence.steps(total, per_epoch), dtype=float)
     recorded = surrogate.lookup(params)
     if recorded is not None and np.array_equal(recorded.evals[:, 0], steps):
-        return recorded.evals.copy()
+        evaluated = recorded.eval_seconds * np.arange(1, len(steps) + 1)
+        return np.column_stack([recorded.evals, evaluated])
     fractions = steps / total
     metrics = surrogate.predict(params, fractions)
     if residual is not None:
@@ -78,6 +80,7 @@ def simulated_run(
             metrics[:, k] += np.interp(fractions, at, offsets[:, k])
     metrics = np.clip(metrics, 0.0, 100.0)
     train_s, eval_s = surrogate.train_seconds(params)
-    seconds = train_s * fractions + eval_s * np.arange(1, len(steps) + 1)
+    evaluated = eval_s * np.arange(1, len(steps) + 1)
+    seconds = train_s * fractions + evaluated
     examples = (steps // per_epoch) * rows + np.minimum((steps % per_epoch) * batch, rows)
-    return np.column_stack([steps, seconds, examples, metrics])
+    return np.column_stack([steps, seconds, examples, metrics, evaluated])

@@ -76,11 +76,11 @@ STRATEGIES = {
 
 
 def parse_strategies(text: str, base: dict[str, Strategy] | None = None) -> list[Strategy]:
-    """Comma-separated names; ``NAME:eta=2,r=2,run=9`` varies a strategy's reduction factor,
-    min resource and evaluations a run (``epoch=K``: K an epoch)."""
+    """Names separated by ``;`` or ``,``; ``NAME:eta=2,r=2,run=9`` varies a strategy's
+    reduction factor, min resource and evaluations a run (``epoch=K``: K an epoch)."""
     known = base or STRATEGIES
     chosen = []
-    for item in [part.strip() for part in text.split(";" if ":" in text else ",") if part.strip()]:
+    for item in split_items(text):
         name, _, options = item.partition(":")
         if name not in known:
             raise UserError(f"--strategies: {name!r} is not one of {', '.join(known)}")
@@ -90,6 +90,21 @@ def parse_strategies(text: str, base: dict[str, Strategy] | None = None) -> list
     if not chosen:
         raise UserError("--strategies: no strategy named")
     return chosen
+
+
+def split_items(text: str) -> list[str]:
+    """Items separated by ``;`` or ``,`` alike: a comma-separated ``key=value`` belongs to the
+    options of the item before it (``default:eta=2,r=2,random`` is two items)."""
+    items: list[str] = []
+    for chunk in text.split(";"):
+        for part in (p.strip() for p in chunk.split(",")):
+            if not part:
+                continue
+            if items and "=" in part and ":" not in part and ":" in items[-1]:
+                items[-1] += "," + part
+            else:
+                items.append(part)
+    return items
 
 
 def _vary(strategy: Strategy, options: str, item: str) -> Strategy:

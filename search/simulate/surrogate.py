@@ -3,15 +3,15 @@
 Inputs are the searched parameters, each scaled to [0, 1] over its distribution (log scale where
 the distribution is; categoricals one-hot), and the evaluation's place in the run's own schedule
 (step / total steps). Two scikit-learn models are fitted, a random forest and distance-weighted
-k-nearest neighbours, and the one with the smaller error on trials held out of its fit (5 folds
-by trial: every evaluation of a held-out trial is held out) is kept, as YAHPO Gym and Syne Tune's
+k-nearest neighbours, and the one with the smaller error on configurations held out of its fit
+(5 folds by configuration: every evaluation of every run of a held-out configuration, all its
+training seeds, is held out) is kept, as YAHPO Gym and Syne Tune's
 surrogate blackboxes choose theirs. Costs come from a forest on the same parameters: a run's
 train seconds, predicted as a whole and spread over its steps, plus its per-evaluation seconds.
 
-Replays see the model's mean. On request (``noise``) each simulated trial adds the held-out
-residual curve (actual minus predicted, by schedule fraction) of one table trial, drawn by the
-replay's seed, for seed-to-seed spread and crossing curves; those residuals hold the model's own
-error too, so they widen the spread more than seeds alone would.
+Replays see the model's mean. On request (``noise``, :mod:`search.simulate.noise`) each
+simulated trial adds an offset curve drawn by the replay's seed: a held-out residual curve, or a
+repeated-seed run's deviation from its configuration's mean.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import GroupKFold
 from sklearn.neighbors import KNeighborsRegressor
 
+from common.cli import UserError
+from search.simulate import noise as noises
 from search.simulate.table import Curve, Table
 
 FOLDS = 5
@@ -78,8 +80,18 @@ class Surrogate:
     model: Any
     cost_model: Any
     error: dict[str, Any]
-    residuals: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    residuals: noises.Pool = field(repr=False)
     exact: dict[tuple, Curve] = field(repr=False)
+    noise: str = "none"
+
+    def draw(
+        self, params: dict[str, Any], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """An offset curve for one simulated run of ``params`` (None without noise)."""
+        if not self.residuals:
+            return None
+        level = float(self.predict(params, np.array([1.0]))[0, 0])
+        return noises.draw(self.residuals, level, rng)
 
     def predict(self, params: dict[str, Any], fractions: np.ndarray) -> np.ndarray:
         """(n, 2) F1 and AUPRC at ``fractions`` of the run's schedule (the model's mean)."""
@@ -96,9 +108,7 @@ class Surrogate:
     def reference_f1(self) -> float:
         """The table's best F1 as the replays see it: the best of the model's curves at the
         table's own configurations (the recorded best may lie above what any model reproduces)."""
-        return max(
-            float(self.predict(c.params, c.fractions)[:, 0].max()) for c in self.table.curves
-        )
+        return max(float(self.predict(c.params, c.fractions)[:, 0].max()) for c in self.table.full)
 
     def lookup(self, params: dict[str, Any]) -> Curve | None:
         """The table's own run of exactly this configuration, if it has one."""
@@ -132,30 +142,42 @@ def _knn_predict(model: KNeighborsRegressor, x: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nkj->nj", weights, y[nearest]) / weights.sum(axis=1, keepdims=True)
 
 
-def fit(table: Table, noise: bool = False) -> Surrogate:
+def fit(table: Table, noise: bool | str = False) -> Surrogate:
     """Compare the candidates by held-out error, keep the better, refit it on the whole table.
 
     With ``noise`` replays add residual curves to the model's mean (see the module docstring).
     """
     x, y, groups = curve_rows(table)
+    # folds by configuration: a run's other training seeds are held out with it, or the error
+    # would be that of predicting a configuration the model has seen
+    ids: dict[tuple, int] = {}
+    config = np.array([ids.setdefault(_key(c.params), len(ids)) for c in table.curves])[groups]
     errors, oof = {}, {}
     for name, model in candidates().items():
-        oof[name] = _out_of_fold(model, x, y, groups)
-        errors[name] = _errors(oof[name], y, x[:, -1], groups)
+        oof[name] = _out_of_fold(model, x, y, config)
+        errors[name] = _errors(oof[name], y, groups, table)
     best = min(errors, key=lambda name: errors[name]["mae_f1"] + errors[name]["mae_auprc"])
     model = candidates()[best].fit(x, y)
-    residual = y - oof[best]
-    residuals = [
-        (x[groups == g, -1], residual[groups == g]) for g in range(len(table.curves)) if noise
-    ]
+    mode = noises.mode_of(noise)
+    residuals: noises.Pool = []
+    if mode == "residual":
+        residuals = noises.residual_pool(x, y - oof[best], oof[best], groups)
+    elif mode == "seeds":
+        residuals = noises.seed_pool(list(table.full), _key)
+        if not residuals:
+            raise UserError(f"--noise seeds: table {table.name} has no repeated-seed runs")
     error = {
         "model": best,
-        "held_out": f"{FOLDS} folds by trial ({len(table.curves)} trials, {len(x)} evaluations)",
+        "held_out": f"{FOLDS} folds by configuration ({len(ids)} configurations, "
+        f"{len(table.curves)} runs, {len(x)} evaluations)",
         **errors[best],
         "candidates": errors,
     }
-    exact = {_key(c.params): c for c in table.curves}
-    return Surrogate(table, best, model, _fit_costs(table), error, residuals, exact)
+    exact = {_key(c.params): c for c in table.full}
+    error["noise"] = {"mode": mode, "curves": len(residuals)}
+    if mode == "seeds":
+        error["noise"]["final_f1_sd"] = round(float(np.std([r[1][-1, 0] for r in residuals])), 3)
+    return Surrogate(table, best, model, _fit_costs(table), error, residuals, exact, mode)
 
 
 def _out_of_fold(model: Any, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -167,10 +189,14 @@ def _out_of_fold(model: Any, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -
     return predicted
 
 
-def _errors(predicted, y, fractions, groups) -> dict[str, float]:
-    """Mean absolute error over all held-out evaluations and over each trial's last one."""
+def _errors(predicted, y, groups, table: Table) -> dict[str, float]:
+    """Mean absolute error over all held-out evaluations and over each full run's last one."""
     last = np.array(
-        [i == len(groups) - 1 or groups[i + 1] != groups[i] for i in range(len(groups))]
+        [
+            (i == len(groups) - 1 or groups[i + 1] != groups[i])
+            and not table.curves[groups[i]].partial
+            for i in range(len(groups))
+        ]
     )
     err = np.abs(predicted - y)
     return {
@@ -183,9 +209,9 @@ def _errors(predicted, y, fractions, groups) -> dict[str, float]:
 
 def _fit_costs(table: Table) -> RandomForestRegressor:
     """Log train seconds of a whole run and log seconds of one evaluation, from the parameters."""
-    x = np.array([encode(c.params, table.distributions) for c in table.curves])
+    x = np.array([encode(c.params, table.distributions) for c in table.full])
     y = []
-    for c in table.curves:
+    for c in table.full:
         total, n = float(c.evals[-1, 1]), len(c.evals)
         train = max(total - n * c.eval_seconds, 1e-3)
         y.append([math.log(train), math.log(max(c.eval_seconds, 1e-4))])

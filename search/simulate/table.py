@@ -1,7 +1,8 @@
 """Learning-curve tables: every evaluation of every full run of a finished study, with its cost.
 
-A table is a study run without pruning (``python -m search.run --pruner none``): each COMPLETE
-trial holds its parameters, every evaluation of both objectives (``evals``) and each evaluation's
+A table is a study (best run with ``python -m search.run --pruner none``): each COMPLETE trial is
+a full run and each PRUNED one a partial curve (``"partial": true`` in an export), holding its
+parameters, every evaluation of both objectives (``evals``) and each evaluation's
 cost so far (``eval_costs``: wall seconds and train examples). :func:`load_table` reads it from
 storage or from an export written by :func:`export_table`: gzip'd JSON lines, a header line
 
@@ -54,6 +55,7 @@ class Curve:
     total_steps: int
     eval_seconds: float
     evals: np.ndarray
+    partial: bool = False  # a pruned trial: its curve stops before its schedule's end
 
     @property
     def fractions(self) -> np.ndarray:
@@ -75,8 +77,23 @@ class Table:
     metadata: dict[str, Any]
 
     @property
+    def full(self) -> tuple[Curve, ...]:
+        """The full runs (what targets, costs and exact look-ups come from)."""
+        return tuple(c for c in self.curves if not c.partial)
+
+    @property
+    def partial_share(self) -> dict[str, float]:
+        """How much of the table is partial curves: of its runs and of its evaluations."""
+        partial = [c for c in self.curves if c.partial]
+        evals = sum(len(c.evals) for c in self.curves)
+        return {
+            "runs": len(partial) / len(self.curves),
+            "evaluations": sum(len(c.evals) for c in partial) / evals,
+        }
+
+    @property
     def best_f1(self) -> float:
-        return max(curve.final[0] for curve in self.curves)
+        return max(curve.final[0] for curve in self.full)
 
 
 def load_table(source: str, study_name: str | None = None) -> Table:
@@ -94,7 +111,8 @@ def _load_study(url: str, name: str) -> optuna.Study:
 
 
 def table_from_study(study: optuna.Study) -> Table:
-    """The study's COMPLETE trials as curves; refused (one line) if it is not a full-run table."""
+    """The study's COMPLETE trials as full runs and PRUNED ones as partial curves; refused (one
+    line) if its objectives are not F1 and AUPRC or it has fewer than 2 full runs."""
     where = f"study {study.study_name}"
     names = list(study.metric_names or study.user_attrs.get("objectives") or [])
     maximize = all(d == StudyDirection.MAXIMIZE for d in study.directions)
@@ -103,18 +121,13 @@ def table_from_study(study: optuna.Study) -> Table:
             f"{where}: objectives {names or 'unnamed'} are not micro_f1, auprc (both maximized); "
             "a table needs a study run with --objectives f1,auprc"
         )
-    pruned = [t.number for t in study.trials if t.state == TrialState.PRUNED]
-    if pruned:
-        raise UserError(
-            f"{where}: trials {_few(pruned)} were pruned, so their curves stop early; "
-            "record a table with --pruner none"
-        )
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     if len(complete) < 2:
         raise UserError(f"{where}: {len(complete)} complete trials; a table needs at least 2")
-    curves = tuple(_curve(t, where) for t in complete)
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED and evals_of(t)]
+    curves = tuple(_curve(t, where) for t in sorted(complete + pruned, key=lambda t: t.number))
     distributions: dict[str, BaseDistribution] = {}
-    for trial in complete:
+    for trial in complete + pruned:
         distributions.update(trial.distributions)
     recorded = study_attrs(study)
     metadata = {k: recorded.get(k) for k in ("model", "space_file", "created")}
@@ -148,6 +161,7 @@ def _curve(trial: FrozenTrial, where: str) -> Curve:
         total_steps=int(run["total_steps"]),
         eval_seconds=eval_total / len(rows),
         evals=np.array(rows, dtype=float),
+        partial=trial.state == TrialState.PRUNED,
     )
 
 
@@ -172,6 +186,8 @@ def export_table(table: Table, path: Path) -> None:
             "eval_seconds": round(c.eval_seconds, 4),
             "evals": evals,
         }
+        if c.partial:
+            row["partial"] = True
         lines.append(json.dumps(row))
     tmp = path.with_name(path.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as out:
@@ -204,8 +220,8 @@ def _read_export(path: Path) -> Table:
         curves = tuple(_curve_from_json(r) for r in records[1:])
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{where}: a trial line lacks or mangles a field ({exc})") from exc
-    if len(curves) < 2:
-        raise UserError(f"{where}: {len(curves)} trials; a table needs at least 2")
+    if sum(not c.partial for c in curves) < 2:
+        raise UserError(f"{where}: {len(curves)} trials; a table needs at least 2 full runs")
     return Table(str(header.get("study")), distributions, curves, header.get("metadata") or {})
 
 
@@ -219,9 +235,5 @@ def _curve_from_json(record: dict[str, Any]) -> Curve:
         total_steps=int(record["total_steps"]),
         eval_seconds=float(record["eval_seconds"]),
         evals=evals,
+        partial=bool(record.get("partial", False)),
     )
-
-
-def _few(numbers: list[int]) -> str:
-    shown = ", ".join(str(n) for n in numbers[:5])
-    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")

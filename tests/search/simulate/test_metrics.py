@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from search.simulate.metrics import pruning_regret, ratio, summarize
+from search.simulate.metrics import AXES, pruning_regret, ratio, summarize
 from search.simulate.replay import Replay
+from search.simulate.targets import best_known, targets, withhold
+from tests.search.simulate.synthetic import agreeing, table
 
 
 def trial(full_f1, full_auprc, state="complete", f1=None):
@@ -131,3 +133,34 @@ def test_the_default_strategy_is_what_search_run_does_unless_told():
     assert shipped.min_resource == default("min_resource")
     assert shipped.min_trials == default("min_trials")
     assert shipped.cadence == Cadence(evals_per_run=EVALS_PER_RUN)
+
+
+def test_compute_to_a_target_is_also_told_in_train_and_eval_seconds_apart():
+    rows = [timed(50, 5), timed(90, 10), timed(95, 20)]
+    for row, evaluated in zip(rows, (1.0, 3.0, 4.0), strict=True):
+        row["at_eval_seconds"], row["at_train_seconds"] = evaluated, row["at_seconds"] - evaluated
+    entry = summarize({"s": [Replay("s", 0, rows)]}, 100.0, {a: np.array([20.0]) for a in AXES})
+    s = entry["s"]
+    assert s["compute_to_95"]["median"] == 20.0  # 95 is 95% of 100: the third trial
+    assert s["compute_to_95_train_seconds"]["median"] == 16.0
+    assert s["compute_to_95_eval_seconds"]["median"] == 4.0
+    assert s["compute_spent_eval_seconds"]["median"] == 4.0
+
+
+def test_targets_are_of_the_best_known_run_and_refused_finer_than_the_surrogates_error():
+    t = table(agreeing, trials=10)
+    best = best_known(t, None)
+    assert best["f1"] == pytest.approx(round(t.best_f1, 4))
+    assert best_known(t, 99.0) == {"f1": 99.0, "source": "--best-f1 (a run outside the table)"}
+    assert best_known(t, 1.0)["f1"] == best["f1"]  # a worse outside run changes nothing
+    chosen = targets({"f1": 80.0, "source": "x"}, {"mae_final_f1": 2.0})
+    assert chosen["95"] == {"f1": 76.0, "below_best": 4.0}  # 4 F1 below: coarser than 2
+    assert "finer than the surrogate's held-out error on final F1 (2.00)" in chosen["99"]["refused"]
+    result = {"s": {"compute_to_99": {"median": 3.0}, "reached_99": 1.0, "compute_to_95": {}}}
+    withhold(result, chosen)
+    assert (
+        result["s"]["compute_to_99"]
+        == result["s"]["reached_99"]
+        == {"refused": chosen["99"]["refused"]}
+    )
+    assert result["s"]["compute_to_95"] == {}

@@ -11,13 +11,13 @@ from optuna.trial import TrialState, create_trial
 
 from common.cli import UserError
 from search.simulate.__main__ import main
+from search.simulate.strategies import parse_strategies
 from search.simulate.surrogate import candidates, curve_rows, fast_predict, fit
 from search.simulate.table import Curve, Table, export_table, load_table, table_from_study
 from tests.search.simulate.synthetic import agreeing, table
 
 
-def add_trial(study, x, state=TrialState.COMPLETE, costs=True):
-    steps = [2, 4, 6]
+def add_trial(study, x, state=TrialState.COMPLETE, costs=True, steps=(2, 4, 6)):
     evals = {str(s): [10 * x * s, 5 * x * s] for s in steps}
     attrs = {"evals": evals, "run": {"total_steps": 6, "timings_s": {"eval": 0.3}}}
     if costs:
@@ -57,18 +57,38 @@ def test_a_study_and_its_export_are_the_same_table(tmp_path):
     assert again.metadata["fixed"] == {"num_train_epochs": 1, "per_device_train_batch_size": 32}
 
 
-@pytest.mark.parametrize(
-    "change, named",
-    [
-        (lambda s: add_trial(s, 0.4, state=TrialState.PRUNED), "were pruned"),
-        (lambda s: add_trial(s, 0.4, costs=False), "trial 3 has no 'eval_costs'"),
-    ],
-)
-def test_a_study_that_is_no_table_gets_one_line(tmp_path, change, named):
+def test_a_study_that_is_no_table_gets_one_line(tmp_path):
     _, study = study_of(tmp_path)
-    change(study)
-    with pytest.raises(UserError, match=named):
+    add_trial(study, 0.4, costs=False)
+    with pytest.raises(UserError, match="trial 3 has no 'eval_costs'"):
         table_from_study(study)
+
+
+def test_a_pruned_studys_pruned_trials_are_partial_curves_and_say_so(tmp_path, capsys):
+    storage, study = study_of(tmp_path)
+    add_trial(study, 0.99, state=TrialState.PRUNED, steps=(2,))
+    t = table_from_study(study)
+    assert [c.partial for c in t.curves] == [False, False, False, True]
+    assert t.best_f1 == pytest.approx(48.0)  # a partial curve is no full run: 0.99 * 20 * 2
+    assert t.partial_share == {"runs": 0.25, "evaluations": 0.1}
+    path = tmp_path / "t.jsonl.gz"
+    export_table(t, path)
+    assert [c.partial for c in load_table(str(path)).curves] == [False, False, False, True]
+    argv = ["--storage", storage, "--study", "t", "--seeds", "1", "--budget", "4"]
+    assert main([*argv, "--processes", "1", "--strategies", "random"]) == 0
+    out = capsys.readouterr().out
+    assert "3 full runs and 1 partial curves of pruned trials (25% of the runs, 10% of" in out
+
+
+@pytest.mark.parametrize("text", ["default;random;tpe", "default,random,tpe"])
+def test_strategies_take_either_separator(text):
+    assert [s.name for s in parse_strategies(text)] == ["default", "random", "tpe"]
+
+
+def test_a_strategys_options_stay_with_it_under_either_separator():
+    names = [s.name for s in parse_strategies("default:eta=2,r=2,random;tpe:run=6")]
+    assert names == ["default:eta=2,r=2", "random", "tpe:run=6"]
+    assert parse_strategies("default:eta=2,r=2,random")[0].min_resource == 2
 
 
 def test_a_study_with_other_objectives_is_refused(tmp_path):
@@ -131,7 +151,11 @@ def test_the_cli_writes_json_keyed_by_strategy(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert {"default", "random", "tpe", "random-moasha", "nsga2-moasha", "trainer"} <= set(result)
     assert result["simulation"]["surrogate"]["model"] in ("random_forest", "knn")
-    assert "held-out MAE" in capsys.readouterr().out
+    about = result["simulation"]
+    assert about["best_known"]["f1"] == pytest.approx(round(load_table(storage, "t").best_f1, 4))
+    assert set(about["targets"]) == {"95", "99"}
+    out = capsys.readouterr().out
+    assert "held-out MAE" in out and "targets: of" in out and "99%: train s" in out
 
 
 def test_fast_predictions_are_scikit_learns():

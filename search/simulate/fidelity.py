@@ -1,0 +1,186 @@
+"""``python -m search.simulate.fidelity``: does the simulator predict real searches?
+
+    python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz \\
+        --real bench/results/real_searches.json --seeds 40 \\
+        --json bench/results/fidelity.json --plot bench/results/fidelity.png
+
+For each strategy that real searches were run with (``bench/real_searches.py``'s JSON: each
+search's strategy, trials, workers, best F1, hypervolume and compute), the strategy is replayed
+``--seeds`` times with the same trials and workers, and each real search is set against the
+replays' 10-90% band of best F1 and hypervolume at its own compute: in train examples (the
+measure no machine load changes) and in seconds (training and evaluation; the real searches' and
+the table's seconds were measured under whatever load the machine had). A real search is inside
+when its figure lies within the band.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from search.simulate.metrics import at, progress
+from search.simulate.replay import Budget, Replay
+from search.simulate.strategies import STRATEGIES
+from search.simulate.surrogate import fit
+from search.simulate.table import load_table
+
+BAND = (10, 90)
+AXES = {"examples": "train_examples", "seconds": "seconds"}
+
+
+def read_real(path: Path) -> list[dict[str, Any]]:
+    """The real searches, each with ``compute`` in examples and seconds (train + eval)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--real {path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--real {path}: not JSON ({exc.msg})") from None
+    out = []
+    for i, s in enumerate(data.get("searches") or []):
+        try:
+            compute = s["compute"]
+            trials = s["trials"]
+            out.append(
+                {
+                    "strategy": str(s["strategy"]),
+                    "seed": s["seed"],
+                    "trials": len(trials) if isinstance(trials, list) else int(trials),
+                    "workers": int(s["workers"]),
+                    "best_f1": float(s["best_f1"]),
+                    "hypervolume": float(s["hypervolume"]),
+                    "train_examples": float(compute["train_examples"]),
+                    "seconds": float(compute["train_s"]) + float(compute["eval_s"]),
+                    "train_s": float(compute["train_s"]),
+                    "eval_s": float(compute["eval_s"]),
+                }
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"--real {path}: search {i} lacks or mangles a field ({exc})") from None
+    if not out:
+        raise UserError(f"--real {path}: no searches")
+    return out
+
+
+def band(replays: list[Replay], axis: str, compute: float) -> dict[str, list[float]]:
+    """The replays' 10th and 90th percentiles of best F1 and hypervolume at ``compute``."""
+    values = np.array([at(progress(r, axis), np.array([compute]))[0] for r in replays])
+    low, high = np.percentile(values, BAND, axis=0)
+    return {
+        "best_f1": [round(float(low[0]), 2), round(float(high[0]), 2)],
+        "hypervolume": [round(float(low[1]), 1), round(float(high[1]), 1)],
+    }
+
+
+def judge(real: dict[str, Any], replays: list[Replay]) -> dict[str, Any]:
+    """One real search against the replays' bands, on both compute axes."""
+    out: dict[str, Any] = {"real": real, "bands": {}, "inside": {}}
+    for axis, key in AXES.items():
+        b = band(replays, axis, real[key])
+        out["bands"][axis] = b
+        inside = {
+            name: bool(b[name][0] <= real[name] <= b[name][1])
+            for name in ("best_f1", "hypervolume")
+        }
+        inside["both"] = inside["best_f1"] and inside["hypervolume"]
+        out["inside"][axis] = inside
+    return out
+
+
+def counts(judged: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per strategy and axis: how many real searches fell inside the band."""
+    out: dict[str, Any] = {}
+    for j in judged:
+        entry = out.setdefault(j["real"]["strategy"], {"searches": 0})
+        entry["searches"] += 1
+        for axis, inside in j["inside"].items():
+            for name, ok in inside.items():
+                key = f"{axis}:{name}"
+                entry[key] = entry.get(key, 0) + int(ok)
+    return out
+
+
+def check(table_path: str, real_path: str, seeds: int, noise: str, processes: int) -> dict:
+    from search.simulate.__main__ import run_all  # the replays, as the main command runs them
+
+    table = load_table(table_path)
+    real = read_real(Path(real_path))
+    surrogate = fit(table, noise=noise)
+    judged, skipped = [], []
+    groups: dict[tuple, list[dict]] = {}
+    for r in real:
+        groups.setdefault((r["strategy"], r["trials"], r["workers"]), []).append(r)
+    for (name, trials, workers), searches in groups.items():
+        if name not in STRATEGIES:
+            skipped.append(name)
+            continue
+        replays = run_all(surrogate, [STRATEGIES[name]], seeds, workers, Budget(trials), processes)
+        judged += [judge(r, replays[name]) for r in searches]
+    about = {
+        "table": table_path,
+        "real": real_path,
+        "seeds": seeds,
+        "noise": noise,
+        "band": list(BAND),
+        "surrogate": surrogate.error,
+        "skipped_strategies": sorted(set(skipped)),
+    }
+    return {"about": about, "counts": counts(judged), "searches": judged}
+
+
+def render(result: dict) -> str:
+    lines = [
+        f"{result['about']['seeds']} replays per strategy, noise {result['about']['noise']}; "
+        f"real searches inside the replays' {BAND[0]}-{BAND[1]}% band at their own compute"
+    ]
+    for name, c in result["counts"].items():
+        n = c["searches"]
+        for axis in AXES:
+            lines.append(
+                f"{name:<10}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
+                f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}"
+            )
+    for j in result["searches"]:
+        r, b = j["real"], j["bands"]["examples"]
+        lines.append(
+            f"  {r['strategy']} seed {r['seed']}: best F1 {r['best_f1']:.2f} in "
+            f"{b['best_f1']}, HV {r['hypervolume']:.0f} in {b['hypervolume']} "
+            f"at {r['train_examples']:.0f} examples"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = ArgumentParser(
+        prog="python -m search.simulate.fidelity", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--table", required=True, help="a table export (.jsonl.gz)")
+    p.add_argument("--real", required=True, help="real searches' JSON (bench/real_searches.py)")
+    p.add_argument("--seeds", type=int, default=40, help="replays per strategy")
+    p.add_argument("--noise", default="none", help="none, residual or seeds (see surrogate.py)")
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--json", help="write the result here")
+    p.add_argument("--plot", help="write a PNG of real against simulated here")
+    args = p.parse_args(argv)
+    if args.seeds < 2:
+        raise UserError(f"--seeds: at least 2 for a band, got {args.seeds}")
+    quiet_libraries()
+    result = check(args.table, args.real, args.seeds, args.noise, args.processes)
+    print(render(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if args.plot:
+        from search.simulate.plot import write_fidelity
+
+        why = write_fidelity(result, Path(args.plot))
+        if why:
+            print(f"PNG skipped: {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

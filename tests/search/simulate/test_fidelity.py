@@ -1,0 +1,100 @@
+"""Real searches against the replays' bands, and the noise models the bands come from."""
+
+import json
+
+import numpy as np
+import pytest
+
+from common.cli import UserError
+from search.simulate.fidelity import main, read_real
+from search.simulate.noise import draw, seed_pool
+from search.simulate.surrogate import _key, fit
+from search.simulate.table import Curve, Table, export_table
+from tests.search.simulate.synthetic import agreeing, table
+
+
+def seeded(base: Table, spread: float) -> Table:
+    """Each configuration run three times, its F1 shifted by -spread, 0 and +spread."""
+    curves = []
+    for c in base.curves:
+        for k, shift in enumerate((-spread, 0.0, spread)):
+            evals = c.evals.copy()
+            evals[:, 3] += shift
+            curves.append(Curve(c.number * 3 + k, c.params, c.total_steps, 0.1, evals))
+    return Table("seeded", base.distributions, tuple(curves), base.metadata)
+
+
+def test_seed_noise_is_each_runs_deviation_from_its_configurations_mean():
+    pool = seed_pool(list(seeded(table(agreeing, trials=6), 2.0).curves), _key)
+    assert len(pool) == 18
+    finals = sorted({round(float(p[1][-1, 0]), 6) for p in pool})
+    scale = np.sqrt(3 / 2)  # one run's spread, not the spread about a mean of three
+    assert finals == pytest.approx([-2.0 * scale, 0.0, 2.0 * scale])
+
+
+def test_a_draw_takes_a_curve_of_a_run_at_the_same_level():
+    f = np.array([0.5, 1.0])
+    pool = [(f, np.full((2, 2), 30.0), 10.0)] + [(f, np.zeros((2, 2)), 60.0 + i) for i in range(12)]
+    rng = np.random.default_rng(0)
+    assert all(draw(pool, 65.0, rng)[1][0, 0] == 0.0 for _ in range(50))
+
+
+def test_no_repeated_seeds_no_seed_noise():
+    with pytest.raises(UserError, match="no repeated-seed runs"):
+        fit(table(agreeing, trials=10), noise="seeds")
+
+
+def real_file(tmp_path, searches):
+    path = tmp_path / "real.json"
+    path.write_text(json.dumps({"format": "real_searches/1", "searches": searches}))
+    return path
+
+
+def search(seed, best_f1, hv, examples, strategy="random"):
+    compute = {"train_s": 100.0, "eval_s": 20.0, "train_examples": examples}
+    return {"strategy": strategy, "seed": seed, "trials": [{}] * 8, "workers": 2,
+            "best_f1": best_f1, "hypervolume": hv, "compute": compute}  # fmt: skip
+
+
+def test_a_real_search_like_the_replays_is_inside_and_one_far_off_is_not(tmp_path, capsys):
+    t = seeded(table(agreeing, trials=20), 1.0)
+    export_table(t, tmp_path / "t.jsonl.gz")
+    # 8 random trials of x in [0, 1]: the best final F1 80x is high; 5.0 is far below any band
+    probe = main(["--table", str(tmp_path / "t.jsonl.gz"), "--real",
+                  str(real_file(tmp_path, [search(1, 5.0, 10.0, 9000.0)])),
+                  "--seeds", "20", "--json", str(tmp_path / "f.json")])  # fmt: skip
+    assert probe == 0
+    result = json.loads((tmp_path / "f.json").read_text())
+    low, high = result["searches"][0]["bands"]["examples"]["best_f1"]
+    assert result["counts"]["random"]["examples:best_f1"] == 0 and low > 5.0
+    middle = (low + high) / 2
+    hv_low, hv_high = result["searches"][0]["bands"]["examples"]["hypervolume"]
+    real = real_file(tmp_path, [search(2, middle, (hv_low + hv_high) / 2, 9000.0)])
+    main(["--table", str(tmp_path / "t.jsonl.gz"), "--real", str(real), "--seeds", "20",
+          "--json", str(tmp_path / "f.json")])  # fmt: skip
+    counts = json.loads((tmp_path / "f.json").read_text())["counts"]["random"]
+    assert counts["examples:best_f1"] == counts["examples:both"] == 1
+    assert "inside the replays' 10-90% band" in capsys.readouterr().out
+
+
+def test_a_real_file_without_its_fields_is_one_line(tmp_path):
+    with pytest.raises(UserError, match="search 0 lacks or mangles a field"):
+        read_real(real_file(tmp_path, [{"strategy": "random"}]))
+    with pytest.raises(UserError, match="no such file"):
+        read_real(tmp_path / "nope.json")
+
+
+def test_a_configurations_other_seeds_are_held_out_with_it():
+    # pure-noise curves, each configuration run three times alike: with a run's twins in the
+    # fit, k-NN would copy them and look perfect
+    rng = np.random.default_rng(0)
+    base = table(agreeing, trials=20)
+    noisy = []
+    for c in base.curves:
+        evals = c.evals.copy()
+        evals[:, 3:5] = rng.uniform(0, 60, (len(evals), 2))
+        noisy.append(Curve(c.number, c.params, c.total_steps, 0.1, evals))
+    tripled = seeded(Table("n", base.distributions, tuple(noisy), base.metadata), 0.0)
+    s = fit(tripled)
+    assert s.error["candidates"]["knn"]["mae_f1"] > 10
+    assert "20 configurations, 60 runs" in s.error["held_out"]
