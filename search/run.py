@@ -64,7 +64,7 @@ from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import artifact_dir_for, default_storage_url, mask_url
+from storage.urls import artifact_dir_for, default_storage_url, file_storage_text
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
 
@@ -152,7 +152,6 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         log.warning(line)
     record_location(study, artifacts)
-    log.log(NOTICE, describe_labels(data, args.labels))  # every input checked by now
     return config, study, Inputs(storage, space, data)
 
 
@@ -160,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config, study, inputs = open_search(args)
     finished, _, _ = counts(study)
+    where = file_storage_text(config.storage)  # a file's absolute path: which file, wherever run
     if args.create_only:
-        print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
+        log.log(NOTICE, describe_labels(inputs.data, args.labels))
+        print(f"study {config.study} ready in {where} ({finished} finished)")
         return 0
     config = dataclasses.replace(
         config,
@@ -173,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     log.log(
         NOTICE,
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
-        *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
+        *(config.study, where, finished, config.trials, config.workers),
     )
+    log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
     started = time.monotonic()
     keep_reserve(config.storage)  # room to fail the trials a full disk stops
     try:

@@ -16,15 +16,16 @@ from storage.urls import (
     _cannot_connect,
     _journal_path,
     _module_missing,
+    check_folder,
     mask_url,
 )
 
 
 def open_journal_file(url: str) -> optuna.storages.JournalStorage:
     path = _journal_path(url)
+    check_folder(url)
     check_journal(url, path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         backend = optuna.storages.journal.JournalFileBackend(str(path))
         return optuna.storages.JournalStorage(backend)
     except OSError as exc:

@@ -31,7 +31,7 @@ from storage.urls import (
     RDB_KINDS,
     _cannot_connect,
     _journal_path,
-    _sqlite_path,
+    check_folder,
     mask_url,
     storage_kind,
 )
@@ -118,14 +118,7 @@ def _heartbeat_kwargs(
 
 
 def _open_sqlite(url: str, heartbeat: Mapping[str, Any]) -> optuna.storages.RDBStorage:
-    path = _sqlite_path(url)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(
-                f"--storage {mask_url(url)}: cannot create {path.parent}: {exc.strerror}"
-            ) from None
+    check_folder(url)  # SQLite would create the file, never its folder: one line, not a traceback
     engine_kwargs = {
         "connect_args": {"timeout": _SQLITE_BUSY_TIMEOUT_S, "factory": _ConcurrentSQLiteConnection}
     }
@@ -178,8 +171,10 @@ def check_storage(url: str) -> None:
             raise _cannot_connect(url, exc.orig if exc.orig is not None else exc) from None
         finally:
             engine.dispose()
-    elif kind == "journal-file":
-        check_journal(url, _journal_path(url.strip()))
+    elif kind in ("sqlite", "journal-file"):
+        check_folder(url)
+        if kind == "journal-file":
+            check_journal(url, _journal_path(url.strip()))
     elif kind in ("journal-redis", "grpc"):
         open_storage(url)  # connects and pings; writes nothing
 

@@ -13,6 +13,11 @@
 - ``grpc://HOST:PORT``: a client of ``optuna.storages.run_grpc_proxy_server``.
 - ``memory:`` / ``inmemory``: a per-process in-memory storage (tests only).
 
+For both file storages the path is what follows ``scheme:///``: three slashes and a relative path
+(relative to the working directory), or three slashes and an absolute path, which makes four
+(``journal:////srv/x.log`` is ``/srv/x.log``; ``journal:///srv/x.log`` is ``./srv/x.log``). The
+file's folder must exist: it is never created, so a mistyped path is an error, not a new study.
+
 Heartbeats (a trial whose worker died is failed and re-enqueued with the same parameters) exist
 only for the relational storages: Optuna's journal and gRPC storages have no heartbeat, so a
 stale trial there stays RUNNING until something else fails it.
@@ -65,7 +70,8 @@ _DRIVER_PACKAGES = {
 
 _USAGE = (
     "use sqlite:///FILE.db, postgresql://USER@HOST:PORT/DB, mysql://USER@HOST/DB, "
-    "journal:///FILE.log, redis://HOST:PORT/DB, grpc://HOST:PORT or memory:"
+    "journal:///FILE.log, redis://HOST:PORT/DB, grpc://HOST:PORT or memory: "
+    "(FILE relative to the working directory; /ABS/FILE makes four slashes)"
 )
 
 
@@ -140,6 +146,32 @@ def local_file(url: str) -> Path | None:
     if kind == "journal-file":
         return _journal_path(url)
     return None
+
+
+def file_storage_text(url: str) -> str:
+    """The URL for messages (password masked), with the absolute path of a SQLite or journal
+    file beside it: ``sqlite:///x.db (/home/me/x.db)``."""
+    path = local_file(url.strip())
+    shown = mask_url(url.strip())
+    return shown if path is None else f"{shown} ({path.absolute()})"
+
+
+def check_folder(url: str) -> None:
+    """A SQLite or journal file must be in a folder that exists (see the module doc): raise a
+    :class:`UserError` naming the folder, and the four-slash form where three were perhaps
+    meant as an absolute path."""
+    path = local_file(url.strip())
+    if path is None or path.parent.is_dir():
+        return
+    folder = path.parent.absolute()
+    hint = ""
+    if not path.is_absolute():
+        scheme = url.strip().split("://", 1)[0]
+        hint = f" (a relative path; an absolute one takes four slashes: {scheme}:////{path})"
+    raise UserError(
+        f"--storage {mask_url(url.strip())}: the folder {folder} does not exist{hint}; "
+        "create it first"
+    )
 
 
 def _sqlite_path(url: str) -> Path | None:

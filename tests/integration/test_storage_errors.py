@@ -3,8 +3,10 @@ exit code 2, nothing written."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import optuna
 import pytest
@@ -56,6 +58,25 @@ def test_a_study_with_other_directions_is_refused_untouched(postgres_url):
     assert_one_line_exit_2(done, "--study minimized: exists with directions minimize, minimize")
     assert optuna.load_study(study_name="minimized", storage=storage).trials == []
     storage.engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "journal"])
+def test_a_file_storage_in_a_missing_folder_is_one_line_and_creates_nothing(tmp_path, scheme):
+    missing = tmp_path / "nonexistent" / "dir"
+    done = search_run("--storage", f"{scheme}:///{missing / 'x.db'}", "--trials", "1")
+    assert_one_line_exit_2(done, f"the folder {missing} does not exist")
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_the_first_line_names_a_file_storage_by_its_absolute_path(tmp_path):
+    cmd = [sys.executable, "-m", "search.run", "--runner", RUNNER, "--create-only"]
+    done = subprocess.run(
+        [*cmd, "--storage", "journal:///s.log", "--study", "s"],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"study s ready in journal:///s.log ({tmp_path / 's.log'})")
 
 
 def _installed(module: str) -> bool:

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from common.cli import UserError, run_main
 from storage.liveness import RetryStaleTrial
-from storage.opening import open_storage
+from storage.opening import check_storage, open_storage
 from storage.urls import (
     artifact_dir_for,
     default_storage_url,
+    file_storage_text,
     mask_url,
     storage_kind,
     supports_heartbeat,
@@ -115,8 +116,8 @@ def test_mask_url_never_contains_the_password(password: str) -> None:
     assert "***" in masked
 
 
-def test_sqlite_is_wal_with_busy_timeout_heartbeat_and_parent_dir(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "dir" / "s.db"
+def test_sqlite_is_wal_with_busy_timeout_and_heartbeat(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
     storage = open_storage(f"sqlite:///{path}", heartbeat_interval=7, grace_period=30)
     with storage.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -163,12 +164,13 @@ def test_study_round_trip(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
         "sqlite": "sqlite:///runs/s.db",
         "journal": "journal:///runs/s.log",
     }[kind]
+    (tmp_path / "runs").mkdir()
     _round_trip(url)
     assert any((tmp_path / "runs").iterdir())
 
 
 def test_absolute_journal_url_uses_four_slashes(tmp_path: Path) -> None:
-    path = tmp_path / "j" / "s.log"
+    path = tmp_path / "s.log"
     _round_trip(f"journal:///{path}")
     assert path.stat().st_size > 0
 
@@ -279,3 +281,29 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path: Pa
     empty.touch()
     _round_trip(f"journal:///{empty}")  # an empty file is a new journal
     open_storage(f"journal:///{empty}")  # and then a journal
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "journal"])
+def test_a_file_storage_in_a_missing_folder_is_refused_and_not_created(tmp_path, scheme):
+    folder = tmp_path / "nonexistent" / "dir"
+    url = f"{scheme}:///{folder / 'x.db'}"  # absolute: four slashes
+    for opening in (check_storage, open_storage):
+        with pytest.raises(UserError, match=f"the folder {folder} does not exist; create it"):
+            opening(url)
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_three_slashes_are_relative_and_the_message_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as raised:
+        check_storage("journal:///srv/x.log")
+    assert f"the folder {tmp_path / 'srv'} does not exist" in str(raised.value)
+    assert "four slashes: journal:////srv/x.log" in str(raised.value)
+    assert not (tmp_path / "srv").exists()
+
+
+def test_a_file_storage_is_shown_with_its_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert file_storage_text("sqlite:///x.db") == f"sqlite:///x.db ({tmp_path / 'x.db'})"
+    assert file_storage_text("journal:////srv/x.log") == "journal:////srv/x.log (/srv/x.log)"
+    assert file_storage_text("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
