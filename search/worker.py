@@ -7,42 +7,53 @@ study. Workers share nothing but the storage URL.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from objectives.hparams import HParams
 from objectives.training.loop import Workspace
-from search.attrs import REASON_CHARS, STORAGE_FAILED
+from search.attrs import FAIL_REASON, PRUNED_REASON, REASON_CHARS, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.inputs import Inputs
-from search.interrupts import Interrupts, WorkerInterrupted
+from search.interrupts import Interrupts
 from search.live import LiveStopper, LiveView
+from search.outcome import (
+    MAX_CRASHES,
+    Cause,
+    Complete,
+    Failed,
+    Outcome,
+    Pruned,
+    Step,
+    failure,
+)
 from search.processes import report_stop, watch_launcher, worker_config
 from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space
-from search.study import NoFreeSlot, SlotStudy, counts, load_for_worker
-from search.trial import Objective, ReasonNotStored, Runner
+from search.study import NoFreeSlot, SetUpFailed, ask_in_slot, counts, load_for_worker
+from search.trial import Objective, Runner
 from search.trial_log import TrialLog
+from storage._optuna import storage_of, trial_id
 from storage.artifacts import (
     STORE_WAIT_S,
+    ArtifactStore,
     open_artifact_store,
     wait_until_reachable,
 )
-from storage.liveness import Reaper, reap_stale
+from storage.liveness import Reaper, beats, enqueue_retry, reap_stale
 from storage.reserve import fail_left_running
-from storage.retry import StorageFull, StorageUnavailable
+from storage.retry import StorageFull
 
-MAX_FAILURES_IN_A_ROW = 3
-E = TypeVar("E", bound=BaseException)
 POLL_SECONDS = 1.0
 log = logging.getLogger("search.worker")  # not __main__ under python -m
 
@@ -72,14 +83,14 @@ def run_worker(
 
 
 def _pull_trials(
-    study: SlotStudy,
+    study: optuna.Study,
     objective: Objective,
     config: SearchConfig,
     interrupts: Interrupts,
     callbacks: list,
 ) -> int:
     deadline = time.monotonic() + config.timeout if config.timeout else None
-    failures = 0
+    crashes = 0
     _settle()
     while interrupts.signum is None:
         finished, running, _ = counts(study)
@@ -92,34 +103,89 @@ def _pull_trials(
             reap_stale(study)
             time.sleep(POLL_SECONDS)
             continue
-        try:
-            study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=callbacks)
-        except NoFreeSlot:
+        ran = _run_one(study, objective, config.target_finished)
+        if ran is None:
             continue  # another worker took the last trial between the count and the claim
-        except WorkerInterrupted:
-            break
-        except ReasonNotStored:
-            _stop_for_no_space(study, objective, None)
-        except Exception as exc:
-            if objective.no_space or _cause(exc, StorageFull):
-                _stop_for_no_space(study, objective, exc)
-            # the database stayed away past the retry window (storage.retry); Optuna may have
-            # raised something else while failing the trial on the same dead connection
-            unavailable = _cause(exc, StorageUnavailable)
-            if unavailable is None:
-                raise
-            raise unavailable from None
-        if objective.no_space:
-            _stop_for_no_space(study, objective, None)
+        trial, outcome = ran
+        step = finish(study, trial, outcome, callbacks)
         _settle()
-        if _waited_for_store(objective, interrupts):
+        if step is Step.STOP:
+            break
+        if step is Step.RETRY:
+            _wait_for_store(objective.artifacts, outcome.error, interrupts)
             continue
-        failures = failures + 1 if objective.last_crash else 0
-        if failures >= MAX_FAILURES_IN_A_ROW:
-            # the same crash every time is a bug or a broken setup, not a bad configuration
-            log.error("%d trials in a row crashed; last: %s", failures, objective.last_crash)
+        if isinstance(outcome, Failed) and outcome.cause is Cause.CRASHED:
+            crashes += 1
+        else:
+            crashes = 0
+        if crashes >= MAX_CRASHES:
+            log.error("%d trials in a row crashed; last: %s", crashes, outcome.reason)
             return 1
     return interrupts.exit_code
+
+
+def _run_one(
+    study: optuna.Study, objective: Objective, target: int
+) -> tuple[optuna.Trial | int, Outcome] | None:
+    """Start a trial and run it: the trial and its outcome (the trial's id where its set-up
+    failed after its creation); None when no slot was free."""
+    if beats(storage_of(study)):  # as Study.optimize does before each trial
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+    try:
+        trial = ask_in_slot(study, target)
+    except NoFreeSlot:
+        return None
+    except SetUpFailed as exc:
+        return exc.trial_id, failure(exc.error)
+    try:
+        return trial, objective(trial)
+    except BaseException as exc:  # a bug, or an interrupt outside a run: the trial still ends
+        with contextlib.suppress(Exception):
+            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:REASON_CHARS])
+            study.tell(trial, state=TrialState.FAIL)
+        raise
+
+
+def finish(
+    study: optuna.Study, trial: optuna.Trial | int, outcome: Outcome, callbacks: list
+) -> Step:
+    """The one place a trial's outcome becomes its state in the study and this worker's next
+    step (:mod:`search.outcome`). Raises the error of a failure that stops the worker."""
+    if isinstance(outcome, Failed) and outcome.cause is Cause.DISK_FULL:
+        _stop_for_no_space(study, trial, outcome)
+    if isinstance(trial, int):  # its set-up failed for another reason than a full disk
+        raise outcome.error
+    try:
+        frozen = _tell(study, trial, outcome)
+    except Exception as exc:
+        failed = failure(exc)
+        if failed.cause is not Cause.DISK_FULL:
+            raise
+        _stop_for_no_space(study, trial, failed)
+    for callback in callbacks:
+        callback(study, frozen)
+    if not isinstance(outcome, Failed):
+        return Step.NEXT
+    if outcome.step is Step.RAISE:
+        raise outcome.error
+    if outcome.cause is Cause.CRASHED:
+        log.warning("trial %d crashed", trial.number, exc_info=outcome.error)
+    return outcome.step
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, outcome: Outcome) -> FrozenTrial:
+    if isinstance(outcome, Complete):
+        return study.tell(trial, list(outcome.values))
+    if isinstance(outcome, Pruned):
+        trial.set_user_attr(PRUNED_REASON, outcome.standing)
+        return study.tell(trial, state=TrialState.PRUNED)
+    trial.set_user_attr(FAIL_REASON, outcome.reason[:REASON_CHARS])
+    frozen = study.tell(trial, state=TrialState.FAIL)
+    if outcome.cause is Cause.STORE_DOWN:
+        enqueue_retry(study, frozen, max_retry=2)
+    return frozen
 
 
 def _settle() -> None:
@@ -169,49 +235,33 @@ def _values(space: Space, name: str, model: str) -> list:
     return []
 
 
-def _waited_for_store(objective: Objective, interrupts: Interrupts) -> bool:
+def _wait_for_store(
+    artifacts: ArtifactStore, down: BaseException | None, interrupts: Interrupts
+) -> None:
     """After a trial whose upload failed, take no trial while the artifact store is away; give up
-    after STORE_WAIT_S. False when the last trial's upload did not fail."""
-    down = objective.store_down
-    if down is None:
-        return False
+    after STORE_WAIT_S."""
     log.warning("worker: %s; waiting for it (trial enqueued again)", down)
 
     def stop() -> bool:
         return interrupts.signum is not None
 
-    if not wait_until_reachable(objective.artifacts, STORE_WAIT_S, stop) and not stop():
+    if not wait_until_reachable(artifacts, STORE_WAIT_S, stop) and not stop():
         raise type(down)(f"{down} for {STORE_WAIT_S:.0f} s; the worker stops") from None
-    return True
 
 
-def _cause(exc: BaseException, kind: type[E]) -> E | None:
-    """``exc`` or the first exception of type ``kind`` in its cause/context chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _stop_for_no_space(study: SlotStudy, objective: Objective, exc: Exception | None) -> None:
+def _stop_for_no_space(study: optuna.Study, trial: optuna.Trial | int, outcome: Failed) -> None:
     """A full (or read-only) disk: fail the trial with that reason where the storage still takes
     the write (its partial artifacts are gone, which may have freed the space), then stop with
-    one line. Retrying would only fill the disk again. A trial the storage would not let us fail
-    travels with the error, for the launcher to fail (:mod:`storage.reserve`). The trial is the
-    one the objective runs, or the one ``ask`` created before a write of its set-up failed."""
-    reason = objective.no_space or f"{STORAGE_FAILED}the disk is full or read-only: {exc}"
-    full = _cause(exc, StorageFull) if exc is not None else None
-    full = full if full is not None else StorageFull(reason.removeprefix(STORAGE_FAILED))
-    mine = {objective.trial_id, study.asked} - {None}
-    if mine:
-        stored = {trial_id: reason[:REASON_CHARS] for trial_id in mine}
-        _, left = fail_left_running(study._storage, study.study_name, stored)
-        full.left_running.update({trial_id: stored[trial_id] for trial_id in left})
-    raise full
+    one line. A trial the storage would not let us fail travels with the error, for the launcher
+    to fail (:mod:`storage.reserve`)."""
+    full = outcome.error
+    if not isinstance(full, StorageFull):
+        full = StorageFull(outcome.reason.removeprefix(STORAGE_FAILED))
+    mine = trial if isinstance(trial, int) else trial_id(trial)
+    stored = {mine: outcome.reason[:REASON_CHARS]}
+    _, left = fail_left_running(storage_of(study), study.study_name, stored)
+    full.left_running.update({t: stored[t] for t in left})
+    raise full from None
 
 
 def main(argv: list[str] | None = None) -> int:
