@@ -40,15 +40,17 @@ from search.attrs import (
     WORKER,
     set_trial_record,
 )
-from search.config import SearchConfig
-from search.interrupts import WorkerInterrupted
+from search.config import REAL_RUNNER, SearchConfig
+from search.inputs import Inputs
+from search.interrupts import Interrupts, WorkerInterrupted
+from search.live import LiveStopper, LiveView
 from search.outcome import Cause, Complete, Failed, Outcome, Pruned, failure
 from search.pruning.pruner import stored
-from search.pruning.stoppers import Stopper
+from search.pruning.stoppers import Stopper, make_stopper
 from search.sampling import suggest
-from search.space import Space
+from search.space import Choice, Fixed, Space
 from storage._optuna import storage_of, trial_id
-from storage.artifacts import ArtifactStore
+from storage.artifacts import ArtifactStore, open_artifact_store
 from storage.liveness import keep_alive
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
@@ -96,8 +98,8 @@ class Objective:
 
     def _run(self, trial: optuna.Trial) -> Outcome:
         study = trial.study
-        params = suggest(trial, self.space, self.config.model)
-        model = str(params.pop("model", self.config.model))
+        params = suggest(trial, self.space, self.config.plan.model)
+        model = str(params.pop("model", self.config.plan.model))
         hp = hparams_from_mapping(params, f"trial {trial.number}")
         settings = self._settings(model)
         trial.set_user_attr(MODEL, model)
@@ -106,7 +108,7 @@ class Objective:
         set_trial_record(trial, RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
-            values = [metrics[name] for name in self.config.objectives]
+            values = [metrics[name] for name in self.config.plan.objectives]
             return self.stopper.keep_going(study, trial, step, values)
 
         result = self.runner(hp, settings, self.data, report, self.workspace)
@@ -122,21 +124,25 @@ class Objective:
             reason = "the model predicts the same probabilities for every dev example"
             return Failed(Cause.DIVERGED, reason)
         # to the precision the evaluations and the run record keep (and ``optuna trials`` shows)
-        return Complete(tuple(stored([result.metrics[name] for name in self.config.objectives])))
+        return Complete(
+            tuple(stored([result.metrics[name] for name in self.config.plan.objectives]))
+        )
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
         """Optuna's heartbeat for relational storages; journal storages get the project's lease."""
-        return keep_alive(storage_of(trial.study), trial_id(trial), self.config.heartbeat_interval)
+        return keep_alive(
+            storage_of(trial.study), trial_id(trial), self.config.deployment.heartbeat_interval
+        )
 
     def _settings(self, model: str) -> RunSettings:
-        c = self.config
+        plan, where = self.config.plan, self.config.deployment
         return RunSettings(
             model=model,
-            precision=c.precision,
-            eval_steps=c.eval_steps,
-            evals_per_epoch=c.evals_per_epoch,
-            evals_per_run=c.evals_per_run,
-            cache_dir=Path(c.cache_dir) if c.cache_dir else None,
+            precision=where.precision,
+            eval_steps=plan.eval_steps,
+            evals_per_epoch=plan.evals_per_epoch,
+            evals_per_run=plan.evals_per_run,
+            cache_dir=Path(where.cache_dir) if where.cache_dir else None,
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
@@ -157,7 +163,7 @@ class Objective:
         set_trial_record(trial, RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
-                str(e["step"]): stored([e[name] for name in self.config.objectives])
+                str(e["step"]): stored([e[name] for name in self.config.plan.objectives])
                 for e in result.evaluations
             }
             set_trial_record(trial, EVALS_ATTR, evals)
@@ -186,3 +192,45 @@ class Objective:
                 study_or_trial=trial,
                 mimetype="text/csv",
             )
+
+
+def build_objective(
+    config: SearchConfig, inputs: Inputs, runner: Runner, interrupts: Interrupts, view: LiveView
+) -> Objective:
+    """A worker's objective, built once: the models prepared, the artifact store opened, the
+    runner armed for signals, the pruner showing each evaluation to the live view."""
+    space, data = inputs.space, inputs.data
+    cache_dir, artifacts = config.deployment.cache_dir, config.deployment.artifacts
+    workspace = Workspace(Path(cache_dir) if cache_dir else None)
+    if config.plan.runner == REAL_RUNNER:
+        # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
+        # importing its modeling code and loading its tokenizers are the worker's set-up, once,
+        # not part of whichever trial happens to come first
+        for model in space.models() or [config.plan.model]:
+            workspace.prepare(model, data, _values(space, "markers", model))
+    store = open_artifact_store(artifacts, create=True) if artifacts else None
+
+    def guarded(*args):
+        interrupts.arm()
+        try:
+            return runner(*args)
+        finally:
+            interrupts.armed = False
+
+    plan = config.plan
+    stopper = make_stopper(plan.pruner, plan.reduction_factor, plan.min_resource)
+    stopper = LiveStopper(stopper, view)
+    return Objective(config, space, data, guarded, stopper, workspace, store)
+
+
+def _values(space: Space, name: str, model: str) -> list:
+    """The values parameter ``name`` can take in trials of ``model``: its choices, its fixed
+    value, HParams' default where the space leaves it out, none for a range."""
+    if name not in space.params:
+        return [getattr(HParams(), name)]
+    param = space.param_for(name, model)
+    if isinstance(param, Choice):
+        return list(param.choices)
+    if isinstance(param, Fixed):
+        return [param.value]
+    return []

@@ -19,13 +19,11 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
-from objectives.hparams import HParams
-from objectives.training.loop import Workspace
 from search.attrs import FAIL_REASON, PRUNED_REASON, REASON_CHARS, STORAGE_FAILED
-from search.config import REAL_RUNNER, SearchConfig, cpu_threads
+from search.config import SearchConfig, cpu_threads
 from search.inputs import Inputs
 from search.interrupts import Interrupts
-from search.live import LiveStopper, LiveView
+from search.live import LiveView
 from search.outcome import (
     MAX_CRASHES,
     Cause,
@@ -37,17 +35,14 @@ from search.outcome import (
     failure,
 )
 from search.processes import report_stop, watch_launcher, worker_config
-from search.pruning.stoppers import make_stopper
 from search.runner import choose_runner
-from search.space import Choice, Fixed, Space
 from search.study import NoFreeSlot, SetUpFailed, ask_in_slot, counts, load_for_worker
-from search.trial import Objective, Runner
+from search.trial import Objective, Runner, build_objective
 from search.trial_log import TrialLog
 from storage._optuna import storage_of, trial_id
 from storage.artifacts import (
     STORE_WAIT_S,
     ArtifactStore,
-    open_artifact_store,
     wait_until_reachable,
 )
 from storage.liveness import Reaper, beats, enqueue_retry, reap_stale
@@ -60,24 +55,25 @@ log = logging.getLogger("search.worker")  # not __main__ under python -m
 
 def run_worker(
     config: SearchConfig,
+    target: int,
     runner: Runner | None = None,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
     interrupts: Interrupts | None = None,
     inputs: Inputs | None = None,
 ) -> int:
-    """Run trials until the study has ``config.target_finished`` finished trials, the timeout
+    """Run trials until the study has ``target`` finished trials, the timeout
     passes, or a signal asks to stop. Returns the process exit code."""
     interrupts = interrupts or Interrupts()
     inputs = inputs or Inputs.load(config)
     study = load_for_worker(inputs.storage, config)
     view = LiveView(config)
-    runner = runner or choose_runner(config.runner)
-    objective = _objective(config, inputs, runner, interrupts, view)
+    runner = runner or choose_runner(config.plan.runner)
+    objective = build_objective(config, inputs, runner, interrupts, view)
     callbacks = [TrialLog(), view, *([on_trial] if on_trial else [])]
     # a dead worker's trial is retried within 1.5 grace periods (stale after one, found within
     # half of one more), even while this worker trains
-    with Reaper(study, every=config.heartbeat_interval):
-        code = _pull_trials(study, objective, config, interrupts, callbacks)
+    with Reaper(study, every=config.deployment.heartbeat_interval):
+        code = _pull_trials(study, objective, target, config.plan.timeout, interrupts, callbacks)
     view.refresh(study, force=True)
     return code
 
@@ -85,25 +81,26 @@ def run_worker(
 def _pull_trials(
     study: optuna.Study,
     objective: Objective,
-    config: SearchConfig,
+    target: int,
+    timeout: float | None,
     interrupts: Interrupts,
     callbacks: list,
 ) -> int:
-    deadline = time.monotonic() + config.timeout if config.timeout else None
+    deadline = time.monotonic() + timeout if timeout else None
     crashes = 0
     _settle()
     while interrupts.signum is None:
         finished, running, _ = counts(study)
-        if finished >= config.target_finished:
+        if finished >= target:
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        if finished + running >= config.target_finished:
+        if finished + running >= target:
             # the last trials are running elsewhere; wait in case one fails and must be redone
             reap_stale(study)
             time.sleep(POLL_SECONDS)
             continue
-        ran = _run_one(study, objective, config.target_finished)
+        ran = _run_one(study, objective, target)
         if ran is None:
             continue  # another worker took the last trial between the count and the claim
         trial, outcome = ran
@@ -197,44 +194,6 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _objective(
-    config: SearchConfig, inputs: Inputs, runner: Runner, interrupts: Interrupts, view: LiveView
-) -> Objective:
-    space, data = inputs.space, inputs.data
-    workspace = Workspace(Path(config.cache_dir) if config.cache_dir else None)
-    if config.runner == REAL_RUNNER:
-        # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
-        # importing its modeling code and loading its tokenizers are the worker's set-up, once,
-        # not part of whichever trial happens to come first
-        for model in space.models() or [config.model]:
-            workspace.prepare(model, data, _values(space, "markers", model))
-    artifacts = open_artifact_store(config.artifacts, create=True) if config.artifacts else None
-
-    def guarded(*args):
-        interrupts.arm()
-        try:
-            return runner(*args)
-        finally:
-            interrupts.armed = False
-
-    stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
-    stopper = LiveStopper(stopper, view)
-    return Objective(config, space, data, guarded, stopper, workspace, artifacts)
-
-
-def _values(space: Space, name: str, model: str) -> list:
-    """The values parameter ``name`` can take in trials of ``model``: its choices, its fixed
-    value, HParams' default where the space leaves it out, none for a range."""
-    if name not in space.params:
-        return [getattr(HParams(), name)]
-    param = space.param_for(name, model)
-    if isinstance(param, Choice):
-        return list(param.choices)
-    if isinstance(param, Fixed):
-        return [param.value]
-    return []
-
-
 def _wait_for_store(
     artifacts: ArtifactStore, down: BaseException | None, interrupts: Interrupts
 ) -> None:
@@ -273,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("config", type=Path, help="the config JSON that search.run wrote")
     args = parser.parse_args(argv)
-    config = worker_config(args.config)
+    config, target = worker_config(args.config)
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial
     configure_logging("INFO")  # the worker's log file: a line per trial
@@ -282,12 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     if not torch.cuda.is_available():
-        torch.set_num_threads(cpu_threads(config.workers))
+        torch.set_num_threads(cpu_threads(config.deployment.workers))
     interrupts = Interrupts()
     interrupts.install()
     watch_launcher()
     try:
-        return run_worker(config, interrupts=interrupts)
+        return run_worker(config, target, interrupts=interrupts)
     except StorageFull as exc:
         report_stop(f"error: {exc.lines()[0]}", exc.left_running)
         raise
