@@ -33,7 +33,7 @@ class LiveView:
 
     def __init__(self, config: SearchConfig, every: float | None = None) -> None:
         self.config = config
-        self.every = config.live_every if every is None else every
+        self.every = config.deployment.live_every if every is None else every
         self.last_local = -float("inf")
         self.rebuilds = 0
 

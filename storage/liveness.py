@@ -24,6 +24,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
 
+from storage._optuna import heartbeat
 from storage.locks import storage_lock
 
 LEASE_ATTR = "lease_until"
@@ -196,7 +197,7 @@ def keep_alive(
     storage: optuna.storages.BaseStorage, trial_id: int, interval: float
 ) -> contextlib.AbstractContextManager:
     """What keeps a running trial from being taken for a dead worker's: Optuna's heartbeat where
-    the storage beats (it runs inside ``Study.optimize``), else the project's :class:`Lease`."""
+    the storage beats, else the project's :class:`Lease`."""
     if beats(storage):
-        return contextlib.nullcontext()
+        return heartbeat(storage, trial_id)
     return Lease(storage, trial_id, interval)
