@@ -28,6 +28,7 @@ import optuna
 from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record, trial_evals
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan, default
 from search.live import LiveView
+from storage._optuna import trial_id
 
 DEFAULT_EVERY = default("live_every")
 
@@ -66,7 +67,7 @@ def measure(trials: int, evals: int, repeats: int, eval_seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         study, config = _study(Path(tmp) / "study.db", trials, evals)
         running = study.trials[-1]
-        trial = optuna.Trial(study, running._trial_id)
+        trial = optuna.Trial(study, trial_id(running))
         view = LiveView(config, every=DEFAULT_EVERY)
         rebuild = _median_seconds(lambda: view.refresh(study, force=True), repeats)
         curve = dict(trial_evals(running))

@@ -28,6 +28,7 @@ from pathlib import Path
 import optuna
 
 from search.config import SearchConfig
+from storage._optuna import storage_of, trial_id
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
@@ -189,10 +190,10 @@ def fail_for_workers(study: optuna.Study, url: str, reasons: dict[int, str]) -> 
     if not reasons:
         return
     release_reserve(url)
-    _, left = fail_left_running(study._storage, study.study_name, reasons)
-    numbers = {t._trial_id: t.number for t in study.get_trials(deepcopy=False)}
-    for trial_id in left:
-        number = numbers.get(trial_id, trial_id)
+    _, left = fail_left_running(storage_of(study), study.study_name, reasons)
+    numbers = {trial_id(t): t.number for t in study.get_trials(deepcopy=False)}
+    for left_id in left:
+        number = numbers.get(left_id, left_id)
         log.error("trial %s is left RUNNING: the disk is still full", number)
 
 

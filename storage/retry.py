@@ -26,11 +26,12 @@ import optuna
 import sqlalchemy
 import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages._rdb import models
-from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
 
 from common.cli import UserError
+from storage._optuna import RDB_MODELS as models
+from storage._optuna import RDB_SESSION as _create_scoped_session
+from storage._optuna import StaleTrialHook
 from storage.liveness import FAIL_REASON, WORKER_DIED
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def _retrying(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class RetryingRDBStorage(optuna.storages.RDBStorage):
+class RetryingRDBStorage(StaleTrialHook, optuna.storages.RDBStorage):
     """Optuna's RDBStorage whose database calls survive a server restart (see the module doc).
 
     ``display_url`` is the URL as messages show it (password masked); ``retry_for`` the longest
@@ -232,20 +233,19 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
         else:
             row.value, row.value_type = stored, value_type
 
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+    def on_stale(self, trial_ids: list[int]) -> None:
         """Trials of dead workers, which the caller (Optuna, or :mod:`storage.liveness`) fails
         next: each gets its ``fail_reason`` first, as a finished trial takes no attributes."""
-        stale = super()._get_stale_trial_ids(study_id)
         grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
-        for trial_id in stale:
+        for trial_id in trial_ids:
             with contextlib.suppress(UpdateFinishedTrialError):
                 self.set_trial_user_attr(
                     trial_id, FAIL_REASON, f"{WORKER_DIED}no heartbeat for {grace} s"
                 )
-        return stale
 
 
 for _name, _value in list(vars(optuna.storages.RDBStorage).items()):
     if callable(_value) and not _name.startswith("__") and _name not in _NOT_RETRIED:
-        _own = vars(RetryingRDBStorage).get(_name, _value)
+        # the method as this class resolves it (its own, a mixin's, or Optuna's), undecorated
+        _own = next(vars(k)[_name] for k in RetryingRDBStorage.__mro__ if _name in vars(k))
         setattr(RetryingRDBStorage, _name, _retrying(_own))
