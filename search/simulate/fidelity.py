@@ -157,7 +157,7 @@ def render(result: dict) -> str:
         n = c["searches"]
         for axis in AXES:
             lines.append(
-                f"{name:<10}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
+                f"{name:<16}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
                 f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}"
             )
     if result["about"]["skipped_strategies"]:
