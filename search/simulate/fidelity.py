@@ -24,7 +24,7 @@ import numpy as np
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from search.simulate.metrics import at, progress
 from search.simulate.replay import Budget, Replay
-from search.simulate.strategies import STRATEGIES
+from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
 from search.simulate.surrogate import fit
 from search.simulate.table import load_table
 
@@ -104,7 +104,21 @@ def counts(judged: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def check(table_path: str, real_path: str, seeds: int, noise: str, processes: int) -> dict:
+def aliases(text: str | None) -> dict[str, Strategy]:
+    """``real-name=SPEC;...``: the simulator's strategy (any --strategies item) for real searches
+    recorded under another name, e.g. ``default-before=default:epoch=4``."""
+    out: dict[str, Strategy] = {}
+    for item in [part.strip() for part in (text or "").split(";") if part.strip()]:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip() or not spec.strip():
+            raise UserError(f"--as: {item!r} is not REAL_NAME=STRATEGY")
+        out[name.strip()] = parse_strategies(spec.strip())[0]
+    return out
+
+
+def check(
+    table_path: str, real_path: str, seeds: int, noise: str, processes: int, known: dict
+) -> dict:
     from search.simulate.__main__ import run_all  # the replays, as the main command runs them
 
     table = load_table(table_path)
@@ -115,11 +129,12 @@ def check(table_path: str, real_path: str, seeds: int, noise: str, processes: in
     for r in real:
         groups.setdefault((r["strategy"], r["trials"], r["workers"]), []).append(r)
     for (name, trials, workers), searches in groups.items():
-        if name not in STRATEGIES:
+        strategy = known.get(name) or STRATEGIES.get(name)
+        if strategy is None:
             skipped.append(name)
             continue
-        replays = run_all(surrogate, [STRATEGIES[name]], seeds, workers, Budget(trials), processes)
-        judged += [judge(r, replays[name]) for r in searches]
+        runs = run_all(surrogate, [strategy], seeds, workers, Budget(trials), processes)
+        judged += [judge(r, runs[strategy.name]) for r in searches]
     about = {
         "table": table_path,
         "real": real_path,
@@ -128,6 +143,7 @@ def check(table_path: str, real_path: str, seeds: int, noise: str, processes: in
         "band": list(BAND),
         "surrogate": surrogate.error,
         "skipped_strategies": sorted(set(skipped)),
+        "as": {name: s.name for name, s in known.items()},
     }
     return {"about": about, "counts": counts(judged), "searches": judged}
 
@@ -141,9 +157,12 @@ def render(result: dict) -> str:
         n = c["searches"]
         for axis in AXES:
             lines.append(
-                f"{name:<10}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
+                f"{name:<16}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
                 f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}"
             )
+    if result["about"]["skipped_strategies"]:
+        names = ", ".join(result["about"]["skipped_strategies"])
+        lines.append(f"not replayed (no such strategy; map them with --as): {names}")
     for j in result["searches"]:
         r, b = j["real"], j["bands"]["examples"]
         lines.append(
@@ -163,13 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=40, help="replays per strategy")
     p.add_argument("--noise", default="none", help="none, residual or seeds (see surrogate.py)")
     p.add_argument("--processes", type=int, default=1)
+    p.add_argument(
+        "--as",
+        dest="aliases",
+        help="REAL_NAME=STRATEGY;...: replay real searches recorded as REAL_NAME with STRATEGY",
+    )
     p.add_argument("--json", help="write the result here")
     p.add_argument("--plot", help="write a PNG of real against simulated here")
     args = p.parse_args(argv)
     if args.seeds < 2:
         raise UserError(f"--seeds: at least 2 for a band, got {args.seeds}")
+    known = aliases(args.aliases)
     quiet_libraries()
-    result = check(args.table, args.real, args.seeds, args.noise, args.processes)
+    result = check(args.table, args.real, args.seeds, args.noise, args.processes, known)
     print(render(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -98,3 +98,19 @@ def test_a_configurations_other_seeds_are_held_out_with_it():
     s = fit(tripled)
     assert s.error["candidates"]["knn"]["mae_f1"] > 10
     assert "20 configurations, 60 runs" in s.error["held_out"]
+
+
+def test_real_searches_under_another_name_are_replayed_as_told_or_skipped(tmp_path, capsys):
+    export_table(seeded(table(agreeing, trials=12), 1.0), tmp_path / "t.jsonl.gz")
+    real = real_file(tmp_path, [search(1, 50.0, 2000.0, 9000.0, strategy="old-default")])
+    argv = ["--table", str(tmp_path / "t.jsonl.gz"), "--real", str(real), "--seeds", "4"]
+    main(argv)
+    assert "not replayed (no such strategy; map them with --as): old-default" in (
+        capsys.readouterr().out
+    )
+    main([*argv, "--as", "old-default=random-moasha:r=2", "--json", str(tmp_path / "f.json")])
+    result = json.loads((tmp_path / "f.json").read_text())
+    assert result["counts"]["old-default"]["searches"] == 1
+    assert result["about"]["as"] == {"old-default": "random-moasha:r=2"}
+    with pytest.raises(UserError, match="--as: 'nonsense' is not REAL_NAME=STRATEGY"):
+        main([*argv, "--as", "nonsense"])
