@@ -115,7 +115,7 @@ def test_services_exist(services):
 
 def test_postgres_is_healthchecked_persistent_and_local(services, compose):
     postgres = services["postgres"]
-    assert postgres["image"].startswith("postgres:16")
+    assert postgres["image"].startswith("postgres:")  # the version: test_image_pins.py
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     volume = next(v.split(":")[0] for v in postgres["volumes"] if "/var/lib/postgresql" in v)
     assert volume in compose["volumes"], "Postgres data must live in a named volume"
@@ -309,7 +309,8 @@ def test_dockerfile_runs_search_run_as_a_user_on_cuda_torch(services):
     args = {k: v for key, rest in instructions if key == "ARG" for k, _, v in [rest.partition("=")]}
     base = next(rest for key, rest in instructions if key == "FROM")
     base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], base)
-    assert base.startswith("pytorch/pytorch:2.") and "cuda" in base, base
+    assert base.startswith("python:3."), base  # CUDA torch: test_images.py
+    assert "torch.version.cuda" in " ".join(rest for key, rest in instructions if key == "RUN")
     entrypoint = next(rest for key, rest in reversed(instructions) if key == "ENTRYPOINT")
     argv = exec_form(entrypoint)
     assert argv[:2] == ["python", "-m"]
