@@ -26,6 +26,12 @@ def build_parser() -> ArgumentParser:
 
 def _study_flags(p: ArgumentParser) -> None:
     p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
+    p.add_argument(
+        "--total",
+        type=int,
+        help="run until the study has this many finished trials in all, instead of adding "
+        "--trials: launchers started again or replaced stop at the same count",
+    )
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
     p.add_argument(
         "--storage-env",

@@ -60,6 +60,7 @@ from search.progress import Progress, best_text
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
+from search.target import check_total, target_and_trials
 from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
@@ -123,6 +124,7 @@ def storage_url(args) -> str:
 def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     """Check every input, then create or load the study: bad input writes nothing."""
     check_trials(args.trials)
+    check_total(args.total)
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     configure_logging(log_level(args))
@@ -162,12 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.create_only:
         print(f"study {config.study} ready in {mask_url(config.storage)} ({finished} finished)")
         return 0
+    target, trials = target_and_trials(finished, config.trials, args.total)
+    if trials == 0:
+        print(f"study {config.study} already has {finished} finished trials (--total {args.total})")
+        return 0
     config = dataclasses.replace(
         config,
-        target_finished=finished + config.trials,
+        trials=trials,
+        target_finished=target,
         # a worker beyond the trials asked for would only wait
-        workers=min(config.workers, config.trials),
-        devices=config.devices[: config.trials],
+        workers=min(config.workers, trials),
+        devices=config.devices[:trials],
     )
     log.log(
         NOTICE,
