@@ -49,6 +49,7 @@ from search.config import (
     parse_devices,
     parse_objectives,
 )
+from search.dashboard import watch_line
 from search.datafiles import absolute
 from search.devices import default_workers, gpu_count
 from search.flags import build_parser
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
         *(config.study, mask_url(config.storage), finished, config.trials, config.workers),
     )
+    log.log(NOTICE, watch_line(config.storage, config.artifacts))  # also in the summary
     started = time.monotonic()
     keep_reserve(config.storage)  # room to fail the trials a full disk stops
     try:
