@@ -52,6 +52,7 @@ from search.config import (
 from search.dashboard import watch_line
 from search.datafiles import absolute
 from search.devices import default_workers, gpu_count
+from search.echo import LogEcho
 from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.inputs import Inputs
@@ -232,13 +233,15 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     gpus = gpu_count()
     slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
     log_dir = _log_dir(config)
+    progress = Progress(config.trials, quiet)
+    echo = LogEcho(log_dir, len(slots), progress.write)  # -v: the workers' lines here too
     pool = WorkerPool(config, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
-    progress = Progress(config.trials, quiet)
     done = 0
     try:
         while pool.alive():
+            echo.poll()
             try:
                 done = counts(study)[0] - finished
                 progress.show(min(config.trials, done), best_text(study))
@@ -246,6 +249,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
                 progress.tick()  # the workers wait for the database and give up on their own
             pool.restart_killed(done >= config.trials)
             time.sleep(1.0)
+        echo.poll()
         done = counts(study)[0] - finished
         progress.show(min(config.trials, done), best_text(study))
         fail_for_workers(study, config.storage, pool.left_running())
