@@ -1,8 +1,9 @@
-# The worker image: this project on a CUDA build of torch. The same image runs the one-shot
-# study creation and the workers (ENTRYPOINT: python -m search.run); the dashboard has a slim
-# image of its own (deploy/dashboard.Dockerfile). See docker-compose.yml and deploy/k8s/.
-ARG BASE_IMAGE=pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime
-FROM ${BASE_IMAGE}
+# The worker image: this project on the CUDA build of the tested torch. The same image runs the
+# one-shot study creation and the workers (ENTRYPOINT: python -m search.run); the dashboard has a
+# slim image of its own (deploy/dashboard.Dockerfile). See docker-compose.yml and deploy/k8s/.
+# The Python the tests ran on; torch's Linux wheel on PyPI brings its CUDA libraries, and the
+# NVIDIA container runtime the driver.
+FROM python:3.11.7-slim
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -19,9 +20,9 @@ COPY objectives ./objectives
 COPY search ./search
 COPY storage ./storage
 # The versions the tests ran with (deploy/constraints.txt, generated from the tested
-# environment). The base image's torch satisfies torch>=2.4, so pip keeps it; the check fails
-# the build if a dependency ever replaced it with a CPU-only build.
-RUN pip install -c constraints.txt ".[s3]" \
+# environment), torch included: its pin there has no local label, so the CUDA wheel meets it.
+# The check fails the build if a CPU-only build was installed instead.
+RUN pip install -c constraints.txt torch ".[s3]" \
     && python -c "import torch, search.run; assert torch.version.cuda, 'torch lost its CUDA build'"
 
 # Named volumes mounted on these directories start with the image's owner, so the non-root

@@ -164,7 +164,23 @@ def configure_logging(level: str, stream: Any = None) -> None:
     """The command's log lines, with timestamps, to ``stream`` (stderr); set once at its edge."""
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(_user_errors_in_one_line)
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # the libraries stay at WARNING whatever the project's level (their INFO is per request)
-    for name in ("optuna", "httpx", "urllib3", "filelock"):
+    if "optuna" in sys.modules:  # its own stderr handler would bypass this format and filter
+        import optuna
+
+        optuna.logging.disable_default_handler()
+        optuna.logging.enable_propagation()
+    # the libraries stay at WARNING whatever the project's level (their INFO is per request:
+    # botocore's "Found credentials in environment variables", one per client)
+    for name in ("optuna", "httpx", "urllib3", "filelock", "botocore", "boto3", "s3transfer"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _user_errors_in_one_line(record: logging.LogRecord) -> bool:
+    """A logged exception the user can fix (a trial failed by an unreachable artifact store,
+    which Optuna logs with its traceback) is its one-line message, which the record carries."""
+    if record.exc_info and isinstance(record.exc_info[1], UserError):
+        record.exc_info = None
+        record.exc_text = None
+    return True

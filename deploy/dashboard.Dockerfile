@@ -2,7 +2,7 @@
 # optuna-dashboard, the Postgres driver and boto3, and no torch or CUDA. The versions are the
 # tested ones (deploy/constraints.txt). Build from the repository root:
 #   docker build -f deploy/dashboard.Dockerfile -t re-search-dashboard .
-FROM python:3.11-slim
+FROM python:3.11.7-slim
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -3,9 +3,10 @@
 #   scripts/setup.sh          the service
 #   scripts/setup.sh dev      the service and what the tests need
 # torch comes first, so that the project's `torch>=2.4` is already satisfied and pip never pulls a
-# second, multi-GB build: the CUDA build where an NVIDIA GPU answers, else torch==2.13.0, which on
-# this project's machines is a CPU wheel on local disk. Set TORCH_SPEC to choose another torch
-# requirement and TORCH_INDEX_URL to take it from another wheel index (a CPU-only index elsewhere).
+# second, multi-GB build. Its version is the one in deploy/constraints.txt (the tested torch, which
+# the worker image installs too): from PyPI that is the CUDA build on Linux; on this project's
+# machines it is a CPU wheel on local disk. Set TORCH_SPEC to choose another torch requirement and
+# TORCH_INDEX_URL to take it from another wheel index (a CPU-only index elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +15,7 @@ python=${PYTHON:-python3}
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-    spec=${TORCH_SPEC:-torch}
-  else
-    spec=${TORCH_SPEC:-torch==2.13.0}
-  fi
+  spec=${TORCH_SPEC:-torch==$(sed -n 's/^torch==//p' deploy/constraints.txt)}
   echo "installing $spec" >&2
   if [ -n "${TORCH_INDEX_URL:-}" ]; then
     "${pip[@]}" --index-url "$TORCH_INDEX_URL" "$spec"

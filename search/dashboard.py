@@ -48,6 +48,16 @@ def watch_commands(url: str, artifacts: str | Path | None) -> list[str]:
     return [ours, *([f"or: {stock}"] if stock else [])]
 
 
+def watch_line(url: str, artifacts: str | Path | None) -> str:
+    """The commands that watch this search, as one line for the search's start; the note on the
+    password only where one was masked."""
+    line = "watch it: " + "; ".join(watch_commands(url, artifacts))
+    return line + (f" ({MASKED_NOTE})" if mask_url(url) != url else "")
+
+
+MASKED_NOTE = "the password is masked; use your full URL"
+
+
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m search.dashboard",

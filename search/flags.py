@@ -1,15 +1,27 @@
 """The command line of ``python -m search.run``: every flag, its default and its help, grouped by
-what it decides (the study, the data, the search, how trials run). Checks live where the config
-is built (:mod:`search.config`)."""
+what it decides (the study, the data, the search, how trials run), and the config parts the flags
+become. Checks live in the config's types (:mod:`search.config`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from common.cli import ArgumentParser, add_log_flags
-from search.config import EVALS_PER_RUN, default
+from common.cli import ArgumentParser, UserError, add_log_flags
+from common.paths import cache_root
+from search.config import (
+    EVALS_PER_RUN,
+    Deployment,
+    SearchPlan,
+    default,
+    parse_devices,
+    parse_objectives,
+)
+from search.datafiles import absolute
+from search.devices import default_workers
 from search.pruning.stoppers import PRUNERS
 from search.sampling import SAMPLERS
+from storage.urls import default_storage_url
 
 
 def build_parser() -> ArgumentParser:
@@ -26,6 +38,12 @@ def build_parser() -> ArgumentParser:
 
 def _study_flags(p: ArgumentParser) -> None:
     p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
+    p.add_argument(
+        "--total",
+        type=int,
+        help="run until the study has this many finished trials in all, instead of adding "
+        "--trials: launchers started again or replaced stop at the same count",
+    )
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
     p.add_argument(
         "--storage-env",
@@ -134,3 +152,67 @@ def _run_flags(p: ArgumentParser) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_log_flags(p)
+
+
+def build_plan(args) -> SearchPlan:
+    """What to search, from the flags: checked before any data is read or storage opened."""
+    return SearchPlan(
+        trials=args.trials,
+        model=args.model,
+        space=absolute(args.space),
+        sampler=args.sampler,
+        pruner=args.pruner,
+        objectives=parse_objectives(args.objectives),
+        hypotheses=tuple(dict.fromkeys(h.strip() for h in args.hypothesis)),
+        timeout=args.timeout,
+        seed=args.seed,
+        reduction_factor=args.reduction_factor,
+        min_resource=args.min_resource,
+        min_trials=args.min_trials,
+        evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
+        evals_per_run=_evals_per_run(args),
+        runner=args.runner,
+    )
+
+
+def build_deployment(args, storage: str, study: str, artifacts: str) -> Deployment:
+    """Where the search runs and stores, from the flags and what the launcher resolved: the
+    storage URL, the study name and the artifact location."""
+    devices = parse_devices(args.devices)
+    workers = args.workers if args.workers is not None else default_workers(devices)
+    if devices and args.workers is not None and args.workers != len(devices):
+        raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
+    return Deployment(
+        storage=storage,
+        study=study,
+        artifacts=artifacts,
+        # a worker beyond the trials asked for would only wait
+        workers=min(workers, args.trials),
+        devices=devices[: args.trials],
+        precision=args.precision,
+        cache_dir=str(args.cache_dir or cache_root()),
+        worker_logs=args.worker_logs,
+        heartbeat_interval=args.heartbeat,
+        live_every=args.live_every,
+    )
+
+
+def storage_url(args) -> str:
+    """--storage, or the URL in the environment variable --storage-env names, or the default:
+    the one place the storage URL is chosen."""
+    if args.storage_env is None:
+        return args.storage or default_storage_url()
+    if args.storage:
+        raise UserError("--storage and --storage-env: give one of them")
+    url = os.environ.get(args.storage_env, "").strip()
+    if not url:
+        raise UserError(f"--storage-env {args.storage_env}: the variable is not set or empty")
+    return url
+
+
+def _evals_per_run(args) -> int | None:
+    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
+    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
+    if args.evals_per_run is not None:
+        return args.evals_per_run
+    return None if args.evals_per_epoch is not None else EVALS_PER_RUN

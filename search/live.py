@@ -1,11 +1,13 @@
-"""What a worker shows while trials run: the all-objective learning curves (running trials
-included) and the study's note, refreshed at a bounded cost.
+"""What a worker shows while trials run: the learning curves (running trials included) and the
+study's note, kept current at a bounded cost.
 
-At each evaluation a worker may publish its running trial's evaluations so far (once per
-``every`` seconds per worker) and then rebuild the study's figure and note, which the whole study
-does at most once per ``every`` seconds: the time of the last rebuild is a study system attribute
-that every worker reads before rebuilding. Two workers reading it at the same moment may both
-rebuild; the bound is then one rebuild per worker per period, never one per evaluation.
+At every evaluation a worker stores its running trial's evaluations so far and saves the running
+trials' figure (``search.analysis.curves``: a few trials, milliseconds), so the dashboard is at
+most one evaluation behind any running trial, from its first evaluation. When a trial ends, the
+figure of every trial and the note are saved at once, so a state change shows at the dashboard's
+next refresh. While trials run, the figure of every trial and the note (which cost more with the
+study's size) are rebuilt at most once per ``every`` seconds for the whole study: the time of the
+last rebuild is a study system attribute that every worker reads before rebuilding.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 import optuna
 from optuna.trial import FrozenTrial
 
-from search.analysis.curves import publish_learning_curves
+from search.analysis.curves import publish_learning_curves, publish_running_curves
 from search.analysis.study_note import study_note
 from search.attrs import EVALS_ATTR, LIVE_PUBLISHED_AT, set_trial_record
 from search.config import SearchConfig
@@ -31,28 +33,47 @@ log = logging.getLogger(__name__)
 
 
 class LiveView:
-    """Refreshes a study's learning-curve figure and note; a study callback after each trial."""
+    """Refreshes a study's learning-curve figures and note; a study callback after each trial."""
+
+    # a worker spends at most this share of its time on the running trials' figure: a save that
+    # took longer than that share of the time since the last one skips the next evaluations
+    BUDGET = 0.05
 
     def __init__(self, config: SearchConfig, every: float | None = None) -> None:
         self.config = config
         self.every = config.deployment.live_every if every is None else every
-        self.last_local = -float("inf")
+        self.last_running = -float("inf")
+        self.running_cost = 0.0
+        self.last_local = -float("inf")  # this worker's last look at the study's clock
         self.rebuilds = 0
 
     def at_evaluation(self, study: optuna.Study, trial: optuna.Trial, evals: dict) -> None:
-        now = time.monotonic()
-        if now - self.last_local < self.every:
-            return
-        self.last_local = now
         try:
             set_trial_record(trial, EVALS_ATTR, dict(evals))  # the running trial's curve so far
+            self._running(study)
         except Exception as exc:  # a view is no reason to fail the trial; the storage decides
             log.warning("live curves: %s: %s", type(exc).__name__, exc)
             return
-        self.refresh(study)
+        now = time.monotonic()
+        if now - self.last_local >= self.every:
+            self.last_local = now
+            self.refresh(study)
+
+    def _running(self, study: optuna.Study, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and self.running_cost > self.BUDGET * (now - self.last_running):
+            return
+        publish_running_curves(study)
+        self.last_running = now
+        self.running_cost = time.monotonic() - now
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        self.refresh(study)
+        """A trial ended: its new state is in both figures at once."""
+        try:
+            self._running(study, force=True)
+        except Exception as exc:
+            log.warning("live curves: %s: %s", type(exc).__name__, exc)
+        self.refresh(study, force=True)
 
     def refresh(self, study: optuna.Study, force: bool = False) -> bool:
         """Rebuild the figure and the note unless the study had them rebuilt recently; a

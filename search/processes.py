@@ -28,6 +28,7 @@ from pathlib import Path
 import optuna
 
 from search.config import SearchConfig
+from search.echo import log_file
 from storage._optuna import storage_of, trial_id
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
@@ -89,7 +90,7 @@ class WorkerPool:
                 return subprocess.Popen(
                     command, env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=(write,)
                 )
-            with open(self.log_dir / f"worker-{i}.log", "a", encoding="utf-8") as log:
+            with open(log_file(self.log_dir, i), "a", encoding="utf-8") as log:
                 return subprocess.Popen(
                     command, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write,)
                 )
@@ -136,7 +137,7 @@ class WorkerPool:
         for i, proc in enumerate(self.procs):
             if proc.poll() in (None, 0):
                 continue
-            log = (self.log_dir / f"worker-{i}.log").read_text(encoding="utf-8", errors="replace")
+            log = log_file(self.log_dir, i).read_text(encoding="utf-8", errors="replace")
             errors = [line for line in log.splitlines() if line.startswith("error: ")]
             errors = errors or [
                 m["error"] for slot, m in self._read() if slot == i and "error" in m

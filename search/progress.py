@@ -39,6 +39,7 @@ class Progress:
             bar_format=self.FORMAT,
         )
         self.terminal = file.isatty()
+        self.file = file
         self.shown: tuple[int, str] = (0, "")  # what tqdm drew on creation
         self.clock = clock
         self.first: tuple[int, float] | None = None  # (count, time) when a first trial finished
@@ -65,6 +66,10 @@ class Progress:
             return ""
         per_trial = (now - since) / (done - count)
         return f"~{max(1, round(per_trial * (self.bar.total - done) / 60))} min left"
+
+    def write(self, line: str) -> None:
+        """A line above the bar: on a terminal the bar is drawn again under it."""
+        self.bar.write(line, file=self.file)
 
     def tick(self) -> None:
         if self.terminal:

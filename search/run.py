@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import sys
 import time
@@ -22,14 +21,12 @@ import optuna
 from common.cli import (
     EXIT_USAGE,
     NOTICE,
-    UserError,
     configure_logging,
     log_level,
     quiet_libraries,
     run_main,
 )
 from common.files import safe_name
-from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.models.available import check_available
 from objectives.models.names import tapt_base
@@ -38,23 +35,20 @@ from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location
 from search.attrs import study_attrs
 from search.config import (
-    EVALS_PER_RUN,
     REAL_RUNNER,
     DataFiles,
     Deployment,
     SearchConfig,
-    SearchPlan,
     check_heartbeat,
     check_trials,
     cpu_threads,
-    default,
     default_study_name,
-    parse_devices,
-    parse_objectives,
 )
+from search.dashboard import watch_line
 from search.datafiles import absolute
-from search.devices import default_workers, gpu_count
-from search.flags import build_parser
+from search.devices import gpu_count
+from search.echo import LogEcho
+from search.flags import build_deployment, build_parser, build_plan, storage_url
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.inputs import Inputs
 from search.interrupts import Interrupts
@@ -63,74 +57,20 @@ from search.progress import Progress, best_text
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
+from search.target import check_total, target_and_trials
 from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import default_storage_url, file_storage_text
+from storage.urls import file_storage_text
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
-
-
-def build_plan(args) -> SearchPlan:
-    """What to search, from the flags: checked before any data is read or storage opened."""
-    return SearchPlan(
-        trials=args.trials,
-        model=args.model,
-        space=absolute(args.space),
-        sampler=args.sampler,
-        pruner=args.pruner,
-        objectives=parse_objectives(args.objectives),
-        hypotheses=tuple(dict.fromkeys(h.strip() for h in args.hypothesis)),
-        timeout=args.timeout,
-        seed=args.seed,
-        reduction_factor=args.reduction_factor,
-        min_resource=args.min_resource,
-        min_trials=args.min_trials,
-        evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
-        evals_per_run=_evals_per_run(args),
-        runner=args.runner,
-    )
-
-
-def build_deployment(args, storage: str, study: str, artifacts: str) -> Deployment:
-    """Where the search runs and stores, from the flags and what the launcher resolved: the
-    storage URL, the study name and the artifact location."""
-    devices = parse_devices(args.devices)
-    workers = args.workers if args.workers is not None else default_workers(devices)
-    if devices and args.workers is not None and args.workers != len(devices):
-        raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
-    return Deployment(
-        storage=storage,
-        study=study,
-        artifacts=artifacts,
-        # a worker beyond the trials asked for would only wait
-        workers=min(workers, args.trials),
-        devices=devices[: args.trials],
-        precision=args.precision,
-        cache_dir=str(args.cache_dir or cache_root()),
-        worker_logs=args.worker_logs,
-        heartbeat_interval=args.heartbeat,
-        live_every=args.live_every,
-    )
-
-
-def storage_url(args) -> str:
-    """--storage, or the URL in the environment variable --storage-env names, or the default:
-    the one place the storage URL is chosen."""
-    if args.storage_env is None:
-        return args.storage or default_storage_url()
-    if args.storage:
-        raise UserError("--storage and --storage-env: give one of them")
-    url = os.environ.get(args.storage_env, "").strip()
-    if not url:
-        raise UserError(f"--storage-env {args.storage_env}: the variable is not set or empty")
-    return url
 
 
 def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     """Check every input, then create or load the study: bad input writes nothing."""
     check_trials(args.trials)
+    check_total(args.total)
     tapt_base(args.model)  # a malformed NAME+tapt fails here, before any study exists
     quiet_libraries()
     configure_logging(log_level(args))
@@ -177,19 +117,25 @@ def main(argv: list[str] | None = None) -> int:
         log.log(NOTICE, describe_labels(inputs.data, args.labels))
         print(f"study {where.study} ready in {shown} ({finished} finished)")
         return 0
+    target, trials = target_and_trials(finished, plan.trials, args.total)
+    if trials == 0:
+        print(f"study {where.study} already has {finished} finished trials (--total {args.total})")
+        return 0
+    workers = min(where.workers, trials)  # a worker beyond the trials asked for would only wait
     log.log(
         NOTICE,
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
-        *(where.study, shown, finished, plan.trials, where.workers),
+        *(where.study, shown, finished, trials, workers),
     )
     log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
+    log.log(NOTICE, watch_line(where.storage, where.artifacts))  # also in the summary
     started = time.monotonic()
     keep_reserve(where.storage)  # room to fail the trials a full disk stops
     try:
-        if where.workers == 1 and not where.devices:
-            code = _run_here(config, study, inputs, finished, args.quiet)
+        if workers == 1 and not where.devices:
+            code = _run_here(config, study, inputs, finished, target, args.quiet)
         else:
-            code = _run_processes(config, study, finished, args.quiet)
+            code = _run_processes(config, study, finished, target, workers, args.quiet)
     except StorageFull as exc:
         fail_for_workers(study, where.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
@@ -204,7 +150,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_here(
-    config: SearchConfig, study: optuna.Study, inputs: Inputs, finished: int, quiet: bool
+    config: SearchConfig,
+    study: optuna.Study,
+    inputs: Inputs,
+    finished: int,
+    target: int,
+    quiet: bool,
 ) -> int:
     import torch
 
@@ -212,7 +163,7 @@ def _run_here(
 
     if not torch.cuda.is_available():
         torch.set_num_threads(cpu_threads(1))
-    trials = config.plan.trials
+    trials = target - finished
     progress = Progress(trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -221,27 +172,37 @@ def _run_here(
     interrupts = Interrupts()
     interrupts.install()
     try:
-        target = finished + trials
         return run_worker(config, target, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
 
-def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
-    """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
+def _run_processes(
+    config: SearchConfig,
+    study: optuna.Study,
+    finished: int,
+    target: int,
+    workers: int,
+    quiet: bool,
+) -> int:
+    """``workers`` ``python -m search.worker`` processes (one per device, or per --workers on
+    CPU), polled for progress until the study has ``target`` finished trials.
 
     Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
-    where, trials = config.deployment, config.plan.trials
+    where, trials = config.deployment, target - finished
     gpus = gpu_count()
-    slots = list(where.devices) or [str(i % gpus) if gpus else None for i in range(where.workers)]
+    devices = where.devices[:workers]
+    slots = list(devices) or [str(i % gpus) if gpus else None for i in range(workers)]
     log_dir = _log_dir(where)
-    pool = WorkerPool(config, finished + trials, slots, log_dir)
+    progress = Progress(trials, quiet)
+    echo = LogEcho(log_dir, len(slots), progress.write)  # -v: the workers' lines here too
+    pool = WorkerPool(config, target, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
-    progress = Progress(trials, quiet)
     done = 0
     try:
         while pool.alive():
+            echo.poll()
             try:
                 done = counts(study)[0] - finished
                 progress.show(min(trials, done), best_text(study))
@@ -249,15 +210,22 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
                 progress.tick()  # the workers wait for the database and give up on their own
             pool.restart_killed(done >= trials)
             time.sleep(1.0)
+        echo.poll()
         done = counts(study)[0] - finished
         progress.show(min(trials, done), best_text(study))
         fail_for_workers(study, where.storage, pool.left_running())
     finally:
         progress.close()
         pool.close()
+    return _pool_exit_code(pool, done >= trials, log_dir)
+
+
+def _pool_exit_code(pool: WorkerPool, done: bool, log_dir: Path | None) -> int:
+    """What the launcher exits with once its workers are gone: the signal that stopped it, 0 when
+    the trials are done, else the workers' own error lines (a usage error once, as its code)."""
     if pool.stopping is not None:
         return 128 + pool.stopping
-    if done >= trials:
+    if done:
         return 0
     errors = list(dict.fromkeys(pool.last_errors()))
     if errors and {code for code in pool.codes() if code} == {EXIT_USAGE}:
@@ -269,14 +237,6 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     for line in errors:
         log.error(line)
     return 1
-
-
-def _evals_per_run(args) -> int | None:
-    """The cadence: --evals-per-run, else per epoch when --evals-per-epoch is given, else the
-    default chosen by replaying the learning-curve table (README, How efficient is the search)."""
-    if args.evals_per_run is not None:
-        return args.evals_per_run
-    return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
 def _log_dir(where: Deployment) -> Path | None:

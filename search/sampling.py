@@ -11,6 +11,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
+from storage._optuna import study_trials
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
 # how worker k of a search with --seed S seeds its sampler; the study records it beside the seed
@@ -62,7 +63,7 @@ class _FirstDirection:
         return self._study.directions[0]
 
     def _get_trials(self, *args: Any, **kwargs: Any) -> list[FrozenTrial]:
-        trials = self._study._get_trials(*args, **kwargs)
+        trials = study_trials(self._study, *args, **kwargs)
         return [by_evaluation(t) if t.state == TrialState.PRUNED else t for t in trials]
 
     def __getattr__(self, name: str) -> Any:

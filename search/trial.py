@@ -19,6 +19,7 @@ import numpy as np
 import optuna
 from optuna.artifacts import upload_artifact
 
+from common.files import safe_name
 from objectives.data.dataset import Dataset
 from objectives.data.inputs import TrialData
 from objectives.data.predictions import write_predictions
@@ -184,7 +185,8 @@ class Objective:
         """Predictions with class probabilities, as a submission-format CSV artifact."""
         ids = [ex.id for ex in data.examples]
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"trial-{trial.number}-{split}_predictions.csv"
+            name = f"{safe_name(trial.study.study_name)}-trial-{trial.number}-{split}_predictions"
+            path = Path(tmp) / f"{name}.csv"  # the object's name in a bucket starts with it
             write_predictions(path, ids, softmax(logits), self.data.labels)
             return upload_artifact(
                 artifact_store=self.artifacts,
@@ -218,9 +220,7 @@ def build_objective(
             interrupts.armed = False
 
     plan = config.plan
-    stopper = make_stopper(
-        plan.pruner, plan.reduction_factor, plan.min_resource, plan.min_trials
-    )
+    stopper = make_stopper(plan.pruner, plan.reduction_factor, plan.min_resource, plan.min_trials)
     stopper = LiveStopper(stopper, view)
     return Objective(config, space, data, guarded, stopper, workspace, store)
 

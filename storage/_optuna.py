@@ -33,6 +33,12 @@ RDB_SESSION = rdb_session
 # --- studies and trials ------------------------------------------------------------------------
 
 
+def study_trials(study: optuna.Study, *args: Any, **kwargs: Any) -> list[FrozenTrial]:
+    """``Study._get_trials``: what Optuna's samplers read a study's trials through (a study
+    wrapper that changes what a sampler sees overrides it)."""
+    return study._get_trials(*args, **kwargs)
+
+
 def storage_of(study: optuna.Study) -> optuna.storages.BaseStorage:
     """The storage a study reads and writes (Optuna's cache around a relational one)."""
     return study._storage

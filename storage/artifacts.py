@@ -25,6 +25,7 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
 from common.cli import UserError
+from storage.artifact_names import artifact_id_of, object_name
 
 # errors that no retry cures: the disk (or the file system) takes no more writes
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
@@ -142,7 +143,8 @@ def wait_until_reachable(
 
 class CleanFileSystemArtifactStore(FileSystemArtifactStore):
     """Optuna's file-system store, except that a write that fails (a full disk) removes the
-    truncated file it began, rather than leaving it for a reader to trust."""
+    truncated file it began, rather than leaving it for a reader to trust, and that a bucket's
+    objects copied here under their names are read by their ids."""
 
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
         try:
@@ -150,6 +152,15 @@ class CleanFileSystemArtifactStore(FileSystemArtifactStore):
         except OSError:
             (Path(self._base_path) / artifact_id).unlink(missing_ok=True)
             raise
+
+    def open_reader(self, artifact_id: str) -> BinaryIO:
+        """Also an object copied from a bucket under its readable name (storage.artifact_names)."""
+        base = Path(self._base_path)
+        if not (base / artifact_id).exists():
+            named = [p.name for p in base.iterdir() if artifact_id_of(p.name) == artifact_id]
+            if named:
+                return super().open_reader(named[0])
+        return super().open_reader(artifact_id)
 
 
 def is_no_space(exc: BaseException) -> bool:
@@ -165,7 +176,8 @@ def is_no_space(exc: BaseException) -> bool:
 
 
 class S3Store:
-    """Optuna's ``Boto3ArtifactStore`` under a key prefix, with its failures as one line."""
+    """Optuna's ``Boto3ArtifactStore`` under a key prefix, with its failures as one line, and
+    objects named after the uploaded file with the artifact id kept (storage.artifact_names)."""
 
     def __init__(self, location: str, bucket: str, prefix: str) -> None:
         import boto3  # only S3 locations need it
@@ -182,19 +194,39 @@ class S3Store:
         )
         self.client = boto3.client("s3", config=config)
         self.inner = Boto3ArtifactStore(bucket, client=self.client)
+        self.names: dict[str, str] = {}  # artifact id -> object name under the prefix
 
     def check(self) -> None:
         """Raise a one-line error unless the bucket exists and the credentials may use it."""
         self._call(lambda: self.client.head_bucket(Bucket=self.bucket))
 
     def open_reader(self, artifact_id: str) -> BinaryIO:
-        return self._call(lambda: self.inner.open_reader(self.prefix + artifact_id))
+        return self._call(lambda: self.inner.open_reader(self.prefix + self._name(artifact_id)))
 
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
-        self._call(lambda: self.inner.write(self.prefix + artifact_id, content_body))
+        # upload_artifact hands over the file it opened: its name says study, trial and split
+        name = object_name(artifact_id, getattr(content_body, "name", None))
+        self._call(lambda: self.inner.write(self.prefix + name, content_body))
+        self.names[artifact_id] = name
 
     def remove(self, artifact_id: str) -> None:
-        self._call(lambda: self.inner.remove(self.prefix + artifact_id))
+        self._call(lambda: self.inner.remove(self.prefix + self._name(artifact_id)))
+
+    def _name(self, artifact_id: str) -> str:
+        """The object an id is stored as: known, else found by listing the prefix once more."""
+        if artifact_id not in self.names:
+
+            def listing() -> None:
+                pages = self.client.get_paginator("list_objects_v2")
+                for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                    for item in page.get("Contents", []):
+                        name = item["Key"][len(self.prefix) :]
+                        found = artifact_id_of(name)
+                        if found is not None and "/" not in name:
+                            self.names.setdefault(found, name)
+
+            self._call(listing)
+        return self.names.get(artifact_id, artifact_id)
 
     def _call(self, call: Callable[[], Any]) -> Any:
         from botocore.exceptions import (

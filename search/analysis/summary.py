@@ -10,8 +10,8 @@ from optuna.trial import TrialState
 
 from search import attrs
 from search.config import SearchConfig
-from search.dashboard import watch_commands
-from storage.urls import mask_url, storage_kind
+from search.dashboard import MASKED_NOTE, watch_commands
+from storage.urls import mask_url
 
 SHOWN_PARAMS = (
     "learning_rate",
@@ -106,5 +106,5 @@ def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> 
         f"Report:     python -m search.report --storage {url} --study {config.deployment.study}",
         file=out,
     )
-    if storage_kind(config.deployment.storage) not in ("sqlite", "journal-file"):
-        print("(the password is masked above; use your full URL)", file=out)
+    if url != config.deployment.storage:
+        print(f"(above: {MASKED_NOTE})", file=out)

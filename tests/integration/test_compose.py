@@ -43,7 +43,8 @@ _VARIABLE = re.compile(r"\$\$|\$\{([^}]*)\}|\$(\w+)")
 _DEFAULTED = re.compile(r"(\w+)(:?-)(.*)", re.DOTALL)
 # search.run flags whose values differ on purpose between the study creation and the worker.
 _PER_SERVICE = {
-    "--create-only", "--trials", "--quiet", "--workers", "--devices", "--timeout", "--worker-logs",
+    "--create-only", "--trials", "--total", "--quiet", "--workers", "--devices", "--timeout",
+    "--worker-logs",
 }  # fmt: skip
 
 
@@ -115,7 +116,7 @@ def test_services_exist(services):
 
 def test_postgres_is_healthchecked_persistent_and_local(services, compose):
     postgres = services["postgres"]
-    assert postgres["image"].startswith("postgres:16")
+    assert postgres["image"].startswith("postgres:")  # the version: test_image_pins.py
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     volume = next(v.split(":")[0] for v in postgres["volumes"] if "/var/lib/postgresql" in v)
     assert volume in compose["volumes"], "Postgres data must live in a named volume"
@@ -158,18 +159,23 @@ def test_services_start_in_order(services):
         assert condition == "service_completed_successfully", name
 
 
-def test_worker_reserves_the_gpus_in_devices(services):
-    raw = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["worker"]
-    (gpu,) = raw["deploy"]["resources"]["reservations"]["devices"]
-    assert gpu["driver"] == "nvidia"
-    assert "gpu" in gpu["capabilities"]
-    # Docker hands a `count: N` reservation the first N GPUs; listed ids are the ones a user on a
-    # shared box chose, passed to the NVIDIA runtime as NVIDIA_VISIBLE_DEVICES=0,2 (or all)
-    assert "count" not in gpu
-    assert gpu["device_ids"] == ["${DEVICES:-all}"]
+GPU_SERVICES = [f"gpu{n}" for n in range(8)]
+
+
+def test_worker_reserves_every_gpu_and_each_gpu_service_one(services):
+    (gpu,) = services["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert gpu["driver"] == "nvidia" and "gpu" in gpu["capabilities"]
+    assert gpu["count"] == "all" and "device_ids" not in gpu
     # inside, search.run starts one process per GPU the container sees
     assert "--workers" not in command(services["worker"])
     assert "--devices" not in command(services["worker"])
+    for n, name in enumerate(GPU_SERVICES):
+        service = services[name]
+        (gpu,) = service["deploy"]["resources"]["reservations"]["devices"]
+        assert gpu["device_ids"] == [str(n)] and "count" not in gpu, name
+        assert service["profiles"] == ["per-gpu"], name  # started only when named
+        assert command(service) == command(services["worker"]), name
+        assert service["depends_on"] == services["worker"]["depends_on"], name
 
 
 def test_worker_logs_go_to_the_container_output(services):
@@ -201,7 +207,7 @@ def test_search_commands_parse(services, name):
     assert storage_kind(args.storage) == "postgresql"
     assert args.create_only == (name == "create-study")
     if name == "worker":
-        assert args.trials >= 1
+        assert args.total >= 1  # the study's count: a worker started again adds nothing
 
 
 def test_study_creation_matches_the_worker(services):
@@ -259,22 +265,30 @@ def _docker_compose(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_docker_compose_accepts_the_file_and_renders_devices():
-    """The real parser and schema, with the defaults and with DEVICES=0,2."""
+    """The real parser and schema: each GPU reservation renders as Docker takes it, a list of
+    single GPU ids (or a count)."""
     default = _docker_compose("config")
     assert default.returncode == 0, default.stderr
     assert "WARNING" not in default.stderr, default.stderr  # e.g. a variable without default
     rendered_default = yaml.safe_load(default.stdout)["services"]
-    devices = _docker_compose("config", DEVICES="0,2")
-    assert devices.returncode == 0, devices.stderr
-    worker = yaml.safe_load(devices.stdout)["services"]["worker"]
-    (gpu,) = worker["deploy"]["resources"]["reservations"]["devices"]
-    assert gpu["device_ids"] == ["0,2"]
-    (gpu,) = rendered_default["worker"]["deploy"]["resources"]["reservations"]["devices"]
-    assert gpu["device_ids"] == ["all"]
+    reservations = {
+        name: service["deploy"]["resources"]["reservations"]["devices"]
+        for name, service in rendered_default.items()
+        if "deploy" in service
+    }
+    assert set(reservations) == {"worker", *GPU_SERVICES}
+    assert reservations["worker"] == [{"capabilities": ["gpu"], "count": "all", "driver": "nvidia"}]
+    for n, name in enumerate(GPU_SERVICES):
+        (gpu,) = reservations[name]
+        assert gpu["device_ids"] == [str(n)], name
+        assert all(re.fullmatch(r"\d+", i) for i in gpu["device_ids"]), name
     ours = rendered(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))["services"]
-    for name in ("create-study", "worker", "dashboard", "bucket"):
+    for name in ("create-study", "worker", "dashboard", "bucket", *GPU_SERVICES):
         theirs = [interpolate(part) for part in command(rendered_default[name])]  # $$ kept
         assert theirs == command(ours[name]), name
+    total = _docker_compose("config", TOTAL="300")
+    flags = flag_values(command(yaml.safe_load(total.stdout)["services"]["gpu3"]))
+    assert flags["--total"] == "300"
 
 
 def test_every_variable_has_a_default_and_is_documented():
@@ -309,7 +323,8 @@ def test_dockerfile_runs_search_run_as_a_user_on_cuda_torch(services):
     args = {k: v for key, rest in instructions if key == "ARG" for k, _, v in [rest.partition("=")]}
     base = next(rest for key, rest in instructions if key == "FROM")
     base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], base)
-    assert base.startswith("pytorch/pytorch:2.") and "cuda" in base, base
+    assert base.startswith("python:3."), base  # CUDA torch: test_images.py
+    assert "torch.version.cuda" in " ".join(rest for key, rest in instructions if key == "RUN")
     entrypoint = next(rest for key, rest in reversed(instructions) if key == "ENTRYPOINT")
     argv = exec_form(entrypoint)
     assert argv[:2] == ["python", "-m"]

@@ -9,7 +9,9 @@ import importlib.util
 import json
 import re
 import shlex
+import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,22 @@ def test_the_constraints_are_the_tested_environment():
     )
     for name in ("optuna", "optuna-dashboard", "transformers", "boto3", "psycopg-binary"):
         assert name in pins(), name
-    assert not {n for n in pins() if n == "torch" or n.startswith("nvidia-")}
+    assert not {n for n in pins() if n == "triton" or n.startswith("nvidia-")}
+
+
+def test_the_worker_image_installs_the_tested_torch_on_the_tested_python():
+    """torch is pinned without its local label, so the CUDA wheel of the tested version meets it;
+    both images start from the Python the tests ran on."""
+    tested = metadata.version("torch").split("+")[0]
+    assert pins()["torch"] == tested
+    run = [rest for key, rest in instructions(WORKER) if key == "RUN" and "pip install" in rest]
+    (install,) = [p for r in run for p in r.split("&&") if "pip install" in p]
+    assert "torch" in shlex.split(install) and "-c constraints.txt" in install, install
+    assert "torch.version.cuda" in " ".join(run)  # the build fails on a CPU-only torch
+    python = ".".join(map(str, sys.version_info[:3]))
+    for dockerfile in (WORKER, DASHBOARD):
+        base = next(rest for key, rest in instructions(dockerfile) if key == "FROM")
+        assert base == f"python:{python}-slim", f"{dockerfile.name}: {base}, tested on {python}"
 
 
 @pytest.mark.parametrize("dockerfile", [WORKER, DASHBOARD], ids=["worker", "dashboard"])
@@ -77,7 +94,7 @@ def test_images_install_the_pinned_versions_of_every_package(dockerfile):
 def test_the_dashboard_image_is_slim_and_runs_search_dashboard():
     steps = instructions(DASHBOARD)
     base = next(rest for key, rest in steps if key == "FROM")
-    assert re.fullmatch(r"python:3\.\d+-slim", base), base
+    assert re.fullmatch(r"python:3\.\d+\.\d+-slim", base), base
     run = " ".join(rest for key, rest in steps if key == "RUN")
     assert "torch" not in run.replace("'torch' not in sys.modules", "")
     pip = next(p for p in run.split("&&") if "-c constraints.txt" in p)

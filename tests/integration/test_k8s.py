@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 # search.run flags that differ on purpose between the study creation and the workers
-PER_POD = {"--create-only", "--trials", "--workers"}
+PER_POD = {"--create-only", "--trials", "--total", "--workers"}
 _REFERENCE = re.compile(r"\$\((\w+)\)")
 
 
@@ -102,11 +102,50 @@ def test_one_gpu_per_worker_pod_and_n_pods(objects):
         assert "nvidia.com/gpu" not in limits, name
 
 
+def _containers(objects):
+    for (kind, name), doc in objects.items():
+        if kind in ("Job", "Deployment"):
+            pod = _pod(doc)
+            for container in pod.get("initContainers", []) + pod["containers"]:
+                yield f"{name}/{container['name']}", container
+
+
+def test_every_container_requests_and_limits_cpu_and_memory(objects):
+    found = dict(_containers(objects))
+    assert len(found) >= 8, found
+    for where, container in found.items():
+        resources = container.get("resources", {})
+        for part in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources.get(part, {})), f"{where}: no {part}"
+    worker = found["workers/worker"]["resources"]
+    assert worker["requests"]["nvidia.com/gpu"] == worker["limits"]["nvidia.com/gpu"] == 1
+
+
+def test_a_replaced_worker_pod_keeps_the_studys_count(objects):
+    """Every pod runs to the same total, so a pod replaced after a failure (backoffLimit > 0)
+    runs only what is missing (tests/search/test_target.py runs that twice on one study)."""
+    job = objects[("Job", "workers")]
+    assert job["spec"]["backoffLimit"] >= 1
+    worker = build_parser().parse_args(_args(objects, _container(objects, "Job", "workers")))
+    assert worker.total == int(_config(objects)["TOTAL"])
+    assert "--trials" not in _container(objects, "Job", "workers")["args"]
+
+
+def test_the_dashboard_has_startup_readiness_and_liveness_probes(objects):
+    container = _container(objects, "Deployment", "dashboard")
+    port = dashboard_parser().parse_args(_args(objects, container)).port
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = container[probe]
+        target = check.get("httpGet") or check.get("tcpSocket")
+        assert target["port"] == port, probe
+    assert container["readinessProbe"]["httpGet"]["path"] == "/api/studies"  # reads the study
+
+
 def test_the_study_creation_and_the_workers_agree(objects):
     create = build_parser().parse_args(_args(objects, _container(objects, "Job", "create-study")))
     worker = build_parser().parse_args(_args(objects, _container(objects, "Job", "workers")))
     assert create.create_only and not worker.create_only
-    assert worker.trials >= 1
+    assert worker.total >= 1  # the study's count: a replaced pod does not add to it
     for flag in ("storage", "study", "model", "train", "dev", "objectives", "sampler", "pruner"):
         assert getattr(create, flag) == getattr(worker, flag), flag
     assert create.artifacts == worker.artifacts

@@ -23,6 +23,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import trial_record
+from storage.artifact_names import artifact_id_of
 from storage.artifacts import ARTIFACTS_ATTR
 from storage.opening import open_storage
 from tests.fakes.runner import RUNNER, fake_env
@@ -94,10 +95,16 @@ def test_predictions_go_to_the_bucket_and_the_study_records_where(s3_server, s3_
     assert loaded.user_attrs[ARTIFACTS_ATTR] == s3_study["location"]
     complete = _complete(s3_study["storage"], "s")
     assert len(complete) == 6
-    keys = set(s3_server.keys(BUCKET, s3_study["prefix"] + "/"))
+    keys = s3_server.keys(BUCKET, s3_study["prefix"] + "/")
     for trial in complete:
-        for attr in ("dev_predictions_artifact", "test_predictions_artifact"):
-            assert f"{s3_study['prefix']}/{trial_record(trial, attr)}" in keys
+        for attr, split in (
+            ("dev_predictions_artifact", "dev"),
+            ("test_predictions_artifact", "test"),
+        ):
+            key = object_key(keys, trial_record(trial, attr))
+            # named by study, trial and split, with the artifact id kept as its unique suffix
+            name = f"{s3_study['prefix']}/s-trial-{trial.number}-{split}_predictions-"
+            assert key == f"{name}{trial_record(trial, attr)}.csv", key
     assert not (s3_study["root"] / "worker" / "artifacts").exists()
     assert not list((s3_study["root"]).glob("*-artifacts"))
 
@@ -117,9 +124,8 @@ def test_the_dashboard_serves_predictions_from_the_bucket(s3_server, s3_study, t
         study_id = open_storage(s3_study["storage"]).get_study_id_from_name("s")
         url = f"http://127.0.0.1:{port}/artifacts/{study_id}/{trial._trial_id}/{artifact}"
         body = _fetch_when_up(url, proc, log)
-        stored = s3_server.client().get_object(
-            Bucket=BUCKET, Key=f"{s3_study['prefix']}/{artifact}"
-        )
+        key = object_key(s3_server.keys(BUCKET, s3_study["prefix"] + "/"), artifact)
+        stored = s3_server.client().get_object(Bucket=BUCKET, Key=key)
         assert body == stored["Body"].read()
         assert body.startswith(b"id,pred_label,probs")
     finally:
@@ -192,8 +198,9 @@ def test_two_machines_share_a_study_through_postgres_and_s3(s3_server, postgres_
     complete = _complete(postgres_url, study)
     workers = {t.user_attrs["worker"] for t in complete}
     assert len(workers) == 2, workers
-    keys = set(s3_server.keys(bucket, "a/"))
-    assert {f"a/{trial_record(t, 'dev_predictions_artifact')}" for t in complete} <= keys
+    keys = s3_server.keys(bucket, "a/")
+    for trial in complete:
+        assert object_key(keys, trial_record(trial, "dev_predictions_artifact")).startswith("a/")
     for machine in (first, second):
         assert not list(machine.rglob("*.csv")), "a prediction was written to local disk"
 
@@ -235,6 +242,8 @@ def _outage(server: S3Server, tmp_path: Path) -> None:
     server.make_bucket(BUCKET)
     _, err = worker.communicate(timeout=WAIT_S)
     assert worker.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]  # the failed upload: one line with its reason
+    assert any("unreachable" in line for line in err.splitlines()), err[-3000:]
     failed = _failed(storage, "o")
     reason = failed[0].user_attrs["fail_reason"]
     assert f"s3://{BUCKET}/o" in reason and "unreachable" in reason, reason
@@ -243,7 +252,13 @@ def _outage(server: S3Server, tmp_path: Path) -> None:
     assert len(complete) == 6
     retried = [t for t in complete if t.system_attrs.get("failed_trial") == failed[0].number]
     assert retried and retried[0].params == failed[0].params
-    assert f"o/{trial_record(retried[0], 'dev_predictions_artifact')}" in server.keys(BUCKET, "o/")
+    object_key(server.keys(BUCKET, "o/"), trial_record(retried[0], "dev_predictions_artifact"))
+
+
+def object_key(keys: list[str], artifact_id: str) -> str:
+    """The one key in ``keys`` that stores ``artifact_id``."""
+    (key,) = [k for k in keys if artifact_id_of(k.rsplit("/", 1)[-1]) == artifact_id]
+    return key
 
 
 def _failed(storage: str, study: str) -> list[optuna.trial.FrozenTrial]:

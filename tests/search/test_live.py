@@ -9,7 +9,7 @@ import pytest
 from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 from optuna_dashboard._note import get_note_from_system_attrs
 
-from search.analysis.curves import GRAPH_ID
+from search.analysis.curves import GRAPH_ID, RUNNING_ID
 from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
 from search.live import LiveStopper, LiveView
@@ -64,3 +64,47 @@ def test_the_study_is_rebuilt_at_most_once_per_period(tmp_path) -> None:
         other.at_evaluation(study, trial, {"1": [1.0, 1.0]})
     assert view.rebuilds + other.rebuilds == 1
     assert view.refresh(study, force=True)  # a worker's last word is always published
+
+
+def _running_figure(study: optuna.Study) -> dict:
+    system = study._storage.get_study_system_attrs(study._study_id)
+    return json.loads(get_plotly_graph_objects(system)[RUNNING_ID])
+
+
+def test_the_running_figure_is_current_at_every_evaluation(tmp_path) -> None:
+    """Not one evaluation behind, from the first, with the period of the big figure an hour."""
+    study, view, stopper = _setup(tmp_path, every=3600)
+    other = LiveView(view.config, every=3600)  # a second worker, with its own trial
+    workers = [(study.ask(), stopper), (study.ask(), LiveStopper(NeverStop(), other))]
+    for each in (view, other):
+        each.BUDGET = float("inf")  # these evaluations are microseconds apart, real ones seconds
+    for step in range(1, 6):
+        for trial, stopper in workers:
+            assert stopper.keep_going(study, trial, step, (step * 10.0, step * 5.0))
+            traces = _running_figure(study)["data"]
+            points = {t["hovertemplate"].split("<br>")[0]: len(t["x"]) for t in traces}
+            assert points[f"trial {trial.number} (running)"] == step
+    assert view.rebuilds + other.rebuilds == 1  # every trial's figure and the note: per period
+
+
+def test_a_state_change_is_in_both_figures_when_the_trial_ends(tmp_path) -> None:
+    study, view, stopper = _setup(tmp_path, every=3600)
+    trial = study.ask()
+    assert stopper.keep_going(study, trial, 1, (10.0, 5.0))
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    view(study, study.trials[trial.number])  # the study callback after each trial
+    assert _running_figure(study)["data"] == []
+    (label,) = {t["hovertemplate"].split("<br>")[0] for t in _figure(study)["data"]}
+    assert label == f"trial {trial.number} (pruned)"
+    pruned = _figure(study)["data"][0]
+    assert pruned["mode"] == "lines+markers" and pruned["opacity"] >= 0.5  # one point shows
+
+
+def test_the_running_figure_costs_a_bounded_share_of_a_workers_time(tmp_path) -> None:
+    study, view, stopper = _setup(tmp_path, every=3600)
+    trial = study.ask()
+    assert stopper.keep_going(study, trial, 1, (10.0, 5.0))
+    assert view.running_cost > 0
+    assert stopper.keep_going(study, trial, 2, (20.0, 6.0))  # at once: over the budget, skipped
+    (curve, _) = _running_figure(study)["data"]
+    assert len(curve["x"]) == 1  # one evaluation behind, until the next one after the pause

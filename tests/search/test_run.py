@@ -59,7 +59,7 @@ def test_search_records_trials_baseline_metrics_and_hypotheses(tmp_path, capsys)
     assert "dominated by trial" in pruned.user_attrs["pruned_reason"]
     assert trial_record(pruned, "pruned_at")["of"] >= 3
     figure = learning_curves_figure(study)
-    assert {trace.xaxis for trace in figure.data} == {"x", "x2"}  # one panel per objective
+    assert {trace["xaxis"] for trace in figure.data} == {"x", "x2"}  # one panel per objective
     system = study._storage.get_study_system_attrs(study._study_id)
     assert any(key.startswith("dashboard:plot_data:learning-curves") for key in system)
     out = capsys.readouterr().out
