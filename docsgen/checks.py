@@ -123,3 +123,70 @@ def broken_links(page: Path, generated: set[str] = frozenset()) -> list[str]:
 def _anchors(page: Path) -> set[str]:
     headings = re.findall(r"^#+ (.+)$", FENCE.sub("", page.read_text(encoding="utf-8")), re.M)
     return {re.sub(r"[^\w\- ]", "", h.lower()).strip().replace(" ", "-") for h in headings}
+
+
+SPAN = re.compile(r"`([^`\n]+)`")
+DOTTED = re.compile(r"^(?:common|objectives|search|storage|docsgen)(?:\.\w+)+$")
+REPO_PATH = re.compile(
+    r"^(?:common|objectives|search|storage|bench|scripts|deploy|tests|docs|docsgen)/"
+)
+# flags of other programs that the pages mention in passing
+OTHER_FLAGS = {
+    "--scale", "--gpus", "--strict", "--artifact-dir", "--study-name", "--help", "--check",
+    "--ignore-existing", "--no-deps",
+}  # fmt: skip
+
+
+def mentions(page: Path) -> Iterator[str]:
+    """The flags, module paths and repository paths the page's prose names in code spans."""
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    for span in SPAN.findall(text):
+        for word in re.split(r"[\s,()=\[\]|]+", span):
+            word = word.rstrip(".:;")
+            if _named(word):
+                yield word
+
+
+def _named(word: str) -> bool:
+    """A flag, a dotted module path, a repository path (no placeholder) or a test file."""
+    path = REPO_PATH.match(word) and "<" not in word and "NAME" not in word
+    test = re.fullmatch(r"test_\w+\.py", word)
+    return bool(re.fullmatch(r"--[a-z][\w-]*", word) or DOTTED.match(word) or path or test)
+
+
+def mention_problems(page: Path) -> list[str]:
+    """Mentions that name nothing: a flag no command takes, a module or attribute that does
+    not exist, a repository path that is not there."""
+    flags = {flag for command in COMMANDS for flag in option_strings(parser_of(command))}
+    flags |= {_other_spelling(flag) for flag in flags} | OTHER_FLAGS
+    name = page.relative_to(ROOT).as_posix()
+    wrong = []
+    for word in mentions(page):
+        if word.startswith("--"):
+            ok = word in flags
+        elif DOTTED.match(word):
+            ok = _resolves(word)
+        elif word.startswith("test_"):
+            ok = any((ROOT / "tests").rglob(word))
+        else:
+            ok = bool(list(ROOT.glob(word.rstrip("/")))) if "*" in word else (ROOT / word).exists()
+        if not ok:
+            wrong.append(f"{name}: {word}")
+    return wrong
+
+
+def _resolves(dotted: str) -> bool:
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            if not hasattr(value, attr):
+                return False
+            value = getattr(value, attr)
+        return True
+    return False

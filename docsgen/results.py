@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from docsgen.headline import headline_rows
 from docsgen.markdown import code, table
-from docsgen.results_figures import FIGURES, generic, headline_rows
+from docsgen.results_figures import FIGURES, generic
 from docsgen.sources import RESULTS
 
 GENERATED = "<!-- generated from bench/results/*.json by docsgen; do not edit -->\n"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from docsgen.markdown import table
 
 
-def _num(value: object, digits: int = 2) -> str:
+def num(value: object, digits: int = 2) -> str:
     if value is None:
         return "never"
     if isinstance(value, float):
@@ -16,12 +16,12 @@ def _num(value: object, digits: int = 2) -> str:
     return str(value)
 
 
-def _pct(share: float | None) -> str:
+def pct(share: float | None) -> str:
     return "?" if share is None else f"{100 * share:.2f}%"
 
 
 def _quartiles(q: dict, digits: int = 0) -> str:
-    median, q1, q3 = (_num(q.get(key), digits) for key in ("median", "q1", "q3"))
+    median, q1, q3 = (num(q.get(key), digits) for key in ("median", "q1", "q3"))
     return f"{median} [{q1}, {q3}]"
 
 
@@ -33,8 +33,8 @@ def overhead_service(d: dict) -> str:
             f"{run['complete']} / {run['pruned']}",
             f"{run['best_micro_f1']:.1f} / {run['best_auprc']:.1f}",
             " / ".join(f"{v:.1f}" for v in run.get("klue_recipe") or []),
-            _pct(run["overhead_share"]),
-            _pct(run.get("whole_command_overhead_share")),
+            pct(run["overhead_share"]),
+            pct(run.get("whole_command_overhead_share")),
         ]
         for i, run in enumerate(d["runs"], 1)
     ]
@@ -49,7 +49,7 @@ def overhead_service(d: dict) -> str:
     ]
     return table(header, rows) + (
         f"\nService share: the workers' wall time outside training and evaluation; goal "
-        f"{_pct(d['goal'])}, met in {d['met_in_runs']} of {len(d['runs'])} runs.\n"
+        f"{pct(d['goal'])}, met in {d['met_in_runs']} of {len(d['runs'])} runs.\n"
     )
 
 
@@ -124,7 +124,7 @@ def scaling(d: dict) -> str:
         by = {run["workers"]: run for run in r["runs"]}
         first = by[counts[0]]
         cells = [f"{first['trials_per_s']:.2f}/s"] + [
-            _num(by[n]["efficiency"]) if n in by else "" for n in counts[1:]
+            num(by[n]["efficiency"]) if n in by else "" for n in counts[1:]
         ]
         failed = sum(run["failed"] for run in r["runs"])
         p = r["per_trial"]
@@ -150,8 +150,8 @@ def vs_hf_search(d: dict) -> str:
             f"{d[k]['cpu_s']:.0f} s",
             d[k]["steps"],
             f"{d[k]['pruned']} of {d[k]['trials']}",
-            _num(d[k]["best_micro_f1"], 1),
-            _num(d[k]["best_auprc"], 1),
+            num(d[k]["best_micro_f1"], 1),
+            num(d[k]["best_auprc"], 1),
         ]
         for k in d.get("order", names)
         if k in d
@@ -168,7 +168,7 @@ def s3_artifacts(d: dict) -> str:
             kind,
             f"{r['trials']} ({r['complete']} / {r['pruned']})",
             f"{r['worker_wall_s']:.0f} s",
-            _pct(r["overhead_share"]),
+            pct(r["overhead_share"]),
         ]
         for kind, r in (("S3", d["s3"]), ("directory", d["directory"]))
     ]
@@ -184,7 +184,7 @@ def s3_artifacts(d: dict) -> str:
 
 def live_curves(d: dict) -> str:
     rows = [
-        [r["trials"], f"{r['rebuild_s']} s", _pct(r["overhead_at_default_period"])]
+        [r["trials"], f"{r['rebuild_s']} s", pct(r["overhead_at_default_period"])]
         for r in d["rows"]
     ]
     share = f"share of a worker at --live-every {d['live_every_s']:.0f}"
@@ -201,14 +201,14 @@ def simulate(d: dict) -> str:
         rows.append(
             [
                 f"`{name}`",
-                _num(s["compute_spent"]["median"], 0),
-                _num(s["pruned"]["median"], 0),
+                num(s["compute_spent"]["median"], 0),
+                num(s["pruned"]["median"], 0),
                 _quartiles(s["compute_to_95"]),
-                f"{_num(s['reached_95'])} / {_num(s['reached_99'])}",
-                " / ".join(_num(at[b]["best_f1"]["median"]) for b in budgets),
-                " / ".join(_num(at[b]["hypervolume"]["median"], 0) for b in budgets),
+                f"{num(s['reached_95'])} / {num(s['reached_99'])}",
+                " / ".join(num(at[b]["best_f1"]["median"]) for b in budgets),
+                " / ".join(num(at[b]["hypervolume"]["median"], 0) for b in budgets),
                 " / ".join(
-                    _num(s[key]["median"]) for key in ("pruning_regret", "pruning_regret_f1_lost")
+                    num(s[key]["median"]) for key in ("pruning_regret", "pruning_regret_f1_lost")
                 ),
             ]
         )
@@ -267,60 +267,3 @@ FIGURES: dict[str, tuple[str, Renderer]] = {
     "simulate_default_12228s": ("The default at random's compute to 99%", simulate),
     "simulate_min_resource_100": ("Min resource replayed, 100 trials", simulate),
 }
-
-
-def headline_rows(available: dict[str, dict]) -> list[tuple[str, str, str]]:
-    """(source stem, figure, value) for the headline table, from whichever files exist."""
-    rows = []
-    for stem, figure, value in _HEADLINES:
-        if stem in available:
-            try:
-                rows.append((stem, figure, value(available[stem])))
-            except (KeyError, TypeError, IndexError):
-                continue
-    return rows
-
-
-def _walls(d: dict) -> str:
-    return ", ".join(f"{run['command_wall_s']:.0f} s" for run in d["runs"])
-
-
-def _best(d: dict) -> str:
-    return ", ".join(f"{run['best_micro_f1']:.1f}" for run in d["runs"])
-
-
-def _scaling16(d: dict) -> str:
-    most = [max(r["runs"], key=lambda run: run["workers"]) for r in d["results"]]
-    return f"{most[0]['workers']} workers: " + ", ".join(
-        f"{r['storage']} {_num(run['efficiency'])}"
-        for r, run in zip(d["results"], most, strict=True)
-    )
-
-
-def _to95(d: dict) -> str:
-    r = d["default"]["compute_to_95_vs_random"]
-    return f"{r['kind']} {r['ratio']}x"
-
-
-_HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
-    ("overhead_service", "`python -m search.run --trials 40`, wall time of 3 runs", _walls),
-    ("overhead_service", "its best micro-F1 (dev)", _best),
-    (
-        "overhead_service",
-        "workers' time outside training and evaluation (median)",
-        lambda d: _pct(d["overhead_share_median"]),
-    ),
-    ("overhead_per_trial", "per-trial time against bare Optuna", lambda d: f"{d['ratio']}x"),
-    (
-        "throughput",
-        "training examples/s against the competition recipe",
-        lambda d: f"{d['ratios']['ours/baseline']['ratio_of_medians']}x",
-    ),
-    ("scaling", "scaling efficiency at the most workers", _scaling16),
-    (
-        "vs_hf_search",
-        "best micro-F1, this search / `Trainer.hyperparameter_search`",
-        lambda d: f"{d['ours']['best_micro_f1']:.1f} / {d['hf']['best_micro_f1']:.1f}",
-    ),
-    ("simulate_300", "compute to 95% of the best F1, the default against random (replayed)", _to95),
-]

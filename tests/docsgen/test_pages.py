@@ -55,3 +55,31 @@ def test_the_readme_is_short_and_its_headline_figures_are_the_json_s():
     assert readme.rendered(text) == text, "run python -m docsgen.readme"
     for command in ("scripts/demo.sh", "scripts/test.sh", "bash .ci/run"):
         assert command in text
+
+
+def test_every_flag_module_and_path_the_prose_names_exists():
+    """What a rename elsewhere breaks in the prose: a flag, a module path, a file."""
+    wrong = [problem for page in checks.pages() for problem in checks.mention_problems(page)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_mention_check_catches_renamed_names(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Use `--trials`, `--no-such-flag`, `search.run`, `search.nothing`, "
+        "`search.attrs.study_attrs`, `search.attrs.nothing`, `scripts/demo.sh`, "
+        "`scripts/nothing.sh` and `test_nothing_here.py`.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(checks, "ROOT", tmp_path)
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "demo.sh").write_text("")
+    (tmp_path / "tests").mkdir()
+    wrong = [line.partition(": ")[2] for line in checks.mention_problems(page)]
+    assert wrong == [
+        "--no-such-flag",
+        "search.nothing",
+        "search.attrs.nothing",
+        "scripts/nothing.sh",
+        "test_nothing_here.py",
+    ]
