@@ -67,7 +67,7 @@ def _expanded(item):
     if value == "results/index.md":
         entries = (
             [{"Overview": value}]
-            + [{p.stem: results.page_path(p.stem)} for p in results.result_files()]
+            + [{results.title(p.stem): results.page_path(p.stem)} for p in results.result_files()]
             + [{"Reliability": "results/reliability.md"}]
         )
         return {title: entries}

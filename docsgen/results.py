@@ -62,21 +62,39 @@ def command_of(stem: str, data: dict) -> str | None:
     return COMMANDS.get(stem) or recorded
 
 
+def title(stem: str) -> str:
+    return FIGURES.get(stem, (stem.replace("_", " ").capitalize(),))[0]
+
+
+def wrapped(command: str, width: int = 88) -> str:
+    """A long command as shell lines continued with a backslash, one break before each flag."""
+    if len(command) <= width:
+        return command
+    lines, line = [], ""
+    for part in command.replace(" --", "\n--").split("\n"):
+        if line and len(line) + len(part) + 1 > width:
+            lines.append(line)
+            line = "    " + part
+        else:
+            line = f"{line} {part}" if line else part
+    return " \\\n".join([*lines, line])
+
+
 def result_page(path: Path) -> str:
     data = load(path)
     stem = path.stem
-    title, render = FIGURES.get(stem, (stem.replace("_", " ").capitalize(), generic))
-    text = [GENERATED, f"# {title}\n\n", _provenance(stem, data), "\n"]
+    render = FIGURES.get(stem, (None, generic))[1]
+    text = [GENERATED, f"# {title(stem)}\n\n", _provenance(stem, data), "\n"]
     text.append(render(data))
     png = path.with_suffix(".png")
     if png.exists():
-        text.append(f"\nThe plot this command wrote: `bench/results/{png.name}`.\n")
+        text.append(f"\n![The plot this command wrote]({png.name})\n")
     return "".join(text)
 
 
 def _provenance(stem: str, data: dict) -> str:
     command = command_of(stem, data)
-    lines = [code(command, "bash") if command else "The JSON records no command.\n"]
+    lines = [code(wrapped(command), "bash") if command else "The JSON records no command.\n"]
     recorded = data.get("command")
     if recorded and recorded != command:
         lines.append(f"\nWhat it runs: `{recorded}`.\n")
@@ -119,8 +137,7 @@ def index_page() -> str:
         "\n## Every result\n\n",
     ]
     for path in files:
-        title = FIGURES.get(path.stem, (path.stem,))[0]
-        text.append(f"- [{title}]({path.stem}.md): `{path.name}`\n")
+        text.append(f"- [{title(path.stem)}]({path.stem}.md): `{path.name}`\n")
     text.append("\nFigures from tests and runs, not benchmarks: [reliability](reliability.md).\n")
     return "".join(text)
 
