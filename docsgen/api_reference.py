@@ -51,23 +51,34 @@ def package_page(package: str, names: list[str]) -> str:
     module = importlib.import_module(package)
     text = [GENERATED, f"# `{package}`\n\n", docstring(inspect.getdoc(module)), "\n\n"]
     for name in names:
-        text.append(_entry(package, name, getattr(module, name)))
+        text.append(_entry(package, name, _member(module, name)))
     return "".join(text)
 
 
 def _entry(package: str, name: str, value: object) -> str:
-    if inspect.isclass(value):
-        head = f"class {name}{_signature(value)}"
+    if inspect.ismodule(value):
+        head = f"module {value.__name__}"
+    elif inspect.isclass(value):
+        head = f"class {name}{_signature(value).removesuffix(' -> None')}"
     elif callable(value):
         head = f"{name}{_signature(value)}"
     else:
-        head = f"{name} = {value!r}"
+        shown = repr(value)
+        head = f"{name} = {shown if len(shown) <= 200 else shown[:200] + ' ...'}"
     text = f"## `{name}`\n\n```python\n{head}\n```\n\n"
-    doc = inspect.getdoc(value) if (inspect.isclass(value) or callable(value)) else None
+    documented = inspect.isclass(value) or inspect.ismodule(value) or callable(value)
+    doc = inspect.getdoc(value) if documented else None
     text += docstring(doc) + "\n\n" if doc else ""
     if inspect.isclass(value):
         text += _methods(value)
     return text
+
+
+def _member(module, name: str) -> object:
+    """A name of ``__all__``: an attribute, or a submodule the package does not import itself."""
+    if hasattr(module, name):
+        return getattr(module, name)
+    return importlib.import_module(f"{module.__name__}.{name}")
 
 
 def _methods(cls: type) -> str:
@@ -75,8 +86,10 @@ def _methods(cls: type) -> str:
     for name, member in vars(cls).items():
         if name.startswith("_") or not (callable(member) or isinstance(member, property)):
             continue
-        doc = (inspect.getdoc(member) or "").split("\n\n")[0]
-        shown = name if isinstance(member, property) else f"{name}{_signature(member)}"
+        own = member.fget.__doc__ if isinstance(member, property) else member.__doc__
+        doc = inspect.cleandoc(own or "").split("\n\n")[0]  # its own, not the base class's
+        signature = _signature(member).replace("(self, ", "(").replace("(self)", "()")
+        shown = name if isinstance(member, property) else f"{name}{signature}"
         rows.append([f"`{shown}`", docstring(doc)])
     return table(["member", "what it does"], rows) + "\n" if rows else ""
 
