@@ -15,6 +15,8 @@ from tests.docsgen.conftest import page_html
 
 def test_the_command_list_holds_every_module_that_runs_as_a_command():
     assert sorted(modules_with_main()) == sorted(COMMANDS + NOT_COMMANDS)
+    for command in COMMANDS:  # what --help prints
+        assert f"python -m {command}" in parser_of(command).format_help()
 
 
 def test_every_flag_of_every_command_is_in_the_built_reference(site):
