@@ -83,3 +83,18 @@ def test_the_mention_check_catches_renamed_names(tmp_path, monkeypatch):
         "scripts/nothing.sh",
         "test_nothing_here.py",
     ]
+
+
+def test_the_commands_the_results_pages_name_resolve_too():
+    """docsgen.results names the command behind each JSON that does not record its own."""
+    import shlex
+
+    from docsgen.results import COMMANDS, RESULTS
+
+    assert all((RESULTS / f"{stem}.json").exists() for stem in COMMANDS), "a result was renamed"
+    wrong = [
+        problem
+        for command in COMMANDS.values()
+        for problem in checks.problems(checks.Command("docsgen/results.py", shlex.split(command)))
+    ]
+    assert not wrong, "\n".join(wrong)
