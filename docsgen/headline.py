@@ -1,0 +1,65 @@
+"""The headline figures (the README's table and the results index's): a few numbers, each read
+from its result JSON by a small function here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from docsgen.results_figures import num, pct
+
+
+def headline_rows(available: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """(source stem, figure, value) for the headline table, from whichever files exist."""
+    rows = []
+    for stem, figure, value in _HEADLINES:
+        if stem in available:
+            try:
+                rows.append((stem, figure, value(available[stem])))
+            except (KeyError, TypeError, IndexError):
+                continue
+    return rows
+
+
+def _walls(d: dict) -> str:
+    return ", ".join(f"{run['command_wall_s']:.0f} s" for run in d["runs"])
+
+
+def _best(d: dict) -> str:
+    return ", ".join(f"{run['best_micro_f1']:.1f}" for run in d["runs"])
+
+
+def _scaling16(d: dict) -> str:
+    most = [max(r["runs"], key=lambda run: run["workers"]) for r in d["results"]]
+    return f"{most[0]['workers']} workers: " + ", ".join(
+        f"{r['storage']} {num(run['efficiency'])}"
+        for r, run in zip(d["results"], most, strict=True)
+    )
+
+
+def _to95(d: dict) -> str:
+    r = d["default"]["compute_to_95_vs_random"]
+    return f"{r['kind']} {r['ratio']}x"
+
+
+_HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
+    ("overhead_service", "`python -m search.run --trials 40`, wall time of 3 runs", _walls),
+    ("overhead_service", "its best micro-F1 (dev)", _best),
+    (
+        "overhead_service",
+        "workers' time outside training and evaluation (median)",
+        lambda d: pct(d["overhead_share_median"]),
+    ),
+    ("overhead_per_trial", "per-trial time against bare Optuna", lambda d: f"{d['ratio']}x"),
+    (
+        "throughput",
+        "training examples/s against the competition recipe",
+        lambda d: f"{d['ratios']['ours/baseline']['ratio_of_medians']}x",
+    ),
+    ("scaling", "scaling efficiency at the most workers", _scaling16),
+    (
+        "vs_hf_search",
+        "best micro-F1, this search / `Trainer.hyperparameter_search`",
+        lambda d: f"{d['ours']['best_micro_f1']:.1f} / {d['hf']['best_micro_f1']:.1f}",
+    ),
+    ("simulate_300", "compute to 95% of the best F1, the default against random (replayed)", _to95),
+]

@@ -1,0 +1,151 @@
+"""The results pages: one per ``bench/results/*.json``, each with the command that wrote it, the
+machine and its load as the JSON records them, and its figures; an index with the headline
+figures. Nothing here holds a figure: every number is read from the JSON at build time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docsgen.headline import headline_rows
+from docsgen.markdown import code, table
+from docsgen.results_figures import FIGURES, generic
+from docsgen.sources import RESULTS
+
+GENERATED = "<!-- generated from bench/results/*.json by docsgen; do not edit -->\n"
+# The command that wrote each file, where the JSON does not record its own.
+_SIMULATE = "python -m search.simulate --table bench/tables/tiny-random.jsonl.gz --seeds 20"
+COMMANDS = {
+    "live_curves": "python bench/live_curves.py",
+    "overhead_per_trial": "python bench/overhead.py per-trial",
+    "overhead_service": "python bench/overhead.py service",
+    "s3_artifacts": "python bench/s3_artifacts.py --trials 32 --workers 4",
+    "scaling": "python bench/scaling.py",
+    "throughput": "python bench/throughput.py",
+    "throughput_threads1": "python bench/throughput.py --threads 1 "
+    "--out bench/results/throughput_threads1.json",
+    "trial_costs": "python bench/trial_costs.py",
+    "simulate_strategies": f"{_SIMULATE} --budget 100 --workers 4 --strategies "
+    "'default:epoch=4;random;tpe;random-moasha;nsga2-moasha;trainer;default' "
+    "--json bench/results/simulate_strategies.json --plot bench/results/simulate_strategies.png",
+    "simulate_defaults": f"{_SIMULATE} --budget 100 --workers 4 --strategies "
+    "'default:epoch=4;default;default:eta=2;default:eta=4;default:r=2;default:run=9' "
+    "--json bench/results/simulate_defaults.json --plot bench/results/simulate_defaults.png",
+    "simulate_300": f"{_SIMULATE} --budget 300 --workers 4 --processes 2 --strategies "
+    "'default:epoch=4;random;tpe;random-moasha;nsga2-moasha;trainer;default;default:eta=2;"
+    "default:eta=4;default:r=2;default:r=3;random-moasha:run=12;nsga2-moasha:run=12' "
+    "--json bench/results/simulate_300.json --plot bench/results/simulate_300.png",
+    "simulate_random_3000": f"{_SIMULATE} --budget 3000 --workers 4 --processes 2 "
+    "--strategies random --json bench/results/simulate_random_3000.json",
+    "simulate_default_12228s": f"{_SIMULATE} --budget 12228s --workers 4 --processes 2 "
+    "--strategies 'default;default:r=3' --json bench/results/simulate_default_12228s.json",
+    "simulate_min_resource_100": f"{_SIMULATE} --budget 100 --workers 4 --processes 2 "
+    "--strategies 'default;default:r=3;default:r=2' "
+    "--json bench/results/simulate_min_resource_100.json",
+}
+
+
+def result_files() -> list[Path]:
+    return sorted(RESULTS.glob("*.json"))
+
+
+def page_path(stem: str) -> str:
+    return f"results/{stem}.md"
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def command_of(stem: str, data: dict) -> str | None:
+    recorded = data.get("command") or (data.get("simulation") or {}).get("command")
+    return COMMANDS.get(stem) or recorded
+
+
+def title(stem: str) -> str:
+    return FIGURES.get(stem, (stem.replace("_", " ").capitalize(),))[0]
+
+
+def wrapped(command: str, width: int = 88) -> str:
+    """A long command as shell lines continued with a backslash, one break before each flag."""
+    if len(command) <= width:
+        return command
+    lines, line = [], ""
+    for part in command.replace(" --", "\n--").split("\n"):
+        if line and len(line) + len(part) + 1 > width:
+            lines.append(line)
+            line = "    " + part
+        else:
+            line = f"{line} {part}" if line else part
+    return " \\\n".join([*lines, line])
+
+
+def result_page(path: Path) -> str:
+    data = load(path)
+    stem = path.stem
+    render = FIGURES.get(stem, (None, generic))[1]
+    text = [GENERATED, f"# {title(stem)}\n\n", _provenance(stem, data), "\n"]
+    text.append(render(data))
+    png = path.with_suffix(".png")
+    if png.exists():
+        text.append(f"\n![The plot this command wrote]({png.name})\n")
+    return "".join(text)
+
+
+def _provenance(stem: str, data: dict) -> str:
+    command = command_of(stem, data)
+    lines = [code(wrapped(command), "bash") if command else "The JSON records no command.\n"]
+    recorded = data.get("command")
+    if recorded and recorded != command:
+        lines.append(f"\nWhat it runs: `{recorded}`.\n")
+    lines.append(f"\nThe numbers: `bench/results/{stem}.json`. {machine_line(data)}\n")
+    return "".join(lines)
+
+
+def machine_line(data: dict) -> str:
+    """The machine and its load as the JSON records them (simulated seconds need neither)."""
+    machine = data.get("machine")
+    if not machine:
+        if "simulation" in data:
+            return (
+                "Figures in simulated seconds: they do not depend on the machine or its load "
+                f"(the replay itself took {data['simulation'].get('wall_seconds', '?')} s of wall "
+                "time)."
+            )
+        return "The JSON records no machine."
+    versions = machine.get("versions") or {}
+    parts = [f"{machine.get('cpu_count', '?')} CPU cores ({machine.get('processor', '?')})"]
+    if "torch_threads" in machine:
+        parts.append(f"{machine['torch_threads']} torch threads")
+    if versions:
+        parts.append(", ".join(f"{k} {versions[k]}" for k in ("torch", "optuna") if k in versions))
+    start, end = machine.get("load_average_start"), machine.get("load_average_end")
+    if start and end:
+        parts.append(f"load average {start[0]} at the start, {end[0]} at the end")
+    return "Machine: " + "; ".join(parts) + "."
+
+
+def index_page() -> str:
+    files = result_files()
+    text = [
+        GENERATED,
+        "# Results\n\nEvery figure below is read from `bench/results/*.json` when the site is "
+        "built; each page names the command that wrote its file and the machine and load it "
+        "ran under. Benchmarks print ratios measured side by side in one run.\n\n",
+        "## Headline figures\n\n",
+        headline_table(files, link=lambda stem: f"{stem}.md"),
+        "\n## Every result\n\n",
+    ]
+    for path in files:
+        text.append(f"- [{title(path.stem)}]({path.stem}.md): `{path.name}`\n")
+    text.append("\nFigures from tests and runs, not benchmarks: [reliability](reliability.md).\n")
+    return "".join(text)
+
+
+def headline_table(files: list[Path], link) -> str:
+    available = {path.stem: load(path) for path in files}
+    rows = [
+        [figure, value, f"[{stem}]({link(stem)})"]
+        for stem, figure, value in headline_rows(available)
+    ]
+    return table(["figure", "measured", "source"], rows)
