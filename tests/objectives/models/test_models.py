@@ -278,7 +278,7 @@ def test_parse_model_tells_each_kind_of_name_apart(tmp_path: Path) -> None:
 
 def test_check_available_needs_config_and_weights_in_a_directory(tmp_path: Path) -> None:
     resolve.check_available("tiny+tapt")  # built on demand: nothing to check
-    with pytest.raises(UserError, match="no config.json"):
+    with pytest.raises(UserError, match=r"no config\.json"):
         resolve.check_available(f"{tmp_path}+tapt")
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(UserError, match="no weights"):
