@@ -8,7 +8,7 @@ from pathlib import Path
 
 from common.cli import ArgumentParser, add_log_flags
 from search.config import EVALS_PER_RUN, default
-from search.pruning.stoppers import PRUNERS
+from search.pruning.pruner import PRUNERS
 from search.sampling import SAMPLERS
 
 

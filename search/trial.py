@@ -29,7 +29,6 @@ from objectives.training.runtime import runtime_record
 from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
-    EVALS_ATTR,
     FAIL_REASON,
     HPARAMS,
     MODEL,
@@ -41,12 +40,13 @@ from search.attrs import (
     STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
+    set_trial_evals,
     set_trial_record,
+    stored,
 )
 from search.config import SearchConfig
 from search.interrupts import WorkerInterrupted
-from search.pruning.pruner import stored
-from search.pruning.stoppers import Stopper
+from search.pruning.pruner import Pruner
 from search.sampling import suggest
 from search.space import Space
 from storage.artifacts import ArtifactStore, ArtifactStoreUnavailable, is_no_space
@@ -85,7 +85,7 @@ class Objective:
         space: Space,
         data: TrialData,
         runner: Runner,
-        stopper: Stopper,
+        stopper: Pruner,
         workspace: Workspace,
         artifacts: ArtifactStore | None,
     ) -> None:
@@ -206,12 +206,12 @@ class Objective:
         if result.examples:  # with augmentation, train holds the added copies
             record["examples"] = result.examples
         set_trial_record(trial, RUN_ATTR, record)
-        if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
+        if result.evaluations:  # every objective of every evaluation (search.pruning.evaluations)
             evals = {
                 str(e["step"]): stored([e[name] for name in self.config.objectives])
                 for e in result.evaluations
             }
-            set_trial_record(trial, EVALS_ATTR, evals)
+            set_trial_evals(trial, evals)
             costs = {
                 str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
                 for e in result.evaluations

@@ -24,9 +24,9 @@ from search.attrs import REASON_CHARS, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
 from search.inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
-from search.live import LiveStopper, LiveView
+from search.live import LiveView
 from search.processes import report_stop, watch_launcher, worker_config
-from search.pruning.stoppers import make_stopper
+from search.pruning.pruner import make_pruner
 from search.runner import choose_runner
 from search.space import Choice, Fixed, Space
 from search.study import NoFreeSlot, SlotStudy, counts, load_for_worker
@@ -151,9 +151,10 @@ def _objective(
         finally:
             interrupts.armed = False
 
-    stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
-    stopper = LiveStopper(stopper, view)
-    return Objective(config, space, data, guarded, stopper, workspace, artifacts)
+    pruner = make_pruner(
+        config.pruner, config.reduction_factor, config.min_resource, view.at_evaluation
+    )
+    return Objective(config, space, data, guarded, pruner, workspace, artifacts)
 
 
 def _values(space: Space, name: str, model: str) -> list:

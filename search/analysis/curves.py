@@ -15,7 +15,7 @@ from optuna.trial import TrialState
 from optuna_dashboard import save_plotly_graph_object
 from plotly.subplots import make_subplots
 
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 
 GRAPH_ID = "learning-curves"
 SHOWN = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
