@@ -25,7 +25,7 @@ from pathlib import Path
 import harness
 import optuna
 
-from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record, trial_evals
+from search.attrs import HYPOTHESES, set_trial_evals, trial_evals
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan, default
 from search.live import LiveView
 from storage._optuna import trial_id
@@ -41,7 +41,7 @@ def _study(path: Path, trials: int, evals: int) -> tuple[optuna.Study, SearchCon
         trial = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-3)})
         done = evals if n % 3 == 0 else evals // 3  # two in three pruned early
         curve = {str(50 * k): [k * 3.0 + n % 7, k * 2.0 + n % 5] for k in range(1, done + 1)}
-        set_trial_record(trial, EVALS_ATTR, curve)
+        set_trial_evals(trial, curve)
         if n < trials - 1 and done == evals:
             study.tell(trial, curve[str(50 * done)])
         elif n < trials - 1:

@@ -85,7 +85,7 @@ from search import run as search_run
 from search.attrs import trial_run
 from search.config import cpu_threads
 from search.devices import default_workers
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 from storage.opening import open_storage
 
 MAX_LEN = 128

@@ -24,8 +24,7 @@ from objectives.data.dataset import Dataset, Example, read_dataset
 from objectives.data.labels import NO_RELATION, LabelSet, check_no_relation, read_label_file
 from objectives.encoding.markers import SCHEMES, char_to_token, mark_example, special_tokens
 from objectives.models.loading import load_tokenizer, max_positions
-from objectives.models.names import TINY
-from objectives.models.resolve import resolve_model
+from objectives.models.resolve import TINY, resolve_model
 
 PERCENTILES: tuple[int, ...] = (50, 75, 90, 95, 99)
 MAX_LENS: tuple[int, ...] = (64, 128, 256)

@@ -10,6 +10,7 @@ among the user attributes, must keep reading (tests/search/test_compat.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -31,8 +32,12 @@ RECORD_PREFIX = "re_search:"
 # what a run ended with: status, steps, total_steps, best_step, metrics, timings_s, memory,
 # truncated_entities (entities cut by max_len) and examples (train with augmented copies, dev)
 RUN_ATTR = "run"
-# every evaluation's objective values, {str(step): [value per objective]} (search.pruning.pruner)
+# every evaluation's objective values, {str(step): [value per objective]}, written only by
+# set_trial_evals (search.pruning.evaluations has the convention)
 EVALS_ATTR = "evals"
+# objective values, in evaluations and as the trial's values: the metrics are x100, so four
+# decimals are far below their noise, and keep rows short
+STORED_DIGITS = 4
 # each evaluation's cost so far, {str(step): [seconds, train examples]}: wall seconds since
 # training started (evaluations included) and the train examples stepped over by then
 EVAL_COSTS_ATTR = "eval_costs"
@@ -137,6 +142,16 @@ def trial_hparams(trial: FrozenTrial) -> dict[str, Any] | None:
 def trial_evals(trial: FrozenTrial | optuna.Trial) -> dict[str, list[float]]:
     """Every evaluation's objective values, as stored: ``{str(step): [value per objective]}``."""
     return trial_record(trial, EVALS_ATTR, {})
+
+
+def set_trial_evals(trial: optuna.Trial, evals: dict[str, Sequence[float]]) -> None:
+    """Write a running trial's evaluations so far (``{str(step): values}``), as :func:`stored`."""
+    set_trial_record(trial, EVALS_ATTR, {step: stored(values) for step, values in evals.items()})
+
+
+def stored(values: Sequence[float]) -> list[float]:
+    """Objective values to the precision the study keeps them (STORED_DIGITS decimals)."""
+    return [round(float(value), STORED_DIGITS) for value in values]
 
 
 def trial_run(trial: FrozenTrial) -> dict[str, Any]:

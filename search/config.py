@@ -12,7 +12,7 @@ from typing import Any
 from common.cli import UserError
 from objectives.data.labels import NO_RELATION
 from objectives.hparams import PRECISIONS
-from search.pruning.stoppers import PRUNERS
+from search.pruning.pruner import PRUNERS
 from search.sampling import SAMPLERS
 
 # CLI names of the objectives -> the metric names a run reports.

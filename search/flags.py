@@ -19,7 +19,7 @@ from search.config import (
 )
 from search.datafiles import absolute
 from search.devices import default_workers
-from search.pruning.stoppers import PRUNERS
+from search.pruning.pruner import PRUNERS
 from search.sampling import SAMPLERS
 from storage.urls import default_storage_url
 

@@ -14,26 +14,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 
 import optuna
 from optuna.trial import FrozenTrial
 
 from search.analysis.curves import publish_learning_curves, publish_running_curves
 from search.analysis.study_note import study_note
-from search.attrs import EVALS_ATTR, LIVE_PUBLISHED_AT, set_trial_record
+from search.attrs import LIVE_PUBLISHED_AT, set_trial_evals
 from search.config import SearchConfig
-from search.pruning.pruner import stored
-from search.pruning.stoppers import Stopper
 from search.pruning.why import save_note
-from storage._optuna import storage_of, trial_id
+from storage._optuna import storage_of
 from storage._optuna import study_id as study_number
 
 log = logging.getLogger(__name__)
 
 
 class LiveView:
-    """Refreshes a study's learning-curve figures and note; a study callback after each trial."""
+    """Refreshes a study's learning-curve figure and note: a pruner's watcher at each evaluation
+    (:meth:`at_evaluation`) and a study callback after each trial."""
 
     # a worker spends at most this share of its time on the running trials' figure: a save that
     # took longer than that share of the time since the last one skips the next evaluations
@@ -49,7 +47,7 @@ class LiveView:
 
     def at_evaluation(self, study: optuna.Study, trial: optuna.Trial, evals: dict) -> None:
         try:
-            set_trial_record(trial, EVALS_ATTR, dict(evals))  # the running trial's curve so far
+            set_trial_evals(trial, evals)  # the running trial's curve so far
             self._running(study)
         except Exception as exc:  # a view is no reason to fail the trial; the storage decides
             log.warning("live curves: %s: %s", type(exc).__name__, exc)
@@ -94,24 +92,3 @@ class LiveView:
         save_note(study, study_note(study, self.config))
         self.rebuilds += 1
         return True
-
-
-class LiveStopper:
-    """A stopper that also hands each evaluation to a :class:`LiveView`."""
-
-    def __init__(self, inner: Stopper, view: LiveView) -> None:
-        self.inner = inner
-        self.view = view
-        self._trial_id: int | None = None
-        self._evals: dict[str, list[float]] = {}
-
-    def keep_going(
-        self, study: optuna.Study, trial: optuna.Trial, step: int, values: Sequence[float]
-    ) -> bool:
-        if trial_id(trial) != self._trial_id:
-            self._trial_id, self._evals = trial_id(trial), {}
-        self._evals[str(step)] = stored(values)
-        keep = self.inner.keep_going(study, trial, step, values)
-        if keep:
-            self.view.at_evaluation(study, trial, self._evals)
-        return keep

@@ -28,8 +28,7 @@ from common.cli import (
 )
 from common.files import safe_name
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
-from objectives.models.available import check_available
-from objectives.models.names import tapt_base
+from objectives.models.resolve import check_available, tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
 from search.artifacts import location_for_search, record_location

@@ -42,7 +42,7 @@ from typing import Any
 
 from common.cli import UserError
 from objectives.hparams import HParams
-from objectives.models.names import TINY, tapt_base
+from objectives.models.resolve import TINY, tapt_base
 
 SEARCHABLE = (*(f.name for f in dataclasses.fields(HParams)), "model")
 

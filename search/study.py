@@ -33,7 +33,7 @@ from search.attrs import (
 )
 from search.config import SearchConfig
 from search.identity import check_identity, record_changes, space_changed
-from search.pruning.stoppers import optuna_pruner
+from search.pruning.pruner import optuna_pruner
 from search.sampling import SEED_DERIVATION, klue_recipe, make_sampler, worker_seed
 from search.space import Space
 from storage._optuna import storage_of, trial_id

@@ -1,7 +1,7 @@
 """The objective: translate a trial into a run and the run's outcome into the trial's.
 
 It suggests values, builds the run's hyperparameters and settings, hands the run a ``report``
-callback that records each evaluation and asks the stopper, and records what the run ended with.
+callback that records each evaluation and asks the pruner, and records what the run ended with.
 :meth:`Objective.__call__` returns how the trial ended (:mod:`search.outcome`); the worker
 records that in the study.
 """
@@ -30,7 +30,6 @@ from objectives.training.runtime import runtime_record
 from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
-    EVALS_ATTR,
     HPARAMS,
     MODEL,
     PREDICTIONS_ATTR,
@@ -39,15 +38,16 @@ from search.attrs import (
     RUNTIME,
     TEST_PREDICTIONS_ATTR,
     WORKER,
+    set_trial_evals,
     set_trial_record,
+    stored,
 )
 from search.config import REAL_RUNNER, SearchConfig
 from search.inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
-from search.live import LiveStopper, LiveView
+from search.live import LiveView
 from search.outcome import Cause, Complete, Failed, Outcome, Pruned, failure
-from search.pruning.pruner import stored
-from search.pruning.stoppers import Stopper, make_stopper
+from search.pruning.pruner import Pruner, make_pruner
 from search.sampling import suggest
 from search.space import Choice, Fixed, Space
 from storage._optuna import storage_of, trial_id
@@ -75,7 +75,7 @@ class Objective:
         space: Space,
         data: TrialData,
         runner: Runner,
-        stopper: Stopper,
+        pruner: Pruner,
         workspace: Workspace,
         artifacts: ArtifactStore | None,
     ) -> None:
@@ -83,7 +83,7 @@ class Objective:
         self.space = space
         self.data = data
         self.runner = runner
-        self.stopper = stopper
+        self.pruner = pruner
         self.workspace = workspace
         self.artifacts = artifacts
 
@@ -110,12 +110,12 @@ class Objective:
 
         def report(step: int, metrics: dict[str, float]) -> bool:
             values = [metrics[name] for name in self.config.plan.objectives]
-            return self.stopper.keep_going(study, trial, step, values)
+            return self.pruner.keep_going(study, trial, step, values)
 
         result = self.runner(hp, settings, self.data, report, self.workspace)
         self._record(trial, result)
         if result.status == "stopped":
-            # the stopper's own account (rung, position, who dominated it) wins over the run's
+            # the pruner's own account (rung, position, who dominated it) wins over the run's
             return Pruned(trial.user_attrs.get(PRUNED_REASON) or result.reason)
         if result.status == "diverged":
             return Failed(Cause.DIVERGED, result.reason)
@@ -162,12 +162,12 @@ class Objective:
         if result.examples:  # with augmentation, train holds the added copies
             record["examples"] = result.examples
         set_trial_record(trial, RUN_ATTR, record)
-        if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
+        if result.evaluations:  # every objective of every evaluation (search.pruning.evaluations)
             evals = {
                 str(e["step"]): stored([e[name] for name in self.config.plan.objectives])
                 for e in result.evaluations
             }
-            set_trial_record(trial, EVALS_ATTR, evals)
+            set_trial_evals(trial, evals)
             costs = {
                 str(e["step"]): [round(float(e["seconds"]), 3), int(e["examples"])]
                 for e in result.evaluations
@@ -220,9 +220,10 @@ def build_objective(
             interrupts.armed = False
 
     plan = config.plan
-    stopper = make_stopper(plan.pruner, plan.reduction_factor, plan.min_resource, plan.min_trials)
-    stopper = LiveStopper(stopper, view)
-    return Objective(config, space, data, guarded, stopper, workspace, store)
+    pruner = make_pruner(
+        plan.pruner, plan.reduction_factor, plan.min_resource, view.at_evaluation, plan.min_trials
+    )
+    return Objective(config, space, data, guarded, pruner, workspace, store)
 
 
 def _values(space: Space, name: str, model: str) -> list:

@@ -146,14 +146,30 @@ def _from_pretrained(loader: Callable[..., _T], name: str, **kwargs: object) -> 
     except (OSError, ValueError):
         pass  # not (wholly) in the local cache: the hub may still have it
     if not _hub_has(name):
-        raise UserError(
-            f"--model {name}: not a local directory, and not found on the hub or in the local "
-            "cache; pass a local path or 'tiny'"
-        )
+        raise not_found(name)
     try:
         return loader(name, **kwargs)
     except (OSError, ValueError, HTTPError) as exc:
         raise UserError(f"--model {name}: cannot load it: {_first_line(exc)}") from None
+
+
+def known_to_hub(name: str) -> bool:
+    """Whether hub id ``name`` is in the local cache or on a reachable hub (nothing is loaded)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a valid repository id
+        return False
+    return isinstance(found, str) or _hub_has(name)
+
+
+def not_found(name: str) -> UserError:
+    """The one-line error for a ``--model`` that is nowhere to be loaded from."""
+    return UserError(
+        f"--model {name}: not a local directory, and not found on the hub or in the local "
+        "cache; pass a local path or 'tiny'"
+    )
 
 
 @functools.lru_cache(maxsize=32)

@@ -22,7 +22,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from optuna_dashboard import save_plotly_graph_object
 
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 
 GRAPH_ID = "learning-curves"
 RUNNING_ID = "running-trials"

@@ -20,7 +20,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from search.config import OBJECTIVES
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 
 PNG_SIZE = {"width": 1000, "height": 600, "scale": 1}
 _SLUGS = {metric: flag for flag, metric in OBJECTIVES.items()}

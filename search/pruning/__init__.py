@@ -1,1 +1,1 @@
-"""How a trial is stopped: MO-ASHA, the Optuna pruner around it, study stoppers."""
+"""How a trial is stopped early: pure MO-ASHA, the pruners a worker asks, where evaluations live."""

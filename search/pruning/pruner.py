@@ -1,101 +1,82 @@
-"""MO-ASHA pruning for multi-objective Optuna studies, and where a trial's evaluations live.
+"""Pruners: who decides, at each evaluation of a running trial, whether it keeps training.
 
-Optuna refuses ``Trial.report`` and ``Trial.should_prune`` in multi-objective studies, so this
-module keeps its own convention, written by :func:`record_evaluation`:
+One class per algorithm under one base. The base keeps the worker's running trial's evaluations
+(one copy, started afresh for each trial, a retry included) and hands them to a watcher (the live
+view, :mod:`search.live`) after each evaluation that goes on; each algorithm only decides:
 
-- every evaluation of a trial is the trial's intermediate value at ``step`` for the FIRST
-  objective, so optuna-dashboard draws its learning curve (storages accept intermediate values in
-  multi-objective studies; only ``Trial.report`` refuses them);
-- all objective values of that evaluation go into the trial record ``"evals"``
-  (:func:`search.attrs.trial_evals`): a dict mapping
-  ``str(step)`` (JSON keys are strings) to a list of floats in the study's objective order. A
-  worker publishes it at the trial's rungs (``search.pruning.stoppers.MOASHAStopper``: every
-  evaluation
-  so far, so the r-th entry is always the r-th evaluation) and whole at the end of the run;
-  :func:`record_evaluation` writes both at every evaluation, for tests and synthetic studies.
+- :class:`MOASHAPruner`: asynchronous successive halving on non-dominated rank, for any number of
+  objectives (Optuna's own pruners refuse several); it publishes the evaluations so far at each
+  of the trial's rungs, where other workers compare against them;
+- :class:`OptunaPruner`: ``Trial.report``/``should_prune`` with the study's Optuna pruner (one
+  objective: median, hyperband);
+- :class:`NoPruner`: every trial runs to its end.
 
-``step`` is a free label (optimizer step, epoch) that only has to increase within a trial. The
-pruner counts the resource in evaluations: a trial's r-th evaluation in step order is its
-resource r, and it is compared with the other trials' r-th evaluations
-(see ``search/pruning/moasha.py``).
-That assumes every trial evaluates on the same schedule, which is a run setting, not a
-hyperparameter.
+Every evaluation's first objective is stored at once as the trial's intermediate value (the
+learning curve optuna-dashboard draws live); the objective writes the whole ``evals`` record when
+the run ends (one storage write, not one per evaluation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
-from search.attrs import EVALS_ATTR, set_trial_record, trial_evals
-from search.pruning.moasha import Decision, budget_saved, decide, rung_index
-from storage._optuna import set_intermediate_value
+from search.attrs import set_trial_evals, stored
+from search.pruning import why
+from search.pruning.evaluations import (
+    COUNTED_STATES,
+    evals_of,
+    record_curve,
+    resource_at,
+    values_at,
+)
+from search.pruning.moasha import Decision, decide, rung_index
 
-# Trials whose evaluations count at a rung. A FAIL trial's numbers may come from a broken run;
-# WAITING trials have none yet.
-COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
+PRUNERS = ("moasha", "median", "hyperband", "none")
 
-
-def record_evaluation(
-    study: optuna.Study, trial: optuna.Trial, step: int, values: Sequence[float]
-) -> None:
-    """Store one evaluation of a running trial: first objective as intermediate value, all in attr.
-
-    Values are in ``study.directions`` order. Earlier steps of ``"evals"`` are kept; recording a
-    step twice overwrites it.
-    """
-    objectives = len(study.directions)
-    if len(values) != objectives:
-        raise ValueError(f"expected one value per objective ({objectives}), got {values}")
-    floats = [float(value) for value in values]
-    record_curve(study, trial, step, floats[0])
-    evals = dict(trial_evals(trial))
-    evals[str(step)] = floats
-    set_trial_record(trial, EVALS_ATTR, evals)
+# called with (study, trial, evaluations so far) after each evaluation that lets the trial go on
+Watcher = Callable[[optuna.Study, optuna.Trial, dict[str, list[float]]], None]
 
 
-STORED_DIGITS = 4  # metrics are x100: four decimals are far below their noise, and keep rows short
+class Pruner:
+    """The base: ``keep_going`` is the trial's ``report`` callback; subclasses :meth:`decide`."""
+
+    def __init__(self) -> None:
+        self.watcher: Watcher | None = None
+        self._trial: int | None = None  # the number of the trial ``evals`` belong to
+        self.evals: dict[str, list[float]] = {}  # its evaluations so far, as stored
+
+    def keep_going(
+        self, study: optuna.Study, trial: optuna.Trial, step: int, values: Sequence[float]
+    ) -> bool:
+        """Note ``trial``'s evaluation at ``step`` and say whether the trial keeps training."""
+        if trial.number != self._trial:  # a new trial (a retry is a new trial too)
+            self._trial, self.evals = trial.number, {}
+        floats = stored(values)
+        resource = resource_at({int(s): None for s in self.evals}, step)
+        self.evals[str(step)] = floats
+        keep = self.decide(study, trial, step, floats, resource)
+        if keep and self.watcher is not None:
+            self.watcher(study, trial, self.evals)
+        return keep
+
+    def decide(
+        self,
+        study: optuna.Study,
+        trial: optuna.Trial,
+        step: int,
+        values: list[float],
+        resource: int,
+    ) -> bool:
+        """Whether the trial keeps training after its ``resource``-th evaluation (at ``step``)."""
+        raise NotImplementedError
 
 
-def stored(values: Sequence[float]) -> list[float]:
-    """An evaluation's values as the ``evals`` attribute keeps them."""
-    return [round(float(value), STORED_DIGITS) for value in values]
-
-
-def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
-    """The first objective at ``step`` as the trial's intermediate value: the dashboard's curve.
-    Trial.report refuses multi-objective studies; the storage underneath does not."""
-    set_intermediate_value(study, trial, step, float(value))
-
-
-def evals_of(trial: FrozenTrial | optuna.Trial) -> dict[int, tuple[float, ...]]:
-    """A trial's recorded evaluations, ``{step: values}`` in ascending step order."""
-    raw: Mapping[str, Sequence[float]] = trial_evals(trial)
-    return {int(step): tuple(float(value) for value in raw[step]) for step in sorted(raw, key=int)}
-
-
-def resource_at(evals: Mapping[int, object], step: int) -> int:
-    """The resource (1-based evaluation count) of an evaluation at ``step``, recorded yet or not."""
-    return 1 + sum(1 for recorded in evals if recorded < step)
-
-
-def evaluations_run(study: optuna.Study) -> list[int]:
-    """Number of evaluations each finished (COMPLETE or PRUNED) trial recorded."""
-    trials = study.get_trials(deepcopy=False, states=FINISHED_STATES)
-    return [len(trial_evals(trial)) for trial in trials]
-
-
-def study_budget_saved(study: optuna.Study, max_evaluations: int) -> dict[str, float]:
-    """:func:`search.pruning.moasha.budget_saved` over the study's finished trials (evaluations)."""
-    return budget_saved(evaluations_run(study), max_evaluations)
-
-
-class MOASHAPruner:
-    """Decides at each evaluation whether a trial of a multi-objective study keeps training.
+class MOASHAPruner(Pruner):
+    """MO-ASHA: successive halving on non-dominated rank at each rung.
 
     ``min_resource`` and ``reduction_factor`` place the rungs at evaluation counts
     ``min_resource * reduction_factor**k``; evaluations at or beyond ``max_resource`` (when given)
@@ -111,6 +92,7 @@ class MOASHAPruner:
         min_trials: int | None = None,
         max_resource: int | None = None,
     ) -> None:
+        super().__init__()
         if min_resource < 1:
             raise ValueError(f"min_resource must be at least 1, got {min_resource}")
         if reduction_factor < 2:
@@ -130,6 +112,18 @@ class MOASHAPruner:
             return False
         return rung_index(resource, self.min_resource, self.reduction_factor) is not None
 
+    def decide(self, study, trial, step, values, resource) -> bool:
+        record_curve(study, trial, step, values[0])
+        if not self.is_rung(resource):
+            return True
+        # at a rung: the evaluations so far, for this decision and for other trials' at this rung
+        set_trial_evals(trial, self.evals)
+        if self.should_stop(study, trial, step, values) is Decision.CONTINUE:
+            return True
+        eta, low = self.reduction_factor, self.min_resource
+        why.mark_pruned(trial, why.explain(study, trial, step, values, eta, low))
+        return False
+
     def should_stop(
         self,
         study: optuna.Study,
@@ -137,7 +131,8 @@ class MOASHAPruner:
         step: int,
         values: Sequence[float],
     ) -> Decision:
-        """MO-ASHA's decision for ``trial``'s evaluation at ``step`` with objective ``values``.
+        """MO-ASHA's decision for ``trial``'s evaluation at ``step`` with objective ``values``,
+        from what the study holds.
 
         ``trial`` is a number or a trial object; given an object, its own recorded steps are read
         from it and the study is only queried at rung steps. At a rung, one ``study.get_trials``
@@ -160,21 +155,55 @@ class MOASHAPruner:
             return Decision.CONTINUE
         if trials is None:
             trials = study.get_trials(deepcopy=False, states=COUNTED_STATES)
-        others = _values_at(trials, resource, exclude=number)
+        others = values_at(trials, resource, exclude=number)
         me = tuple(float(value) for value in values)
         return decide(me, others, maximize, self.reduction_factor, self.min_trials)
 
 
-def _values_at(
-    trials: Sequence[FrozenTrial], resource: int, exclude: int
-) -> list[tuple[float, ...]]:
-    """Each trial's ``resource``-th evaluation, for the trials (but ``exclude``) that reached it."""
-    found = []
-    for trial in trials:
-        if trial.number == exclude:
-            continue
-        raw = trial_evals(trial)
-        if len(raw) >= resource:
-            step = sorted(raw, key=int)[resource - 1]
-            found.append(tuple(float(value) for value in raw[step]))
-    return found
+class OptunaPruner(Pruner):
+    """Optuna's ``Trial.report``/``should_prune`` with the study's pruner (one objective)."""
+
+    def decide(self, study, trial, step, values, resource) -> bool:
+        trial.report(values[0], step)
+        return not trial.should_prune()
+
+
+class NoPruner(Pruner):
+    """Every trial runs to its end; its curve is still drawn."""
+
+    def decide(self, study, trial, step, values, resource) -> bool:
+        record_curve(study, trial, step, values[0])
+        return True
+
+
+def make_pruner(
+    name: str,
+    reduction_factor: int = 3,
+    min_resource: int = 1,
+    watcher: Watcher | None = None,
+    min_trials: int | None = None,
+) -> Pruner:
+    """The pruner ``--pruner name`` means, handing each evaluation that goes on to ``watcher``.
+    ``min_trials``: MO-ASHA stops nobody at a rung that holds fewer results (this trial's
+    included); by default the reduction factor."""
+    if name == "moasha":
+        pruner: Pruner = MOASHAPruner(min_resource, reduction_factor, min_trials)
+    elif name in ("median", "hyperband"):
+        pruner = OptunaPruner()
+    elif name == "none":
+        pruner = NoPruner()
+    else:
+        raise ValueError(f"unknown pruner {name!r}: search.config checks --pruner")
+    pruner.watcher = watcher
+    return pruner
+
+
+def optuna_pruner(name: str) -> optuna.pruners.BasePruner:
+    """The Optuna pruner a study is opened with (Optuna needs one even where ours decides)."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=0)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
+    if name in ("moasha", "none"):
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"unknown pruner {name!r}: search.config checks --pruner")

@@ -17,8 +17,8 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 
 from search.attrs import PRUNED_AT, PRUNED_REASON, set_trial_record, trial_evals
+from search.pruning.evaluations import COUNTED_STATES, evals_of, resource_at
 from search.pruning.moasha import _dominates, _gains, mo_order, rung_index
-from search.pruning.pruner import COUNTED_STATES, MOASHAPruner, evals_of, resource_at
 
 SHOWN_DOMINATORS = 4  # in the one-line reason (a cell of `optuna trials`); the note lists them all
 
@@ -72,9 +72,11 @@ def explain(
     trial: optuna.Trial | FrozenTrial,
     step: int,
     values: Sequence[float],
-    pruner: MOASHAPruner,
+    reduction_factor: int,
+    min_resource: int,
 ) -> Standing:
-    """The standing of ``trial``'s evaluation at ``step``, as the pruner judged it."""
+    """The standing of ``trial``'s evaluation at ``step``, as MO-ASHA with these rungs judged
+    it."""
     maximize = [d == StudyDirection.MAXIMIZE for d in study.directions]
     resource = resource_at(evals_of(trial), step)
     trials = study.get_trials(deepcopy=False, states=COUNTED_STATES)
@@ -84,11 +86,9 @@ def explain(
         if other.number != trial.number and len(raw) >= resource:
             key = sorted(raw, key=int)[resource - 1]
             others.append((other.number, [float(v) for v in raw[key]]))
-    position, of, keep, dominators = standing(values, others, maximize, pruner.reduction_factor)
-    rung = rung_index(resource, pruner.min_resource, pruner.reduction_factor)
-    return Standing(
-        rung or 0, resource, step, position, of, keep, pruner.reduction_factor, dominators
-    )
+    position, of, keep, dominators = standing(values, others, maximize, reduction_factor)
+    rung = rung_index(resource, min_resource, reduction_factor)
+    return Standing(rung or 0, resource, step, position, of, keep, reduction_factor, dominators)
 
 
 def note(standing: Standing, trial_number: int) -> str:
@@ -104,7 +104,7 @@ def note(standing: Standing, trial_number: int) -> str:
     )
 
 
-def record(trial: optuna.Trial, standing: Standing) -> None:
+def mark_pruned(trial: optuna.Trial, standing: Standing) -> None:
     """Write the standing into the trial (attributes and dashboard note)."""
     trial.set_user_attr(PRUNED_REASON, standing.reason())
     set_trial_record(trial, PRUNED_AT, standing.to_json())

@@ -1,9 +1,9 @@
 """One search replayed on a simulated clock: asynchronous workers against an in-memory study.
 
 Each simulated worker holds its own study object on one shared ``InMemoryStorage`` with its own
-sampler (seeded ``worker_seed(seed, worker)``, as ``search.run``'s workers) and its own stopper,
+sampler (seeded ``worker_seed(seed, worker)``, as ``search.run``'s workers) and its own pruner,
 and does what the objective does in a real trial: ``study.ask()``, ``search.sampling.suggest``,
-then at each evaluation the stopper's ``keep_going`` (MO-ASHA, Optuna's pruner through
+then at each evaluation the pruner's ``keep_going`` (MO-ASHA, Optuna's pruner through
 ``trial.report`` and ``should_prune``, or nobody), then the whole ``evals`` record and
 ``study.tell``. The next event
 is always the earliest evaluation of any worker, each evaluation arriving its recorded (or
@@ -20,7 +20,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from search.attrs import EVALS_ATTR, set_trial_record
+from search.attrs import set_trial_evals
 from search.sampling import klue_recipe, suggest, worker_seed
 from search.simulate.schedule import simulated_run
 from search.simulate.strategies import Strategy
@@ -90,7 +90,7 @@ class _Clock:
                 study_name="replay",
                 directions=["maximize"] * strategy.objectives,
                 sampler=strategy.new_sampler(worker_seed(seed, w)),
-                pruner=strategy.new_pruner(),
+                pruner=strategy.optuna_pruner(),
                 load_if_exists=True,
             )
             for w in range(workers)
@@ -99,7 +99,7 @@ class _Clock:
         if strategy.recipe:
             model = str(surrogate.table.metadata.get("model") or "tiny")
             self.studies[0].enqueue_trial(klue_recipe(model, self.space))
-        self.stoppers = [strategy.new_stopper() for _ in range(workers)]
+        self.pruners = [strategy.new_pruner() for _ in range(workers)]
         self.surrogate, self.strategy, self.budget, self.rows = surrogate, strategy, budget, rows
         self.noise = np.random.default_rng(seed)
         self.out = Replay(strategy.name, seed)
@@ -130,7 +130,7 @@ class _Clock:
         heapq.heappush(self.events, (now + curve[0, 1], trial.number, w))
 
     def evaluate(self, w: int, now: float) -> None:
-        """One evaluation of worker ``w``'s trial: count its cost, ask the stopper, go on or end."""
+        """One evaluation of worker ``w``'s trial: count its cost, ask the pruner, go on or end."""
         run = self.running[w]
         row = run.curve[run.index]
         before = run.curve[run.index - 1] if run.index else np.zeros_like(row)
@@ -138,7 +138,7 @@ class _Clock:
         self.spent["examples"] += row[2] - before[2]
         self.spent["eval_seconds"] += row[5] - before[5]
         values = [float(v) for v in row[3 : 3 + self.strategy.objectives]]
-        keep = self.stoppers[w].keep_going(run.study, run.trial, int(row[0]), values)
+        keep = self.pruners[w].keep_going(run.study, run.trial, int(row[0]), values)
         if keep and run.index + 1 < len(run.curve):
             run.index += 1
             next_at = run.started + run.curve[run.index, 1]
@@ -157,7 +157,7 @@ def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> di
     """Record the evaluations and tell the study, as the objective does when a run returns."""
     done = run.curve[: run.index + 1]
     evals = {str(int(r[0])): [float(v) for v in r[3 : 3 + strategy.objectives]] for r in done}
-    set_trial_record(run.trial, EVALS_ATTR, evals)
+    set_trial_evals(run.trial, evals)
     best, full = _kept(done, strategy), _kept(run.curve, strategy)
     if complete:
         run.study.tell(run.trial, [float(v) for v in best[3 : 3 + strategy.objectives]])

@@ -2,7 +2,7 @@
 
 A strategy names a sampler and a pruner as ``python -m search.run`` takes them (``--sampler``,
 ``--pruner``, ``--reduction-factor``, ``--min-resource``) and the studies' objectives; replays
-build them with ``search.sampling.make_sampler`` and ``search.pruning.stoppers.make_stopper``, the
+build them with ``search.sampling.make_sampler`` and ``search.pruning.pruner.make_pruner``, the
 functions a worker calls. ``trainer`` is what ``Trainer.hyperparameter_search(backend="optuna")``
 runs: Optuna's default TPE and its default pruner (the median rule) on one objective, F1, told each
 evaluation through ``trial.report`` and asked ``trial.should_prune``, each run ending with its
@@ -17,7 +17,7 @@ import optuna
 
 from common.cli import UserError
 from search.config import EVALS_PER_RUN, default
-from search.pruning.stoppers import Stopper, make_stopper, optuna_pruner
+from search.pruning.pruner import Pruner, make_pruner, optuna_pruner
 from search.sampling import make_sampler
 from search.simulate.schedule import Cadence
 
@@ -40,14 +40,18 @@ class Strategy:
             return optuna.samplers.TPESampler(seed=seed)
         return make_sampler(self.sampler, seed)
 
-    def new_pruner(self) -> optuna.pruners.BasePruner:
+    def optuna_pruner(self) -> optuna.pruners.BasePruner:
+        """The Optuna pruner each replayed study is opened with."""
         if self.pruner == "optuna-median":
             return optuna.pruners.MedianPruner()
         return optuna_pruner(self.pruner)
 
-    def new_stopper(self) -> Stopper:
+    def new_pruner(self) -> Pruner:
+        """A worker's pruner (one per replayed worker)."""
         pruner = "median" if self.pruner == "optuna-median" else self.pruner
-        return make_stopper(pruner, self.reduction_factor, self.min_resource, self.min_trials)
+        return make_pruner(
+            pruner, self.reduction_factor, self.min_resource, min_trials=self.min_trials
+        )
 
 
 STRATEGIES = {

@@ -38,7 +38,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from common.cli import UserError
 from search.attrs import EVAL_COSTS_ATTR, study_attrs, trial_hparams, trial_record, trial_run
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 from storage.reading import open_existing
 
 FORMAT = "search-table/1"

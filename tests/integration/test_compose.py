@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from search.config import parse_objectives
 from search.dashboard import build_parser as dashboard_parser
-from search.pruning.stoppers import PRUNERS
+from search.pruning.pruner import PRUNERS
 from search.run import build_parser
 from search.sampling import SAMPLERS
 from storage.artifacts import parse_s3

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from search.pruning.pruner import STORED_DIGITS
+from search.attrs import STORED_DIGITS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPACE = """

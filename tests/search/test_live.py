@@ -10,10 +10,10 @@ from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 from optuna_dashboard._note import get_note_from_system_attrs
 
 from search.analysis.curves import GRAPH_ID, RUNNING_ID
-from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record
+from search.attrs import HYPOTHESES, set_trial_evals
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
-from search.live import LiveStopper, LiveView
-from search.pruning.stoppers import NeverStop
+from search.live import LiveView
+from search.pruning.pruner import make_pruner
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -30,7 +30,7 @@ def _setup(tmp_path, every: float):
         Deployment(storage=storage, study="s"),
     )
     view = LiveView(config, every=every)
-    return study, view, LiveStopper(NeverStop(), view)
+    return study, view, make_pruner("none", watcher=view.at_evaluation)
 
 
 def _figure(study: optuna.Study) -> dict:
@@ -39,12 +39,12 @@ def _figure(study: optuna.Study) -> dict:
 
 
 def test_a_running_trial_is_in_the_figure_while_it_trains(tmp_path) -> None:
-    study, _, stopper = _setup(tmp_path, every=0)
+    study, _, pruner = _setup(tmp_path, every=0)
     done = study.ask()
-    set_trial_record(done, EVALS_ATTR, {"10": [50.0, 40.0], "20": [60.0, 45.0]})
+    set_trial_evals(done, {"10": [50.0, 40.0], "20": [60.0, 45.0]})
     study.tell(done, [60.0, 45.0])
     running = study.ask()
-    assert stopper.keep_going(study, running, 10, (30.0, 20.0))
+    assert pruner.keep_going(study, running, 10, (30.0, 20.0))
     traces = _figure(study)["data"]
     hovers = {t["hovertemplate"].split("<br>")[0] for t in traces}
     assert hovers == {"trial 0 (complete)", "trial 1 (running)"}
@@ -56,11 +56,11 @@ def test_a_running_trial_is_in_the_figure_while_it_trains(tmp_path) -> None:
 
 
 def test_the_study_is_rebuilt_at_most_once_per_period(tmp_path) -> None:
-    study, view, stopper = _setup(tmp_path, every=3600)
+    study, view, pruner = _setup(tmp_path, every=3600)
     other = LiveView(view.config, every=3600)  # a second worker on the same study
     trial = study.ask()
     for step in range(1, 50):
-        assert stopper.keep_going(study, trial, step, (1.0, 1.0))
+        assert pruner.keep_going(study, trial, step, (1.0, 1.0))
         other.at_evaluation(study, trial, {"1": [1.0, 1.0]})
     assert view.rebuilds + other.rebuilds == 1
     assert view.refresh(study, force=True)  # a worker's last word is always published
@@ -75,7 +75,10 @@ def test_the_running_figure_is_current_at_every_evaluation(tmp_path) -> None:
     """Not one evaluation behind, from the first, with the period of the big figure an hour."""
     study, view, stopper = _setup(tmp_path, every=3600)
     other = LiveView(view.config, every=3600)  # a second worker, with its own trial
-    workers = [(study.ask(), stopper), (study.ask(), LiveStopper(NeverStop(), other))]
+    workers = [
+        (study.ask(), stopper),
+        (study.ask(), make_pruner("none", watcher=other.at_evaluation)),
+    ]
     for each in (view, other):
         each.BUDGET = float("inf")  # these evaluations are microseconds apart, real ones seconds
     for step in range(1, 6):

@@ -18,7 +18,7 @@ from objectives.hparams import HParams
 from search import report
 from search.analysis import plots, report_data
 from search.attrs import trial_hparams
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 from tests.fakes.runner import RUNNER
 
 OBJECTIVES = ["micro_f1", "auprc"]

@@ -12,7 +12,7 @@ from common.cli import UserError
 from search.analysis.curves import learning_curves_figure
 from search.attrs import study_attrs, trial_record, trial_run
 from search.progress import Progress
-from search.pruning.pruner import evals_of
+from search.pruning.evaluations import evals_of
 from search.run import main
 from tests.fakes.runner import ENV, RUNNER
 

@@ -255,6 +255,38 @@ def test_resolve_model(tiny: Path, tmp_path: Path) -> None:
         resolve.resolve_model("tiny")
 
 
+def test_parse_model_tells_each_kind_of_name_apart(tmp_path: Path) -> None:
+    plus = tmp_path / "odd+tapt"
+    plus.mkdir()
+    parsed = {
+        name: (m.base, m.kind, m.tapt)
+        for name in ["tiny", "tiny+tapt", str(tmp_path), f"{tmp_path}+tapt", "a/b+tapt", str(plus)]
+        for m in [resolve.parse_model(name)]
+    }
+    assert parsed == {
+        "tiny": ("tiny", "tiny", False),
+        "tiny+tapt": ("tiny", "tiny", True),
+        str(tmp_path): (str(tmp_path), "directory", False),
+        f"{tmp_path}+tapt": (str(tmp_path), "directory", True),
+        "a/b+tapt": ("a/b", "hub", True),
+        str(plus): (str(plus), "directory", False),  # a directory named like that is one
+    }
+    for bad in ["+tapt", " tiny+tapt", "tiny+tapt+tapt"]:
+        with pytest.raises(UserError, match="must follow a model name"):
+            resolve.parse_model(bad)
+
+
+def test_check_available_needs_config_and_weights_in_a_directory(tmp_path: Path) -> None:
+    resolve.check_available("tiny+tapt")  # built on demand: nothing to check
+    with pytest.raises(UserError, match=r"no config\.json"):
+        resolve.check_available(f"{tmp_path}+tapt")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(UserError, match="no weights"):
+        resolve.check_available(str(tmp_path))
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    resolve.check_available(str(tmp_path))
+
+
 def test_max_positions_for_bert_and_roberta(tmp_path: Path) -> None:
     small = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
     BertConfig(max_position_embeddings=512, **small).save_pretrained(tmp_path / "bert")

@@ -14,8 +14,10 @@ from objectives.data.labels import klue_labels
 from objectives.encoding.markers import special_tokens
 from objectives.models import loading
 from objectives.models import tiny as tiny_model
+from objectives.models.adapted import RECORD, TaptParams
 from objectives.models.heads import build_classifier
-from objectives.models.tapt import RECORD, TaptParams, ensure_tapt_model, main
+from objectives.models.resolve import resolve_model
+from objectives.tapt import main
 from objectives.training.loop import Workspace
 from tests.toy import toy_data, write_toy_files
 
@@ -95,7 +97,7 @@ def test_tapt_model_name_resolves_through_the_workspace():
     assert adapted.parent == tiny.parent == paths.cache_root() / "models"
     record = json.loads((adapted / RECORD).read_text())
     assert record["params"] == dataclasses.asdict(TaptParams()) and record["model"] == tiny.name
-    assert ensure_tapt_model("tiny", data.sentences()) == adapted
+    assert resolve_model("tiny+tapt", data.sentences) == str(adapted)
     assert loading.max_positions(str(adapted)) == loading.max_positions(str(tiny))
 
 

@@ -12,16 +12,15 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import trial_record
-from search.pruning.moasha import Decision
-from search.pruning.pruner import (
-    EVALS_ATTR,
-    MOASHAPruner,
+from search.attrs import EVALS_ATTR, trial_record
+from search.pruning.evaluations import (
     evals_of,
     evaluations_run,
     record_evaluation,
     study_budget_saved,
 )
+from search.pruning.moasha import Decision
+from search.pruning.pruner import MOASHAPruner
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

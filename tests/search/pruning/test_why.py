@@ -5,8 +5,8 @@ from __future__ import annotations
 import optuna
 from optuna_dashboard._note import get_note_from_system_attrs
 
-from search.attrs import EVALS_ATTR, PRUNED_AT, PRUNED_REASON, set_trial_record, trial_record
-from search.pruning.stoppers import MOASHAStopper
+from search.attrs import PRUNED_AT, PRUNED_REASON, set_trial_evals, trial_record
+from search.pruning.pruner import MOASHAPruner
 from search.pruning.why import standing
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -29,18 +29,16 @@ def _study(tmp_path) -> optuna.Study:
 
 def test_a_stopped_trial_records_its_rung_position_and_dominators(tmp_path) -> None:
     study = _study(tmp_path)
-    stopper = MOASHAStopper(reduction_factor=3, min_resource=1)  # rungs at evaluations 1, 3, 9
+    pruner = MOASHAPruner(reduction_factor=3, min_resource=1)  # rungs at evaluations 1, 3, 9
     for i in range(4):
         trial = study.ask()
         points = [(80.0 + i, 60.0 + i)] * 3
-        set_trial_record(
-            trial, EVALS_ATTR, {str(k * STEP): list(p) for k, p in enumerate(points, 1)}
-        )
+        set_trial_evals(trial, {str(k * STEP): list(p) for k, p in enumerate(points, 1)})
         study.tell(trial, list(points[-1]))
     weak = study.ask()
-    assert stopper.keep_going(study, weak, STEP, (99.0, 99.0))
-    assert stopper.keep_going(study, weak, 2 * STEP, (99.0, 99.0))
-    assert not stopper.keep_going(study, weak, 3 * STEP, (70.0, 50.0))  # rung 1, evaluation 3
+    assert pruner.keep_going(study, weak, STEP, (99.0, 99.0))
+    assert pruner.keep_going(study, weak, 2 * STEP, (99.0, 99.0))
+    assert not pruner.keep_going(study, weak, 3 * STEP, (70.0, 50.0))  # rung 1, evaluation 3
 
     frozen = study._storage.get_trial(weak._trial_id)
     at = trial_record(frozen, PRUNED_AT)

@@ -1,10 +1,10 @@
 """Replays on synthetic tables: deterministic, pruning saves compute where early ranks hold, and
-shows its regret where they do not; the service's own sampler and stopper code does the work."""
+shows its regret where they do not; the service's own sampler and pruner code does the work."""
 
 import numpy as np
 import pytest
 
-import search.pruning.stoppers
+import search.pruning.pruner
 from search.sampling import PrunedAwareTPESampler
 from search.simulate.bias import schedule_bias
 from search.simulate.metrics import pruning_regret, summarize
@@ -64,9 +64,9 @@ def test_where_early_ranks_reverse_the_regret_shows(reverse):
     assert pruning_regret(unpruned)["share"] == 0.0
 
 
-def test_the_services_sampler_and_stopper_do_the_work(agree, monkeypatch):
+def test_the_services_sampler_and_pruner_do_the_work(agree, monkeypatch):
     decisions, samplers = [], []
-    real_keep_going = search.pruning.stoppers.MOASHAStopper.keep_going
+    real_keep_going = search.pruning.pruner.MOASHAPruner.keep_going
 
     def spy(self, study, trial, step, values):
         samplers.append(type(study.sampler))
@@ -74,7 +74,7 @@ def test_the_services_sampler_and_stopper_do_the_work(agree, monkeypatch):
         decisions.append(keep)
         return keep
 
-    monkeypatch.setattr(search.pruning.stoppers.MOASHAStopper, "keep_going", spy)
+    monkeypatch.setattr(search.pruning.pruner.MOASHAPruner, "keep_going", spy)
     r = replay(agree, STRATEGIES["default"], 0, 2, Budget(trials=30), train_rows(agree))
     assert decisions and False in decisions  # MO-ASHA was asked, and stopped some
     assert set(samplers) == {PrunedAwareTPESampler}

@@ -1,9 +1,10 @@
-"""``python -m objectives.tapt``: task-adaptive pretraining (TAPT, Gururangan et al. 2020).
+"""Adapted models: task-adaptive pretraining (TAPT, Gururangan et al. 2020), built and cached.
 
 Masked-LM training of a model on the task's own sentences (train, dev and test; never their
 labels) before fine-tuning. The adapted encoder and its tokenizer are saved with
 ``save_pretrained``, so ``--model DIR`` loads them like any checkpoint, and ``--model NAME+tapt``
-in a search builds them on first use under the cache root (:func:`ensure_tapt_model`).
+in a search builds them on first use under the cache root (:func:`ensure_tapt_model`, called by
+:func:`objectives.models.resolve.resolve_model`); ``python -m objectives.tapt`` builds one by hand.
 
 A result is keyed by the model, the corpus (its distinct sentences) and the TAPT
 hyperparameters; the key is stored in ``tapt.json`` beside the weights, and a second call with
@@ -27,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from common import paths
-from common.cli import ArgumentParser, UserError, run_main
+from common.cli import UserError
 from objectives.data.dataset import read_dataset
 from objectives.models.mlm import train_mlm
-from objectives.models.names import TAPT_SUFFIX, TINY, resolve_plain, tapt_base
 
 # Bump when the recipe changes, so old adapted models are not reused.
 TAPT_VERSION = "tapt-v1"
@@ -95,15 +95,18 @@ def params_dict(params: TaptParams) -> dict[str, Any]:
 
 def ensure_tapt_model(
     base: str,
+    model_path: str,
+    model_id: str,
     sentences: Sequence[str],
     cache_root: Path | None = None,
     params: TaptParams | None = None,
 ) -> Path:
-    """``base`` adapted to ``sentences``, under ``<cache root>/models/tapt-...``: what
-    ``--model base+tapt`` loads. Built on first use with ``params`` (default: TAPT's defaults)."""
+    """The model ``base`` (loaded from ``model_path``, known as ``model_id``) adapted to
+    ``sentences``, under ``<cache root>/models/tapt-...``: what ``--model base+tapt`` loads.
+    Built on first use with ``params`` (default: TAPT's defaults)."""
     params = params or TaptParams()
     models_dir = (cache_root or paths.cache_root()) / "models"
-    model_path, model_id, corpus = _prepare(base, sentences, cache_root)
+    corpus = tapt_corpus(base, sentences)
     key = tapt_key(model_id, corpus, params)
     target = models_dir / f"tapt-{_slug(base)}-{key}"
     if _record_key(target) == key:
@@ -111,6 +114,14 @@ def ensure_tapt_model(
     with _locked(models_dir / f".{target.name}.lock"):
         adapt(model_path, model_id, corpus, params, target, key)
     return target
+
+
+def tapt_corpus(base: str, sentences: Sequence[str]) -> list[str]:
+    """The distinct sentences to adapt ``base`` to; a UserError when there are none."""
+    corpus = distinct(sentences)
+    if not corpus:
+        raise UserError(f"--model {base}+tapt: no sentences to adapt it to")
+    return corpus
 
 
 def adapt(
@@ -137,27 +148,6 @@ def adapt(
         record = {"key": key, "model": model_id, "version": TAPT_VERSION, **record}
         (scratch / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return {**record, "cached": False}
-
-
-def _prepare(base: str, sentences: Sequence[str], cache_root: Path | None):
-    """The base model's path, its identity for the cache key, and the distinct corpus."""
-    if tapt_base(base) is not None:
-        raise UserError(
-            f"--model {base}: is already an adapted model's name; give the model to adapt "
-            f"({base[: -len(TAPT_SUFFIX)]})"
-        )
-    corpus = distinct(sentences)
-    if not corpus:
-        raise UserError(f"--model {base}{TAPT_SUFFIX}: no sentences to adapt it to")
-    # the tiny model is built on the same sentences as a search's plain ``tiny``
-    model_path = resolve_plain(base, corpus=lambda: sentences, cache_root=cache_root)
-    if base == TINY:
-        model_id = Path(model_path).name  # tiny-<fingerprint of its recipe and corpus>
-    elif Path(model_path).is_dir():
-        model_id = str(Path(model_path).resolve())
-    else:
-        model_id = base
-    return model_path, model_id, corpus
 
 
 def _record_key(out: Path) -> str | None:
@@ -189,49 +179,3 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def build_parser() -> ArgumentParser:
-    defaults = TaptParams()
-    p = ArgumentParser(
-        prog="python -m objectives.tapt",
-        description="Task-adaptive pretraining: masked-LM training on the task's own sentences.",
-    )
-    p.add_argument("--model", required=True, help="'tiny', a local directory or a hub id")
-    p.add_argument(
-        "--corpus", nargs="+", required=True, type=Path, help="data files (labels are not read)"
-    )
-    p.add_argument("--out", required=True, type=Path, help="where the adapted model goes")
-    p.add_argument("--epochs", type=float, default=defaults.epochs)
-    p.add_argument("--learning_rate", type=float, default=defaults.learning_rate)
-    p.add_argument("--batch_size", type=int, default=defaults.batch_size)
-    p.add_argument("--mlm_probability", type=float, default=defaults.mlm_probability)
-    p.add_argument("--max_len", type=int, default=defaults.max_len)
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--cache_dir", type=Path, help="for the tiny model (default: the cache root)")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    from common.cli import quiet_libraries
-
-    args = build_parser().parse_args(argv)
-    params = TaptParams(
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        mlm_probability=args.mlm_probability,
-        max_len=args.max_len,
-        seed=args.seed,
-    )
-    quiet_libraries()
-    sentences = corpus_sentences(args.corpus)
-    model_path, model_id, corpus = _prepare(args.model, sentences, args.cache_dir)
-    key = tapt_key(model_id, corpus, params)
-    record = adapt(model_path, model_id, corpus, params, args.out, key, progress=True)
-    print(json.dumps({"out": str(args.out), **record}, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    run_main(main)
