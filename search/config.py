@@ -41,7 +41,9 @@ class SearchPlan:
     timeout: float | None = None
     seed: int | None = None
     reduction_factor: int = 3
-    min_resource: int = 1
+    # the first rung at the 3rd of 12 evaluations: at the 1st, most runs still score a constant
+    # predictor's F1 (README, "A first search that does not lock in")
+    min_resource: int = 3
     min_trials: int = 3  # MO-ASHA stops nobody at a rung holding fewer results (its own included)
     evals_per_epoch: int = 4
     evals_per_run: int | None = None
