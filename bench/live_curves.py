@@ -26,10 +26,11 @@ import harness
 import optuna
 
 from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record, trial_evals
-from search.config import SearchConfig
+from search.config import DataFiles, Deployment, SearchConfig, SearchPlan, default
 from search.live import LiveView
+from storage._optuna import trial_id
 
-DEFAULT_EVERY = SearchConfig.__dataclass_fields__["live_every"].default
+DEFAULT_EVERY = default("live_every")
 
 
 def _study(path: Path, trials: int, evals: int) -> tuple[optuna.Study, SearchConfig]:
@@ -45,8 +46,11 @@ def _study(path: Path, trials: int, evals: int) -> tuple[optuna.Study, SearchCon
             study.tell(trial, curve[str(50 * done)])
         elif n < trials - 1:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-    config = SearchConfig(trials=trials, storage=storage, study="bench", model="tiny", train="t",
-                          dev="d")  # fmt: skip
+    config = SearchConfig(
+        SearchPlan(trials=trials, model="tiny"),
+        DataFiles(train="t", dev="d"),
+        Deployment(storage=storage, study="bench"),
+    )
     return study, config
 
 
@@ -63,7 +67,7 @@ def measure(trials: int, evals: int, repeats: int, eval_seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         study, config = _study(Path(tmp) / "study.db", trials, evals)
         running = study.trials[-1]
-        trial = optuna.Trial(study, running._trial_id)
+        trial = optuna.Trial(study, trial_id(running))
         view = LiveView(config, every=DEFAULT_EVERY)
         rebuild = _median_seconds(lambda: view.refresh(study, force=True), repeats)
         curve = dict(trial_evals(running))

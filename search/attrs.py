@@ -17,6 +17,7 @@ from optuna.storages import BaseStorage
 from optuna.study import Study
 from optuna.trial import FrozenTrial
 
+from storage._optuna import frozen, set_trial_system_attr, storage_of, study_id
 from storage.liveness import FAIL_REASON, LEASE_ATTR, WORKER_DIED
 
 __all__ = ["FAIL_REASON", "LEASE_ATTR", "WORKER_DIED"]
@@ -88,7 +89,7 @@ LIVE_PUBLISHED_AT = "live:published_at"
 
 def study_attrs(study: Study) -> dict[str, Any]:
     """Everything a study records about itself: its user attributes and its metadata."""
-    return stored_study_attrs(study._storage, study._study_id)
+    return stored_study_attrs(storage_of(study), study_id(study))
 
 
 def stored_study_attrs(storage: BaseStorage, study_id: int) -> dict[str, Any]:
@@ -98,9 +99,9 @@ def stored_study_attrs(storage: BaseStorage, study_id: int) -> dict[str, Any]:
 
 def set_study_metadata(study: Study, **values: Any) -> None:
     """Add or replace entries of the study's metadata (one write)."""
-    storage, study_id = study._storage, study._study_id
-    metadata = dict(storage.get_study_system_attrs(study_id).get(METADATA) or {})
-    storage.set_study_system_attr(study_id, METADATA, {**metadata, **values})
+    storage, number = storage_of(study), study_id(study)
+    metadata = dict(storage.get_study_system_attrs(number).get(METADATA) or {})
+    storage.set_study_system_attr(number, METADATA, {**metadata, **values})
 
 
 def is_baseline(trial: FrozenTrial) -> bool:
@@ -112,18 +113,13 @@ def trial_model(trial: FrozenTrial, default: str | None = None) -> str | None:
     return trial.params.get(MODEL, trial.user_attrs.get(MODEL, default))
 
 
-def _frozen(trial: FrozenTrial | optuna.Trial) -> FrozenTrial:
-    # a running trial keeps its attributes as read at its start plus its own writes since
-    return trial._cached_frozen_trial if isinstance(trial, optuna.Trial) else trial
-
-
 def trial_record(trial: FrozenTrial | optuna.Trial, name: str, default: Any = None) -> Any:
     """A trial's record ``name`` (one of RECORDS): the system attribute, else the user
     attribute of studies written before, else ``default``."""
-    frozen = _frozen(trial)
-    found = frozen.system_attrs.get(RECORD_PREFIX + name)
+    as_read = frozen(trial)
+    found = as_read.system_attrs.get(RECORD_PREFIX + name)
     if found is None:
-        found = frozen.user_attrs.get(name)
+        found = as_read.user_attrs.get(name)
     return default if found is None else found
 
 
@@ -131,9 +127,7 @@ def set_trial_record(trial: optuna.Trial, name: str, value: Any) -> None:
     """Write a running trial's record ``name`` (one storage write)."""
     if name not in RECORDS:
         raise ValueError(f"{name!r} is not a trial record; records are {RECORDS}")
-    key = RECORD_PREFIX + name
-    trial.storage.set_trial_system_attr(trial._trial_id, key, value)
-    trial._cached_frozen_trial.system_attrs[key] = value
+    set_trial_system_attr(trial, RECORD_PREFIX + name, value)
 
 
 def trial_hparams(trial: FrozenTrial) -> dict[str, Any] | None:

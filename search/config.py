@@ -28,21 +28,12 @@ EVALS_PER_RUN = 12
 
 
 @dataclass(frozen=True)
-class SearchConfig:
-    """Everything a worker needs, and nothing secret beyond the storage URL itself."""
+class SearchPlan:
+    """What to search: the model, the space and how it is sampled, pruned and budgeted."""
 
     trials: int
-    storage: str
-    study: str
     model: str
-    train: str
-    dev: str
-    test: str | None = None
-    labels: str | None = None
-    no_relation: str = NO_RELATION
     space: str | None = None
-    workers: int = 1
-    devices: tuple[str, ...] = ()
     sampler: str = "tpe"
     pruner: str = "moasha"
     objectives: tuple[str, ...] = ("micro_f1", "auprc")
@@ -51,37 +42,74 @@ class SearchConfig:
     seed: int | None = None
     reduction_factor: int = 3
     min_resource: int = 1
-    precision: str = "auto"
     evals_per_epoch: int = 4
     evals_per_run: int | None = None
     eval_steps: int | None = None
-    cache_dir: str | None = None
-    artifacts: str | None = None  # a directory or s3://BUCKET/PREFIX (storage.artifacts)
-    worker_logs: str | None = None  # worker processes' log directory, or - for stderr
     # "real" (objectives.training.loop.fine_tune) or MODULE:FUNCTION with its signature
     runner: str = REAL_RUNNER
-    heartbeat_interval: int = 30
-    live_every: float = 30.0  # seconds between rebuilds of the live figure and note, per study
-    target_finished: int = 0  # set by the launcher: finished trials the study must reach
 
     def __post_init__(self) -> None:
-        _check(self)
+        _check_plan(self)
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The data a search trains and evaluates on (absolute paths)."""
+
+    train: str
+    dev: str
+    test: str | None = None
+    labels: str | None = None
+    no_relation: str = NO_RELATION
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where a search runs and stores: the study, its artifacts, devices, workers and logs."""
+
+    storage: str
+    study: str
+    artifacts: str | None = None  # a directory or s3://BUCKET/PREFIX (storage.artifacts)
+    workers: int = 1
+    devices: tuple[str, ...] = ()
+    precision: str = "auto"
+    cache_dir: str | None = None
+    worker_logs: str | None = None  # worker processes' log directory, or - for stderr
+    heartbeat_interval: int = 30
+    live_every: float = 30.0  # seconds between rebuilds of the live figure and note, per study
+
+    def __post_init__(self) -> None:
+        _check_deployment(self)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything a worker needs, and nothing secret beyond the storage URL itself."""
+
+    plan: SearchPlan
+    files: DataFiles
+    deployment: Deployment
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SearchConfig:
-        data = dict(data)
-        data["devices"] = tuple(data.get("devices", ()))
-        data["objectives"] = tuple(data.get("objectives", ()))
-        data["hypotheses"] = tuple(data.get("hypotheses", ()))
-        return cls(**data)
+        plan = dict(data["plan"])
+        plan["objectives"] = tuple(plan.get("objectives", ()))
+        plan["hypotheses"] = tuple(plan.get("hypotheses", ()))
+        deployment = dict(data["deployment"])
+        deployment["devices"] = tuple(deployment.get("devices", ()))
+        return cls(SearchPlan(**plan), DataFiles(**data["files"]), Deployment(**deployment))
 
 
 def default(field: str) -> Any:
     """The config's default for ``field``: the one place a flag's default is stated."""
-    return next(f.default for f in dataclasses.fields(SearchConfig) if f.name == field)
+    for part in (SearchPlan, DataFiles, Deployment):
+        for f in dataclasses.fields(part):
+            if f.name == field:
+                return f.default
+    raise KeyError(field)
 
 
 def check_trials(trials: int) -> None:
@@ -90,10 +118,14 @@ def check_trials(trials: int) -> None:
         raise UserError(f"--trials: must be at least 1, got {trials}")
 
 
-def _check(c: SearchConfig) -> None:
+def check_heartbeat(seconds: int) -> None:
+    """Also called before the storage is opened with it."""
+    if seconds < 1:
+        raise UserError(f"--heartbeat: must be at least 1 second, got {seconds}")
+
+
+def _check_plan(c: SearchPlan) -> None:
     check_trials(c.trials)
-    if c.workers < 1:
-        raise UserError(f"--workers: must be at least 1, got {c.workers}")
     if c.sampler not in SAMPLERS:
         raise UserError(f"--sampler: {c.sampler!r} is not one of {', '.join(SAMPLERS)}")
     if c.pruner not in PRUNERS:
@@ -111,12 +143,6 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--min-resource: must be at least 1, got {c.min_resource}")
     if c.timeout is not None and c.timeout <= 0:
         raise UserError(f"--timeout: must be positive, got {c.timeout}")
-    if c.precision not in PRECISIONS:
-        raise UserError(f"--precision: {c.precision!r} is not one of {', '.join(PRECISIONS)}")
-    if c.heartbeat_interval < 1:
-        raise UserError(f"--heartbeat: must be at least 1 second, got {c.heartbeat_interval}")
-    if c.live_every < 0:
-        raise UserError(f"--live-every: must be 0 or more seconds, got {c.live_every}")
     if c.evals_per_epoch < 1:
         raise UserError(f"--evals-per-epoch: must be at least 1, got {c.evals_per_epoch}")
     if c.evals_per_run is not None and c.evals_per_run < 1:
@@ -125,6 +151,16 @@ def _check(c: SearchConfig) -> None:
         raise UserError("--hypothesis: empty; write what the search should find out")
     if c.runner != REAL_RUNNER and not RUNNER_SPEC.fullmatch(c.runner):
         raise UserError(f"--runner: {c.runner!r} is neither 'real' nor MODULE:FUNCTION")
+
+
+def _check_deployment(c: Deployment) -> None:
+    if c.workers < 1:
+        raise UserError(f"--workers: must be at least 1, got {c.workers}")
+    if c.precision not in PRECISIONS:
+        raise UserError(f"--precision: {c.precision!r} is not one of {', '.join(PRECISIONS)}")
+    check_heartbeat(c.heartbeat_interval)
+    if c.live_every < 0:
+        raise UserError(f"--live-every: must be 0 or more seconds, got {c.live_every}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,120}", c.study):
         raise UserError(
             f"--study: {c.study!r} must start with a letter or digit and use only "

@@ -31,13 +31,13 @@ def differences(recorded: dict[str, Any], config: SearchConfig, data: TrialData)
     if train_print and train_print != data.train.fingerprint:
         found.append(
             f"train data (fingerprint {train_print} of {stored.get('train')}, now "
-            f"{data.train.fingerprint} of {config.train})"
+            f"{data.train.fingerprint} of {config.files.train})"
         )
     dev_print = stored.get("dev_fingerprint")
     if dev_print and dev_print != data.dev.fingerprint:
         found.append(
             f"dev data (fingerprint {dev_print} of {stored.get('dev')}, now "
-            f"{data.dev.fingerprint} of {config.dev})"
+            f"{data.dev.fingerprint} of {config.files.dev})"
         )
     labels = stored.get("labels") or {}
     if labels.get("names") and list(labels["names"]) != list(data.labels.names):
@@ -46,8 +46,8 @@ def differences(recorded: dict[str, Any], config: SearchConfig, data: TrialData)
         found.append(
             f"no-relation label ({labels['no_relation']!r}, now {data.labels.no_relation!r})"
         )
-    if recorded.get("model") and recorded["model"] != config.model:
-        found.append(f"model ({recorded['model']}, now {config.model})")
+    if recorded.get("model") and recorded["model"] != config.plan.model:
+        found.append(f"model ({recorded['model']}, now {config.plan.model})")
     return found
 
 
@@ -71,9 +71,9 @@ def check_identity(
     found = differences(recorded, config, data)
     if found and not add_anyway:
         raise UserError(
-            f"--study {config.study}: was searched with other {'; '.join(found)}; its trials "
-            f"would not be comparable: choose another --study, or pass {ADD_ANYWAY_FLAG} to add "
-            "to it anyway"
+            f"--study {config.deployment.study}: was searched with other {'; '.join(found)}; "
+            "its trials would not be comparable: choose another --study, or pass "
+            f"{ADD_ANYWAY_FLAG} to add to it anyway"
         )
     return found
 

@@ -24,9 +24,15 @@ class Inputs:
     @classmethod
     def load(cls, config: SearchConfig) -> Inputs:
         return cls(
-            storage=open_storage(config.storage, heartbeat_interval=config.heartbeat_interval),
-            space=load_space(config.space, config.model),
+            storage=open_storage(
+                config.deployment.storage, heartbeat_interval=config.deployment.heartbeat_interval
+            ),
+            space=load_space(config.plan.space, config.plan.model),
             data=load_trial_data(
-                config.train, config.dev, config.test, config.labels, config.no_relation
+                config.files.train,
+                config.files.dev,
+                config.files.test,
+                config.files.labels,
+                config.files.no_relation,
             ),
         )

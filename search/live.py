@@ -24,6 +24,8 @@ from search.config import SearchConfig
 from search.pruning.pruner import stored
 from search.pruning.stoppers import Stopper
 from search.pruning.why import save_note
+from storage._optuna import storage_of, trial_id
+from storage._optuna import study_id as study_number
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class LiveView:
 
     def __init__(self, config: SearchConfig, every: float | None = None) -> None:
         self.config = config
-        self.every = config.live_every if every is None else every
+        self.every = config.deployment.live_every if every is None else every
         self.last_local = -float("inf")
         self.rebuilds = 0
 
@@ -62,7 +64,7 @@ class LiveView:
             return False
 
     def _refresh(self, study: optuna.Study, force: bool) -> bool:
-        storage, study_id = study._storage, study._study_id
+        storage, study_id = storage_of(study), study_number(study)
         last = storage.get_study_system_attrs(study_id).get(LIVE_PUBLISHED_AT, 0.0)
         if not force and time.time() - float(last) < self.every:
             return False
@@ -85,8 +87,8 @@ class LiveStopper:
     def keep_going(
         self, study: optuna.Study, trial: optuna.Trial, step: int, values: Sequence[float]
     ) -> bool:
-        if trial._trial_id != self._trial_id:
-            self._trial_id, self._evals = trial._trial_id, {}
+        if trial_id(trial) != self._trial_id:
+            self._trial_id, self._evals = trial_id(trial), {}
         self._evals[str(step)] = stored(values)
         keep = self.inner.keep_going(study, trial, step, values)
         if keep:

@@ -14,7 +14,6 @@ stopped (:func:`fail_for_workers`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 import optuna
 
 from search.config import SearchConfig
+from storage._optuna import storage_of, trial_id
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
@@ -38,24 +38,30 @@ MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
+TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's target: finished trials the study must reach
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
 
 
 class WorkerPool:
     """One worker process per slot (a CUDA device index, or ``None``/``"cpu"`` for the CPU)."""
 
-    def __init__(self, config: SearchConfig, slots: list[str | None], log_dir: Path | None) -> None:
-        """``log_dir``: one ``worker-N.log`` per slot; None: the launcher's own stderr."""
+    def __init__(
+        self, config: SearchConfig, target: int, slots: list[str | None], log_dir: Path | None
+    ) -> None:
+        """``target``: the finished trials the study must reach; ``log_dir``: one
+        ``worker-N.log`` per slot; None: the launcher's own stderr."""
         self.config = config
+        self.target = target
         self.slots = slots
         self.log_dir = log_dir
         self.restarts = [0] * len(slots)
         self.stopping: int | None = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
-        public = dataclasses.replace(config, storage=mask_url(config.storage))
+        public = config.to_json()
+        public["deployment"]["storage"] = mask_url(config.deployment.storage)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(public.to_json(), f)
+            json.dump(public, f)
         self.config_path = f.name
         self.reports: list[tuple[int, int]] = []  # (slot, read end of its worker's report pipe)
         self.messages: list[tuple[int, dict]] = []  # (slot, what its worker reported)
@@ -65,7 +71,8 @@ class WorkerPool:
         env = {
             **os.environ,
             SLOT_ENV: str(i),
-            STORAGE_ENV: self.config.storage,
+            TARGET_ENV: str(self.target),
+            STORAGE_ENV: self.config.deployment.storage,
             LAUNCHER_ENV: str(os.getpid()),
         }
         device = self.slots[i]
@@ -183,10 +190,10 @@ def fail_for_workers(study: optuna.Study, url: str, reasons: dict[int, str]) -> 
     if not reasons:
         return
     release_reserve(url)
-    _, left = fail_left_running(study._storage, study.study_name, reasons)
-    numbers = {t._trial_id: t.number for t in study.get_trials(deepcopy=False)}
-    for trial_id in left:
-        number = numbers.get(trial_id, trial_id)
+    _, left = fail_left_running(storage_of(study), study.study_name, reasons)
+    numbers = {trial_id(t): t.number for t in study.get_trials(deepcopy=False)}
+    for left_id in left:
+        number = numbers.get(left_id, left_id)
         log.error("trial %s is left RUNNING: the disk is still full", number)
 
 
@@ -205,13 +212,13 @@ def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
     threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
-def worker_config(path: str) -> SearchConfig:
-    """A worker's config: the file the launcher wrote, with the storage URL from the
-    environment."""
+def worker_config(path: str) -> tuple[SearchConfig, int]:
+    """A worker's config (the file the launcher wrote, with the storage URL from the
+    environment) and its launcher's target."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if os.environ.get(STORAGE_ENV):
-        data["storage"] = os.environ[STORAGE_ENV]
-    return SearchConfig.from_json(data)
+        data["deployment"]["storage"] = os.environ[STORAGE_ENV]
+    return SearchConfig.from_json(data), int(os.environ[TARGET_ENV])
 
 
 def _signal_name(signum: int) -> str:

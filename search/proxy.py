@@ -20,6 +20,7 @@ import warnings
 import optuna
 
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from storage._optuna import grpc_server
 from storage.opening import open_storage
 from storage.urls import RDB_KINDS, mask_url, storage_kind
 
@@ -77,11 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        from optuna.storages._grpc.server import make_server  # grpc: imported when it serves
-
         from storage.grpc_lock import LockTable, lock_handler
 
-        server = make_server(optuna.storages.get_storage(storage), args.host, args.port)
+        server = grpc_server(storage, args.host, args.port)
     server.add_generic_rpc_handlers((lock_handler(LockTable()),))
     server.start()
     try:

@@ -9,7 +9,6 @@ ends by saying where to look.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import signal
@@ -41,7 +40,11 @@ from search.attrs import study_attrs
 from search.config import (
     EVALS_PER_RUN,
     REAL_RUNNER,
+    DataFiles,
+    Deployment,
     SearchConfig,
+    SearchPlan,
+    check_heartbeat,
     check_trials,
     cpu_threads,
     default,
@@ -64,31 +67,17 @@ from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
 from storage.retry import StorageFull, StorageUnavailable
-from storage.urls import artifact_dir_for, default_storage_url, file_storage_text
+from storage.urls import default_storage_url, file_storage_text
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
 
 
-def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchConfig:
-    """Flags -> the one frozen config (data already read, for the study name's fingerprint)."""
-    devices = parse_devices(args.devices)
-    workers = args.workers if args.workers is not None else default_workers(devices)
-    if devices and args.workers is not None and args.workers != len(devices):
-        raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
-    storage = args.storage or default_storage_url()
-    return SearchConfig(
+def build_plan(args) -> SearchPlan:
+    """What to search, from the flags: checked before any data is read or storage opened."""
+    return SearchPlan(
         trials=args.trials,
-        storage=storage,
-        study=args.study or default_study_name(args.model, str(train), data_fingerprint),
         model=args.model,
-        train=absolute(train),
-        dev=absolute(dev),
-        test=absolute(args.test),
-        labels=absolute(args.labels),
-        no_relation=args.no_relation,
         space=absolute(args.space),
-        workers=workers,
-        devices=devices,
         sampler=args.sampler,
         pruner=args.pruner,
         objectives=parse_objectives(args.objectives),
@@ -97,19 +86,37 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         seed=args.seed,
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
-        precision=args.precision,
         evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
         evals_per_run=_evals_per_run(args),
-        cache_dir=str(args.cache_dir or cache_root()),
-        artifacts=str(args.artifacts or artifact_dir_for(storage)),
         runner=args.runner,
+    )
+
+
+def build_deployment(args, storage: str, study: str, artifacts: str) -> Deployment:
+    """Where the search runs and stores, from the flags and what the launcher resolved: the
+    storage URL, the study name and the artifact location."""
+    devices = parse_devices(args.devices)
+    workers = args.workers if args.workers is not None else default_workers(devices)
+    if devices and args.workers is not None and args.workers != len(devices):
+        raise UserError(f"--workers {args.workers} and --devices {args.devices} disagree")
+    return Deployment(
+        storage=storage,
+        study=study,
+        artifacts=artifacts,
+        # a worker beyond the trials asked for would only wait
+        workers=min(workers, args.trials),
+        devices=devices[: args.trials],
+        precision=args.precision,
+        cache_dir=str(args.cache_dir or cache_root()),
+        worker_logs=args.worker_logs,
         heartbeat_interval=args.heartbeat,
         live_every=args.live_every,
     )
 
 
 def storage_url(args) -> str:
-    """--storage, or the URL in the environment variable --storage-env names, or the default."""
+    """--storage, or the URL in the environment variable --storage-env names, or the default:
+    the one place the storage URL is chosen."""
     if args.storage_env is None:
         return args.storage or default_storage_url()
     if args.storage:
@@ -129,24 +136,29 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # ours is the line per trial (-v)
     # artifacts, dashboard plots and notes are experimental in Optuna and used as documented
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    args.storage = storage_url(args)
-    check_storage(args.storage)  # seconds, not after the data is read
+    url = storage_url(args)
+    check_storage(url)  # seconds, not after the data is read
+    check_heartbeat(args.heartbeat)
+    plan = build_plan(args)
     train, dev, _ = data_paths(args.train, args.dev, None)
     data = load_trial_data(train, dev, args.test, args.labels, args.no_relation)
-    config = build_config(args, data.fingerprint, train, dev)
-    space = load_space(config.space, config.model)
-    for hypothesis in config.hypotheses:
-        check_hypothesis(hypothesis, config.objectives)
-    if config.runner != REAL_RUNNER:
-        choose_runner(config.runner)  # a bad MODULE:FUNCTION fails before any study exists
+    files = DataFiles(
+        absolute(train), absolute(dev), absolute(args.test), absolute(args.labels), args.no_relation
+    )
+    space = load_space(plan.space, plan.model)
+    for hypothesis in plan.hypotheses:
+        check_hypothesis(hypothesis, plan.objectives)
+    if plan.runner != REAL_RUNNER:
+        choose_runner(plan.runner)  # a bad MODULE:FUNCTION fails before any study exists
     else:
-        for model in space.models() or [config.model]:
+        for model in space.models() or [plan.model]:
             check_available(model)
-    storage = open_storage(config.storage, heartbeat_interval=config.heartbeat_interval)
-    artifacts = location_for_search(args.artifacts, storage, config.study, config.storage)
+    name = args.study or default_study_name(plan.model, str(train), data.fingerprint)
+    storage = open_storage(url, heartbeat_interval=args.heartbeat)
+    artifacts = location_for_search(args.artifacts, storage, name, url)
+    config = SearchConfig(plan, files, build_deployment(args, url, name, artifacts))
     open_artifact_store(artifacts, create=True)  # a wrong location fails before the study
-    config = dataclasses.replace(config, artifacts=artifacts, worker_logs=args.worker_logs)
-    before = len(study_changes(storage, config.study))
+    before = len(study_changes(storage, name))
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         log.warning(line)
@@ -157,34 +169,28 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config, study, inputs = open_search(args)
+    where, plan = config.deployment, config.plan
     finished, _, _ = counts(study)
-    where = file_storage_text(config.storage)  # a file's absolute path: which file, wherever run
+    shown = file_storage_text(where.storage)  # a file's absolute path: which file, wherever run
     if args.create_only:
         log.log(NOTICE, describe_labels(inputs.data, args.labels))
-        print(f"study {config.study} ready in {where} ({finished} finished)")
+        print(f"study {where.study} ready in {shown} ({finished} finished)")
         return 0
-    config = dataclasses.replace(
-        config,
-        target_finished=finished + config.trials,
-        # a worker beyond the trials asked for would only wait
-        workers=min(config.workers, config.trials),
-        devices=config.devices[: config.trials],
-    )
     log.log(
         NOTICE,
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
-        *(config.study, where, finished, config.trials, config.workers),
+        *(where.study, shown, finished, plan.trials, where.workers),
     )
     log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
     started = time.monotonic()
-    keep_reserve(config.storage)  # room to fail the trials a full disk stops
+    keep_reserve(where.storage)  # room to fail the trials a full disk stops
     try:
-        if config.workers == 1 and not config.devices:
+        if where.workers == 1 and not where.devices:
             code = _run_here(config, study, inputs, finished, args.quiet)
         else:
             code = _run_processes(config, study, finished, args.quiet)
     except StorageFull as exc:
-        fail_for_workers(study, config.storage, exc.left_running)
+        fail_for_workers(study, where.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
             print_summary(study, config, time.monotonic() - started)
         raise
@@ -205,15 +211,17 @@ def _run_here(
 
     if not torch.cuda.is_available():
         torch.set_num_threads(cpu_threads(1))
-    progress = Progress(config.trials, quiet)
+    trials = config.plan.trials
+    progress = Progress(trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(config.trials, counts(study)[0] - finished), best_text(study))
+        progress.show(min(trials, counts(study)[0] - finished), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
     try:
-        return run_worker(config, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
+        target = finished + trials
+        return run_worker(config, target, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
@@ -222,40 +230,41 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
 
     Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
+    where, trials = config.deployment, config.plan.trials
     gpus = gpu_count()
-    slots = list(config.devices) or [str(i % gpus) if gpus else None for i in range(config.workers)]
-    log_dir = _log_dir(config)
-    pool = WorkerPool(config, slots, log_dir)
+    slots = list(where.devices) or [str(i % gpus) if gpus else None for i in range(where.workers)]
+    log_dir = _log_dir(where)
+    pool = WorkerPool(config, finished + trials, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
-    progress = Progress(config.trials, quiet)
+    progress = Progress(trials, quiet)
     done = 0
     try:
         while pool.alive():
             try:
                 done = counts(study)[0] - finished
-                progress.show(min(config.trials, done), best_text(study))
+                progress.show(min(trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
-            pool.restart_killed(done >= config.trials)
+            pool.restart_killed(done >= trials)
             time.sleep(1.0)
         done = counts(study)[0] - finished
-        progress.show(min(config.trials, done), best_text(study))
-        fail_for_workers(study, config.storage, pool.left_running())
+        progress.show(min(trials, done), best_text(study))
+        fail_for_workers(study, where.storage, pool.left_running())
     finally:
         progress.close()
         pool.close()
     if pool.stopping is not None:
         return 128 + pool.stopping
-    if done >= config.trials:
+    if done >= trials:
         return 0
     errors = list(dict.fromkeys(pool.last_errors()))
     if errors and {code for code in pool.codes() if code} == {EXIT_USAGE}:
         for line in errors:  # each worker stopped on the same kind of user-facing error
             print(line, file=sys.stderr)
         return EXIT_USAGE
-    where = f"; logs in {log_dir}" if log_dir is not None else ""
-    log.error("workers exited with %s%s", pool.codes(), where)
+    where_logs = f"; logs in {log_dir}" if log_dir is not None else ""
+    log.error("workers exited with %s%s", pool.codes(), where_logs)
     for line in errors:
         log.error(line)
     return 1
@@ -269,17 +278,17 @@ def _evals_per_run(args) -> int | None:
     return None if args.evals_per_epoch is not None else EVALS_PER_RUN
 
 
-def _log_dir(config: SearchConfig) -> Path | None:
+def _log_dir(where: Deployment) -> Path | None:
     """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
     directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
-    if config.worker_logs == "-":
+    if where.worker_logs == "-":
         return None
-    if config.worker_logs:
-        log_dir = Path(config.worker_logs)
-    elif config.artifacts and not is_s3(config.artifacts):
-        log_dir = Path(config.artifacts).parent / "logs" / safe_name(config.study)
+    if where.worker_logs:
+        log_dir = Path(where.worker_logs)
+    elif where.artifacts and not is_s3(where.artifacts):
+        log_dir = Path(where.artifacts).parent / "logs" / safe_name(where.study)
     else:
-        log_dir = Path("logs") / safe_name(config.study)
+        log_dir = Path("logs") / safe_name(where.study)
     log_dir.mkdir(parents=True, exist_ok=True)
     return log_dir
 

@@ -36,6 +36,7 @@ from search.identity import check_identity, record_changes, space_changed
 from search.pruning.stoppers import optuna_pruner
 from search.sampling import klue_recipe, make_sampler
 from search.space import Space
+from storage._optuna import storage_of, trial_id
 from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -53,24 +54,24 @@ def study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
 
 def check_existing(storage: optuna.storages.BaseStorage, config: SearchConfig) -> None:
     """A study of that name must have the same objectives; raise before anything is written."""
-    if not study_exists(storage, config.study):
+    if not study_exists(storage, config.deployment.study):
         return
-    study_id = storage.get_study_id_from_name(config.study)
+    study_id = storage.get_study_id_from_name(config.deployment.study)
     directions = storage.get_study_directions(study_id)
     names = storage.get_study_user_attrs(study_id).get(OBJECTIVES)
     if names is None:
         names = [f"objective {i}" for i in range(len(directions))]
-    wanted = list(config.objectives)
+    wanted = list(config.plan.objectives)
     if list(names) != wanted:
         raise UserError(
-            f"--study {config.study}: exists with objectives {', '.join(names)}, "
+            f"--study {config.deployment.study}: exists with objectives {', '.join(names)}, "
             f"not {', '.join(wanted)}; choose another --study or the same --objectives"
         )
     if any(d != StudyDirection.MAXIMIZE for d in directions):
         found = ", ".join(d.name.lower() for d in directions)
         raise UserError(
-            f"--study {config.study}: exists with directions {found}, but this search maximizes "
-            "every objective; choose another --study"
+            f"--study {config.deployment.study}: exists with directions {found}, but this search "
+            "maximizes every objective; choose another --study"
         )
 
 
@@ -88,19 +89,19 @@ def create_or_load(
     existing study searched on other data, labels or model is refused unless ``add_anyway``;
     what differs, and a changed search space, is recorded with the trial number it holds from.
     """
-    with storage_lock(storage, f"study:{config.study}"):
+    with storage_lock(storage, f"study:{config.deployment.study}"):
         check_existing(storage, config)
         study = optuna.create_study(
             storage=storage,
-            study_name=config.study,
-            directions=["maximize"] * len(config.objectives),
+            study_name=config.deployment.study,
+            directions=["maximize"] * len(config.plan.objectives),
             load_if_exists=True,
         )
         attrs = study_attrs(study)
         if OBJECTIVES not in attrs:
             with warnings.catch_warnings():  # experimental since 3.2, and what the dashboard shows
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                study.set_metric_names(list(config.objectives))
+                study.set_metric_names(list(config.plan.objectives))
             metadata = study_metadata(config, space, data)
             set_study_metadata(study, **{k: metadata[k] for k in metadata if k not in SHORT})
             for key in SHORT:  # last: a study with its objectives has its metadata
@@ -110,9 +111,9 @@ def create_or_load(
             record_test(study, config, data)
             changed = space if space_changed(attrs, space) else None
             record_changes(study, found, changed, len(study.trials))
-        record_hypotheses(study, config.hypotheses)
+        record_hypotheses(study, config.plan.hypotheses)
         if recipe_needed(study.get_trials(deepcopy=False)):
-            recipe = klue_recipe(config.model, space)
+            recipe = klue_recipe(config.plan.model, space)
             study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
     return study
 
@@ -155,11 +156,11 @@ def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
 
 def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[str, Any]:
     return {
-        "objectives": list(config.objectives),
-        "model": config.model,
+        "objectives": list(config.plan.objectives),
+        "model": config.plan.model,
         "data": {
-            "train": config.train,
-            "dev": config.dev,
+            "train": config.files.train,
+            "dev": config.files.dev,
             "fingerprint": data.fingerprint,
             "train_rows": len(data.train),
             "dev_rows": len(data.dev),
@@ -170,12 +171,12 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         },
         "space": space.to_json(),
         "space_file": space.source,
-        "sampler": config.sampler,
-        "pruner": config.pruner,
-        "reduction_factor": config.reduction_factor,
-        "min_resource": config.min_resource,
-        "evals_per_epoch": config.evals_per_epoch,
-        "evals_per_run": config.evals_per_run,
+        "sampler": config.plan.sampler,
+        "pruner": config.plan.pruner,
+        "reduction_factor": config.plan.reduction_factor,
+        "min_resource": config.plan.min_resource,
+        "evals_per_epoch": config.plan.evals_per_epoch,
+        "evals_per_run": config.plan.evals_per_run,
         "code_version": code_version(),
         "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -193,7 +194,7 @@ def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
     if data.test is None:
         return {}
     return {
-        "test": config.test,
+        "test": config.files.test,
         "test_fingerprint": data.test.fingerprint,
         "test_rows": len(data.test),
     }
@@ -210,9 +211,9 @@ def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> N
         set_study_metadata(study, **{DATA: {**recorded, **wanted}})
     elif recorded["test_fingerprint"] != wanted["test_fingerprint"]:
         raise UserError(
-            f"--test {config.test}: study {config.study} stores test predictions of another file "
-            f"({recorded.get('test')}, fingerprint {recorded['test_fingerprint']}); give that "
-            "file or another --study"
+            f"--test {config.files.test}: study {config.deployment.study} stores test predictions "
+            f"of another file ({recorded.get('test')}, fingerprint "
+            f"{recorded['test_fingerprint']}); give that file or another --study"
         )
 
 
@@ -220,52 +221,54 @@ class NoFreeSlot(Exception):
     """The trials a search asked for are all finished or running: this worker starts none."""
 
 
-class SlotStudy(optuna.Study):
-    """A study whose ``ask`` starts a trial only while fewer than ``target`` trials are finished
-    or running, counting and creating (or taking a waiting trial) under the study's storage lock.
-    So W workers finish exactly the N trials asked for, and no two take the same waiting trial.
-    ``study.optimize`` asks through it, and raises :class:`NoFreeSlot` before creating a trial."""
+class SetUpFailed(Exception):
+    """A write after the trial's creation failed (a full disk): the trial ``trial_id`` exists,
+    RUNNING, and this worker must fail it (``error`` says why)."""
 
-    def __init__(self, *, target: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.target = target
-        # the trial this worker last started, known even when a write after its creation failed
-        # (a full disk): the worker fails it rather than leave it RUNNING
-        self.asked: int | None = None
+    def __init__(self, trial_id: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.trial_id = trial_id
+        self.error = error
 
-    def ask(self, fixed_distributions: dict | None = None) -> optuna.Trial:
-        with storage_lock(self._storage, f"study:{self.study_name}"):
-            trials = self.get_trials(deepcopy=False)
-            finished = sum(t.state in FINISHED for t in trials)
-            before = {t._trial_id for t in trials if t.state == TrialState.RUNNING}
-            if finished + len(before) >= self.target:
-                raise NoFreeSlot(f"{finished} finished and {len(before)} running of {self.target}")
-            try:
-                trial = super().ask(fixed_distributions)
-            except Exception:
-                # under the lock no other worker starts a trial: a new RUNNING one is this one
-                with contextlib.suppress(Exception):
-                    self.asked = min(_running_ids(self) - before, default=None)
+
+def ask_in_slot(study: optuna.Study, target: int) -> optuna.Trial:
+    """Start a trial only while fewer than ``target`` trials are finished or running, counting
+    and creating (or taking a waiting trial) under the study's storage lock. So W workers finish
+    exactly the N trials asked for, and no two take the same waiting trial. Raises
+    :class:`NoFreeSlot` before creating a trial, :class:`SetUpFailed` after."""
+    with storage_lock(storage_of(study), f"study:{study.study_name}"):
+        trials = study.get_trials(deepcopy=False)
+        finished = sum(t.state in FINISHED for t in trials)
+        before = {trial_id(t) for t in trials if t.state == TrialState.RUNNING}
+        if finished + len(before) >= target:
+            raise NoFreeSlot(f"{finished} finished and {len(before)} running of {target}")
+        try:
+            with warnings.catch_warnings():  # the worker runs the heartbeat (search.worker)
+                warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+                return study.ask()
+        except Exception as exc:
+            # under the lock no other worker starts a trial: a new RUNNING one is this one
+            created = None
+            with contextlib.suppress(Exception):
+                created = min(_running_ids(study) - before, default=None)
+            if created is None:
                 raise
-            self.asked = trial._trial_id
-            return trial
+            raise SetUpFailed(created, exc) from exc
 
 
 def _running_ids(study: optuna.Study) -> set[int]:
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return {t._trial_id for t in running}
+    return {trial_id(t) for t in running}
 
 
-def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> SlotStudy:
-    """The study as a worker sees it: its own sampler and pruner objects, shared storage, and
-    trials started only while the search's target is not reached."""
-    seed = None if config.seed is None else config.seed + _worker_offset()
-    return SlotStudy(
-        target=config.target_finished,
-        study_name=config.study,
+def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
+    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+    seed = None if config.plan.seed is None else config.plan.seed + _worker_offset()
+    return optuna.load_study(
+        study_name=config.deployment.study,
         storage=storage,
-        sampler=make_sampler(config.sampler, seed),
-        pruner=optuna_pruner(config.pruner),
+        sampler=make_sampler(config.plan.sampler, seed),
+        pruner=optuna_pruner(config.plan.pruner),
     )
 
 

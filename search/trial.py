@@ -2,8 +2,8 @@
 
 It suggests values, builds the run's hyperparameters and settings, hands the run a ``report``
 callback that records each evaluation and asks the stopper, and records what the run ended with.
-One function, :meth:`Objective.__call__`, decides a trial's state: values (COMPLETE),
-``TrialPruned`` (PRUNED), or an exception (FAIL) with the reason in the ``fail_reason`` attribute.
+:meth:`Objective.__call__` returns how the trial ended (:mod:`search.outcome`); the worker
+records that in the study.
 """
 
 from __future__ import annotations
@@ -30,36 +30,32 @@ from search import trial_log
 from search.attrs import (
     EVAL_COSTS_ATTR,
     EVALS_ATTR,
-    FAIL_REASON,
     HPARAMS,
     MODEL,
     PREDICTIONS_ATTR,
     PRUNED_REASON,
-    REASON_CHARS,
     RUN_ATTR,
     RUNTIME,
-    STORAGE_FAILED,
     TEST_PREDICTIONS_ATTR,
     WORKER,
     set_trial_record,
 )
-from search.config import SearchConfig
-from search.interrupts import WorkerInterrupted
+from search.config import REAL_RUNNER, SearchConfig
+from search.inputs import Inputs
+from search.interrupts import Interrupts, WorkerInterrupted
+from search.live import LiveStopper, LiveView
+from search.outcome import Cause, Complete, Failed, Outcome, Pruned, failure
 from search.pruning.pruner import stored
-from search.pruning.stoppers import Stopper
+from search.pruning.stoppers import Stopper, make_stopper
 from search.sampling import suggest
-from search.space import Space
-from storage.artifacts import ArtifactStore, ArtifactStoreUnavailable, is_no_space
-from storage.liveness import enqueue_retry, keep_alive
-from storage.retry import StorageFull
+from search.space import Choice, Fixed, Space
+from storage._optuna import storage_of, trial_id
+from storage.artifacts import ArtifactStore, open_artifact_store
+from storage.liveness import keep_alive
 
 Runner = Callable[[HParams, RunSettings, TrialData, Report, Workspace], RunResult]
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-
-
-class TrialDiverged(RuntimeError):
-    """The run's loss became NaN or infinite, or the model collapsed: the trial fails."""
 
 
 def constant_predictions(logits: np.ndarray | None) -> bool:
@@ -69,15 +65,8 @@ def constant_predictions(logits: np.ndarray | None) -> bool:
     return bool(np.ptp(softmax(logits), axis=0).max() < 1e-7)
 
 
-class ReasonNotStored(BaseException):
-    """The disk is full and the trial's ``fail_reason`` could not be written. Not an Exception, so
-    that Optuna, which catches Exception and KeyboardInterrupt, does not mark the trial FAIL
-    without its reason (a finished trial takes no attributes): the worker fails it, reason first,
-    or leaves it to its launcher (``search.worker``)."""
-
-
 class Objective:
-    """Called by ``study.optimize`` once per trial, in one worker process."""
+    """Runs one trial in one worker process and returns its :data:`~search.outcome.Outcome`."""
 
     def __init__(
         self,
@@ -96,38 +85,21 @@ class Objective:
         self.stopper = stopper
         self.workspace = workspace
         self.artifacts = artifacts
-        self.last_crash: str | None = None  # why the last trial crashed (not diverged/pruned)
-        self.store_down: ArtifactStoreUnavailable | None = None  # the last trial's upload failed
-        # set when a trial ended because the disk is full: the worker must stop
-        self.no_space: str | None = None
-        self.trial_id: int | None = None  # the trial being run
 
-    def __call__(self, trial: optuna.Trial) -> tuple[float, ...]:
-        self.last_crash = None
-        self.store_down = None
-        self.trial_id = trial._trial_id
+    def __call__(self, trial: optuna.Trial) -> Outcome:
+        """Never raises for what a trial may meet (a crash, a signal, a full disk, a storage
+        that went away): each is a :class:`~search.outcome.Failed` outcome for the worker."""
         trial_log.started(trial, WORKER_ID)
         try:
-            return self._run(trial)
-        except (optuna.TrialPruned, TrialDiverged):
-            raise
-        except Exception as exc:
-            if is_no_space(exc) or isinstance(exc, StorageFull):
-                said = str(exc) if isinstance(exc, StorageFull) else None
-                said = said or f"the disk is full or read-only: {exc}"
-                self.no_space = f"{STORAGE_FAILED}{said}"[:500]
-                try:
-                    trial.set_user_attr(FAIL_REASON, self.no_space[:REASON_CHARS])
-                except Exception:  # the storage itself is what is full
-                    raise ReasonNotStored(self.no_space) from exc
-                raise
-            self.last_crash = f"{type(exc).__name__}: {exc}"[:500]
-            raise
+            with self._lease(trial):
+                return self._run(trial)
+        except (Exception, WorkerInterrupted) as exc:
+            return failure(exc)
 
-    def _run(self, trial: optuna.Trial) -> tuple[float, ...]:
+    def _run(self, trial: optuna.Trial) -> Outcome:
         study = trial.study
-        params = suggest(trial, self.space, self.config.model)
-        model = str(params.pop("model", self.config.model))
+        params = suggest(trial, self.space, self.config.plan.model)
+        model = str(params.pop("model", self.config.plan.model))
         hp = hparams_from_mapping(params, f"trial {trial.number}")
         settings = self._settings(model)
         trial.set_user_attr(MODEL, model)
@@ -136,58 +108,41 @@ class Objective:
         set_trial_record(trial, RUNTIME, runtime_record(settings))
 
         def report(step: int, metrics: dict[str, float]) -> bool:
-            values = [metrics[name] for name in self.config.objectives]
+            values = [metrics[name] for name in self.config.plan.objectives]
             return self.stopper.keep_going(study, trial, step, values)
 
-        try:
-            with self._lease(trial):
-                result = self.runner(hp, settings, self.data, report, self.workspace)
-        except BaseException as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, WorkerInterrupted):
-                reason = str(exc)  # "interrupted by SIGINT"
-            with contextlib.suppress(Exception):  # the exception says more than a failed write
-                trial.set_user_attr(FAIL_REASON, reason[:REASON_CHARS])
-            raise
-        try:
-            self._record(trial, result)
-        except ArtifactStoreUnavailable as exc:
-            # not the trial's fault: it runs again once the store answers (search.worker waits)
-            trial.set_user_attr(FAIL_REASON, str(exc)[:REASON_CHARS])
-            frozen = study._storage.get_trial(trial._trial_id)
-            enqueue_retry(study, frozen, max_retry=2)
-            self.store_down = exc
-            raise
+        result = self.runner(hp, settings, self.data, report, self.workspace)
+        self._record(trial, result)
         if result.status == "stopped":
             # the stopper's own account (rung, position, who dominated it) wins over the run's
-            reason = trial.user_attrs.get(PRUNED_REASON) or result.reason
-            trial.set_user_attr(PRUNED_REASON, reason)
-            raise optuna.TrialPruned(reason)
+            return Pruned(trial.user_attrs.get(PRUNED_REASON) or result.reason)
         if result.status == "diverged":
-            trial.set_user_attr(FAIL_REASON, result.reason)
-            raise TrialDiverged(result.reason)
+            return Failed(Cause.DIVERGED, result.reason)
         if constant_predictions(result.dev_logits):
             # KLUE's trapezoid AUPRC gives tied scores (1 + prevalence) / 2 per class, about 52:
             # a collapsed model would otherwise sit on the Pareto front
             reason = "the model predicts the same probabilities for every dev example"
-            trial.set_user_attr(FAIL_REASON, reason)
-            raise TrialDiverged(reason)
+            return Failed(Cause.DIVERGED, reason)
         # to the precision the evaluations and the run record keep (and ``optuna trials`` shows)
-        return tuple(stored([result.metrics[name] for name in self.config.objectives]))
+        return Complete(
+            tuple(stored([result.metrics[name] for name in self.config.plan.objectives]))
+        )
 
     def _lease(self, trial: optuna.Trial) -> contextlib.AbstractContextManager:
-        """Optuna beats for relational storages; journal storages get the project's lease."""
-        return keep_alive(trial.study._storage, trial._trial_id, self.config.heartbeat_interval)
+        """Optuna's heartbeat for relational storages; journal storages get the project's lease."""
+        return keep_alive(
+            storage_of(trial.study), trial_id(trial), self.config.deployment.heartbeat_interval
+        )
 
     def _settings(self, model: str) -> RunSettings:
-        c = self.config
+        plan, where = self.config.plan, self.config.deployment
         return RunSettings(
             model=model,
-            precision=c.precision,
-            eval_steps=c.eval_steps,
-            evals_per_epoch=c.evals_per_epoch,
-            evals_per_run=c.evals_per_run,
-            cache_dir=Path(c.cache_dir) if c.cache_dir else None,
+            precision=where.precision,
+            eval_steps=plan.eval_steps,
+            evals_per_epoch=plan.evals_per_epoch,
+            evals_per_run=plan.evals_per_run,
+            cache_dir=Path(where.cache_dir) if where.cache_dir else None,
         )
 
     def _record(self, trial: optuna.Trial, result: RunResult) -> None:
@@ -208,7 +163,7 @@ class Objective:
         set_trial_record(trial, RUN_ATTR, record)
         if result.evaluations:  # every objective of every evaluation (search.pruning.pruner)
             evals = {
-                str(e["step"]): stored([e[name] for name in self.config.objectives])
+                str(e["step"]): stored([e[name] for name in self.config.plan.objectives])
                 for e in result.evaluations
             }
             set_trial_record(trial, EVALS_ATTR, evals)
@@ -237,3 +192,45 @@ class Objective:
                 study_or_trial=trial,
                 mimetype="text/csv",
             )
+
+
+def build_objective(
+    config: SearchConfig, inputs: Inputs, runner: Runner, interrupts: Interrupts, view: LiveView
+) -> Objective:
+    """A worker's objective, built once: the models prepared, the artifact store opened, the
+    runner armed for signals, the pruner showing each evaluation to the live view."""
+    space, data = inputs.space, inputs.data
+    cache_dir, artifacts = config.deployment.cache_dir, config.deployment.artifacts
+    workspace = Workspace(Path(cache_dir) if cache_dir else None)
+    if config.plan.runner == REAL_RUNNER:
+        # before the first trial: building the tiny model or a +tapt model, or checking a hub id,
+        # importing its modeling code and loading its tokenizers are the worker's set-up, once,
+        # not part of whichever trial happens to come first
+        for model in space.models() or [config.plan.model]:
+            workspace.prepare(model, data, _values(space, "markers", model))
+    store = open_artifact_store(artifacts, create=True) if artifacts else None
+
+    def guarded(*args):
+        interrupts.arm()
+        try:
+            return runner(*args)
+        finally:
+            interrupts.armed = False
+
+    plan = config.plan
+    stopper = make_stopper(plan.pruner, plan.reduction_factor, plan.min_resource)
+    stopper = LiveStopper(stopper, view)
+    return Objective(config, space, data, guarded, stopper, workspace, store)
+
+
+def _values(space: Space, name: str, model: str) -> list:
+    """The values parameter ``name`` can take in trials of ``model``: its choices, its fixed
+    value, HParams' default where the space leaves it out, none for a range."""
+    if name not in space.params:
+        return [getattr(HParams(), name)]
+    param = space.param_for(name, model)
+    if isinstance(param, Choice):
+        return list(param.choices)
+    if isinstance(param, Fixed):
+        return [param.value]
+    return []

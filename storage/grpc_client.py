@@ -11,9 +11,8 @@ is installed.
 from __future__ import annotations
 
 import optuna
-from optuna.storages._grpc.auto_generated import api_pb2_grpc
-from optuna.storages._grpc.client import GrpcClientCache
 
+from storage._optuna import grpc_address, grpc_use_channel
 from storage.grpc_lock import channel
 from storage.retry import RETRY_FOR_S, retry_methods
 
@@ -37,9 +36,7 @@ class RetryingGrpcStorageProxy(optuna.storages.GrpcStorageProxy):
     def _setup(self) -> None:
         """Optuna's set-up, with a channel that reconnects quickly (it is rebuilt on unpickling
         too, so a spawned process gets the same)."""
-        self._channel = channel(self._host, self._port)
-        self._stub = api_pb2_grpc.StorageServiceStub(self._channel)
-        self._cache = GrpcClientCache(self._stub)
+        grpc_use_channel(self, channel(*grpc_address(self)))
 
 
 retry_methods(RetryingGrpcStorageProxy, optuna.storages.GrpcStorageProxy, _NOT_RETRIED)

@@ -21,9 +21,9 @@ import time
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
 
+from storage._optuna import has_heartbeat, heartbeat, stale_trial_ids, storage_of, trial_id, unwrap
 from storage.locks import storage_lock
 
 LEASE_ATTR = "lease_until"
@@ -72,11 +72,11 @@ def retry_stale(
 ) -> bool:
     """Fail the RUNNING ``trial`` with ``reason`` and enqueue its parameters again (within
     ``max_retry``). Returns False if another process finished it first."""
-    storage = study._storage
+    storage = storage_of(study)
     try:
         # the reason first: a finished trial takes no more attributes
-        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, WORKER_DIED + reason)
-        if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+        storage.set_trial_user_attr(trial_id(trial), FAIL_REASON, WORKER_DIED + reason)
+        if not storage.set_trial_state_values(trial_id(trial), state=TrialState.FAIL):
             return False
     except UpdateFinishedTrialError:
         return False  # another worker got there first
@@ -121,13 +121,13 @@ def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = No
 def reap_heartbeats(study: optuna.Study, max_retry: int = 2) -> list[int]:
     """Fail RUNNING trials whose heartbeat is older than the storage's grace period, and enqueue
     their parameters again. Returns the numbers of the trials this call failed."""
-    storage = study._storage
+    storage = storage_of(study)
     if not beats(storage):
         return []
-    stale = set(storage._get_stale_trial_ids(study._study_id))
+    stale = set(stale_trial_ids(study))
     reaped = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial._trial_id in stale and retry_stale(
+        if trial_id(trial) in stale and retry_stale(
             study, trial, f"no heartbeat for {_grace(storage)} s", max_retry
         ):
             reaped.append(trial.number)
@@ -136,19 +136,19 @@ def reap_heartbeats(study: optuna.Study, max_retry: int = 2) -> list[int]:
 
 def beats(storage: optuna.storages.BaseStorage) -> bool:
     """Whether Optuna keeps a heartbeat for the storage's running trials."""
-    return isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval() is not None
+    return has_heartbeat(storage)
 
 
 def _grace(storage: optuna.storages.BaseStorage) -> int:
-    backend = getattr(storage, "_backend", storage)  # under Optuna's cache
+    backend = unwrap(storage)  # under Optuna's cache
     interval = storage.get_heartbeat_interval() or 0
     return getattr(backend, "grace_period", None) or 2 * interval
 
 
 def reap_stale(study: optuna.Study, max_retry: int = 2) -> list[int]:
     """Retry the trials of dead workers, by heartbeat where the storage beats, else by lease."""
-    with storage_lock(study._storage, f"study:{study.study_name}"):
-        if beats(study._storage):
+    with storage_lock(storage_of(study), f"study:{study.study_name}"):
+        if beats(storage_of(study)):
             return reap_heartbeats(study, max_retry)
         return reap_expired(study, max_retry)
 
@@ -196,7 +196,7 @@ def keep_alive(
     storage: optuna.storages.BaseStorage, trial_id: int, interval: float
 ) -> contextlib.AbstractContextManager:
     """What keeps a running trial from being taken for a dead worker's: Optuna's heartbeat where
-    the storage beats (it runs inside ``Study.optimize``), else the project's :class:`Lease`."""
+    the storage beats, else the project's :class:`Lease`."""
     if beats(storage):
-        return contextlib.nullcontext()
+        return heartbeat(storage, trial_id)
     return Lease(storage, trial_id, interval)

@@ -32,6 +32,8 @@ import optuna
 import sqlalchemy
 from sqlalchemy import text
 
+from storage._optuna import grpc_address, journal_backend, journal_file_path, redis_lock, unwrap
+
 _REDIS_LOCK_EXPIRY_S = 120
 _memory_locks: dict[str, threading.Lock] = {}
 _memory_guard = threading.Lock()
@@ -108,24 +110,21 @@ def storage_lock(
 
     ``storage`` may be what a study holds: Optuna wraps a relational storage in a cache.
     """
-    if isinstance(storage, optuna.storages._CachedStorage):
-        storage = storage._backend
+    storage = unwrap(storage)
     if isinstance(storage, optuna.storages.RDBStorage):
         return engine_lock(storage.engine, name)
     if isinstance(storage, optuna.storages.JournalStorage):
-        backend = storage._backend
+        backend = journal_backend(storage)
         if isinstance(backend, optuna.storages.journal.JournalFileBackend):
-            return file_lock(lock_file(backend._file_path))
+            return file_lock(lock_file(journal_file_path(backend)))
         if isinstance(backend, optuna.storages.journal.JournalRedisBackend):
-            return backend._redis.lock(
-                f"{backend._prefix}:re-search-lock:{name}", timeout=_REDIS_LOCK_EXPIRY_S
-            )
+            return redis_lock(backend, name, timeout=_REDIS_LOCK_EXPIRY_S)
     if isinstance(storage, optuna.storages.InMemoryStorage):
         return memory_lock(f"{id(storage)}:{name}")
     if isinstance(storage, optuna.storages.GrpcStorageProxy):
         from storage.grpc_lock import grpc_lock  # grpc: only where a proxy is used
 
-        return grpc_lock(storage._host, storage._port, name)
+        return grpc_lock(*grpc_address(storage), name)
     return contextlib.nullcontext()
 
 

@@ -28,11 +28,12 @@ import optuna
 import sqlalchemy
 import sqlalchemy.exc
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages._rdb import models
-from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import TrialState
 
 from common.cli import UserError
+from storage._optuna import RDB_MODELS as models
+from storage._optuna import RDB_SESSION as _create_scoped_session
+from storage._optuna import StaleTrialHook
 from storage.liveness import FAIL_REASON, WORKER_DIED
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def _retrying(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class RetryingRDBStorage(optuna.storages.RDBStorage):
+class RetryingRDBStorage(StaleTrialHook, optuna.storages.RDBStorage):
     """Optuna's RDBStorage whose database calls survive a server restart (see the module doc).
 
     ``display_url`` is the URL as messages show it (password masked); ``retry_for`` the longest
@@ -245,25 +246,25 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
         else:
             row.value, row.value_type = stored, value_type
 
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+    def on_stale(self, trial_ids: list[int]) -> None:
         """Trials of dead workers, which the caller (Optuna, or :mod:`storage.liveness`) fails
         next: each gets its ``fail_reason`` first, as a finished trial takes no attributes."""
-        stale = super()._get_stale_trial_ids(study_id)
         grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
-        for trial_id in stale:
+        for trial_id in trial_ids:
             with contextlib.suppress(UpdateFinishedTrialError):
                 self.set_trial_user_attr(
                     trial_id, FAIL_REASON, f"{WORKER_DIED}no heartbeat for {grace} s"
                 )
-        return stale
 
 
 def retry_methods(cls: type, base: type, not_retried: frozenset[str]) -> None:
-    """Make every method of ``base`` (or ``cls``'s own version of it) except ``not_retried`` a
-    retried call on ``cls``, whose instances have ``display_url`` and ``retry_for``."""
+    """Make every method of ``base`` except ``not_retried`` a retried call on ``cls``, whose
+    instances have ``display_url`` and ``retry_for``: the method as ``cls`` resolves it (its own,
+    a mixin's, or ``base``'s), undecorated."""
     for name, value in list(vars(base).items()):
         if callable(value) and not name.startswith("__") and name not in not_retried:
-            setattr(cls, name, _retrying(vars(cls).get(name, value)))
+            own = next(vars(k)[name] for k in cls.__mro__ if name in vars(k))
+            setattr(cls, name, _retrying(own))
 
 
 retry_methods(RetryingRDBStorage, optuna.storages.RDBStorage, _NOT_RETRIED)

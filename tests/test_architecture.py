@@ -99,3 +99,89 @@ def test_modules_and_functions_stay_small():
                 if length > NOT_YET_SPLIT.get(f"{relative}:{node.name}", MAX_FUNCTION_LINES):
                     too_long.append(f"{relative}:{node.lineno} {node.name}: {length} lines")
     assert not too_long, "\n".join(sorted(too_long))
+
+
+# The one module that may reach into Optuna beyond its public API.
+OPTUNA_ADAPTER = "storage/_optuna.py"
+
+
+def _optuna_private_names() -> set[str]:
+    """The private attribute names of the Optuna objects this project handles: their classes'
+    and those their instances set (read from live objects)."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
+
+    study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    trial = study.ask()
+    objects = [study, trial, study._storage, trial.study, study.trials[0], study.sampler]
+    classes = [
+        optuna.Study,
+        optuna.Trial,
+        optuna.trial.FrozenTrial,
+        optuna.storages.BaseStorage,
+        optuna.storages.RDBStorage,
+        optuna.storages.JournalStorage,
+        optuna.storages.InMemoryStorage,
+        optuna.storages._CachedStorage,
+        optuna.storages.GrpcStorageProxy,
+        JournalFileBackend,
+        JournalRedisBackend,
+        optuna.samplers.TPESampler,
+        optuna.pruners.BasePruner,
+    ]
+    names = {name for cls in classes for name in dir(cls)}
+    names |= {name for obj in objects for name in vars(obj)}
+    # instance attributes of objects a test cannot cheaply build (a journal file, Redis, gRPC)
+    names |= {"_backend", "_file_path", "_redis", "_prefix", "_host", "_port"}
+    return {name for name in names if name.startswith("_") and not name.startswith("__")}
+
+
+def _reaches_into_optuna(tree: ast.AST, private: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == "optuna" and any(p.startswith("_") for p in parts):
+                found.append(f"{node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "optuna" and any(p.startswith("_") for p in parts):
+                    found.append(f"{node.lineno}: import {alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = node.value
+            own = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+            root = owner
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id == "optuna":
+                found.append(f"{node.lineno}: optuna...{node.attr}")
+            elif node.attr in private and not own:
+                found.append(f"{node.lineno}: .{node.attr}")
+    return found
+
+
+def test_only_the_adapter_touches_optunas_private_names():
+    private = _optuna_private_names()
+    assert {"_storage", "_trial_id", "_cached_frozen_trial", "_study_id"} <= private
+    reaching = []
+    paths = [*modules().values(), *(ROOT / "bench").rglob("*.py")]
+    for path in paths:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == OPTUNA_ADAPTER:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        reaching += [f"{relative}:{where}" for where in _reaches_into_optuna(tree, private)]
+    assert not reaching, "use storage._optuna instead:\n" + "\n".join(reaching)
+
+
+def test_the_optuna_check_finds_a_private_reach():
+    private = _optuna_private_names()
+    source = (
+        "from optuna.storages._heartbeat import BaseHeartbeat\n"
+        "x = study._storage.get_trial(trial._trial_id)\n"
+        "y = optuna.storages._CachedStorage\n"
+        "self._storage = None\n"
+    )
+    found = _reaches_into_optuna(ast.parse(source), private)
+    assert sorted(line.split(":")[0] for line in found) == ["1", "2", "2", "3"]

@@ -12,7 +12,7 @@ from common.cli import UserError
 from search import attrs
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.verdicts import evaluate
-from search.config import SearchConfig
+from search.config import SearchConfig, SearchPlan
 from storage.urls import mask_url
 
 
@@ -20,13 +20,14 @@ def study_note(study: optuna.Study, config: SearchConfig) -> str:
     """Markdown for the study's dashboard note."""
     trials = study.get_trials(deepcopy=False)
     states = {s: sum(t.state == s for t in trials) for s in TrialState}
-    names = list(study.metric_names or config.objectives)
+    names = list(study.metric_names or config.plan.objectives)
+    where = config.deployment
     lines = [
-        f"## {config.study}",
+        f"## {where.study}",
         "",
-        f"- **Model** {config.model}; **objectives** {', '.join(names)} (maximized)",
-        f"- **Sampler** {config.sampler}; **pruner** {_pruner(config)}",
-        f"- **Evaluations** {_cadence(config)}",
+        f"- **Model** {config.plan.model}; **objectives** {', '.join(names)} (maximized)",
+        f"- **Sampler** {config.plan.sampler}; **pruner** {_pruner(config.plan)}",
+        f"- **Evaluations** {_cadence(config.plan)}",
         f"- **Data** {_data(study)}",
         f"- **Trials** {states[TrialState.COMPLETE]} complete, {states[TrialState.PRUNED]} "
         f"pruned, {states[TrialState.FAIL]} failed, {states[TrialState.RUNNING]} running",
@@ -37,26 +38,26 @@ def study_note(study: optuna.Study, config: SearchConfig) -> str:
         "",
         "### Report",
         "",
-        f"    python -m search.report --storage {mask_url(config.storage)} --study {config.study}",
+        f"    python -m search.report --storage {mask_url(where.storage)} --study {where.study}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _pruner(config: SearchConfig) -> str:
-    if config.pruner != "moasha":
-        return config.pruner
+def _pruner(plan: SearchPlan) -> str:
+    if plan.pruner != "moasha":
+        return plan.pruner
     return (
-        f"MO-ASHA (eta {config.reduction_factor}, rungs at evaluations "
-        f"{config.min_resource}, {config.min_resource * config.reduction_factor}, ...)"
+        f"MO-ASHA (eta {plan.reduction_factor}, rungs at evaluations "
+        f"{plan.min_resource}, {plan.min_resource * plan.reduction_factor}, ...)"
     )
 
 
-def _cadence(config: SearchConfig) -> str:
-    if config.eval_steps:
-        return f"every {config.eval_steps} steps"
-    if config.evals_per_run:
-        return f"{config.evals_per_run} per run"
-    return f"{config.evals_per_epoch} per epoch"
+def _cadence(plan: SearchPlan) -> str:
+    if plan.eval_steps:
+        return f"every {plan.eval_steps} steps"
+    if plan.evals_per_run:
+        return f"{plan.evals_per_run} per run"
+    return f"{plan.evals_per_epoch} per epoch"
 
 
 def _data(study: optuna.Study) -> str:

@@ -74,7 +74,7 @@ def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> 
     trials = study.get_trials(deepcopy=False)
     states = {s: sum(t.state == s for t in trials) for s in TrialState}
     print(
-        f"\n{config.study}: {states[TrialState.COMPLETE]} complete, "
+        f"\n{config.deployment.study}: {states[TrialState.COMPLETE]} complete, "
         f"{states[TrialState.PRUNED]} pruned, {states[TrialState.FAIL]} failed "
         f"({elapsed:.0f} s this run)",
         file=out,
@@ -99,9 +99,12 @@ def print_summary(study: optuna.Study, config: SearchConfig, elapsed: float) -> 
             f"pruning ({1 - spent / planned:.0%} saved)",
             file=out,
         )
-    url = mask_url(config.storage)
-    watch = watch_commands(config.storage, config.artifacts)
+    url = mask_url(config.deployment.storage)
+    watch = watch_commands(config.deployment.storage, config.deployment.artifacts)
     print("\nWatch it:   " + "\n            ".join(watch), file=out)
-    print(f"Report:     python -m search.report --storage {url} --study {config.study}", file=out)
-    if storage_kind(config.storage) not in ("sqlite", "journal-file"):
+    print(
+        f"Report:     python -m search.report --storage {url} --study {config.deployment.study}",
+        file=out,
+    )
+    if storage_kind(config.deployment.storage) not in ("sqlite", "journal-file"):
         print("(the password is masked above; use your full URL)", file=out)

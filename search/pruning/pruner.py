@@ -32,6 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from search.attrs import EVALS_ATTR, set_trial_record, trial_evals
 from search.pruning.moasha import Decision, budget_saved, decide, rung_index
+from storage._optuna import set_intermediate_value
 
 # Trials whose evaluations count at a rung. A FAIL trial's numbers may come from a broken run;
 # WAITING trials have none yet.
@@ -68,7 +69,7 @@ def stored(values: Sequence[float]) -> list[float]:
 def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
     """The first objective at ``step`` as the trial's intermediate value: the dashboard's curve.
     Trial.report refuses multi-objective studies; the storage underneath does not."""
-    study._storage.set_trial_intermediate_value(trial._trial_id, step, float(value))
+    set_intermediate_value(study, trial, step, float(value))
 
 
 def evals_of(trial: FrozenTrial | optuna.Trial) -> dict[int, tuple[float, ...]]:

@@ -21,6 +21,7 @@ from search.attrs import EVALS_ATTR, set_trial_record
 from search.pruning import why
 from search.pruning.moasha import Decision
 from search.pruning.pruner import MOASHAPruner, record_curve, resource_at, stored
+from storage._optuna import trial_id
 
 PRUNERS = ("moasha", "median", "hyperband", "none")
 
@@ -40,8 +41,8 @@ class MOASHAStopper:
         self._evals: dict[str, list[float]] = {}  # this worker's running trial, all steps so far
 
     def keep_going(self, study, trial, step, values) -> bool:
-        if trial._trial_id != self._trial_id:  # a new trial (a retry starts with its own)
-            self._trial_id, self._evals = trial._trial_id, {}
+        if trial_id(trial) != self._trial_id:  # a new trial (a retry starts with its own)
+            self._trial_id, self._evals = trial_id(trial), {}
         floats = stored(values)
         resource = resource_at({int(s): None for s in self._evals}, step)
         self._evals[str(step)] = floats

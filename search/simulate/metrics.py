@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from optuna._hypervolume import compute_hypervolume
 
 from search.pruning.moasha import nondominated_ranks
 from search.simulate.replay import Replay
+from storage._optuna import HYPERVOLUME as compute_hypervolume
 
 AXES = {"seconds": "at_seconds", "examples": "at_examples"}
 BUDGET_SHARES = (0.25, 0.5, 1.0)

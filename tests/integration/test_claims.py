@@ -7,7 +7,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.study import NoFreeSlot, SlotStudy
+from search.study import NoFreeSlot, ask_in_slot
 from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
@@ -19,16 +19,17 @@ TARGET = 5
 
 def _worker(url: str, name: str, start: threading.Barrier, errors: list) -> None:
     try:
-        study = SlotStudy(target=TARGET, study_name=name, storage=open_storage(url))
+        study = optuna.load_study(study_name=name, storage=open_storage(url))
         start.wait()
         while True:
             finished = len(study.get_trials(states=(TrialState.COMPLETE,)))
             if finished >= TARGET:
                 return
             try:
-                study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+                trial = ask_in_slot(study, TARGET)
             except NoFreeSlot:
                 continue
+            study.tell(trial, trial.suggest_float("x", 0, 1))
     except Exception as exc:  # reported by the test
         errors.append(repr(exc))
 

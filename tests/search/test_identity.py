@@ -125,7 +125,9 @@ def test_another_model_and_no_relation_name_are_named():
         dev=SimpleNamespace(fingerprint="d"),
         labels=SimpleNamespace(names=("관계없음", "per:title"), no_relation="관계없음"),
     )
-    config = SimpleNamespace(model="tiny", train="train.csv", dev="dev.csv")
+    config = SimpleNamespace(
+        plan=SimpleNamespace(model="tiny"), files=SimpleNamespace(train="train.csv", dev="dev.csv")
+    )
     assert differences(recorded, config, data) == [
         "label list (2 labels, now 2; without no_relation; with 관계없음)",
         "no-relation label ('no_relation', now '관계없음')",

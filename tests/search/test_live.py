@@ -11,7 +11,7 @@ from optuna_dashboard._note import get_note_from_system_attrs
 
 from search.analysis.curves import GRAPH_ID
 from search.attrs import EVALS_ATTR, HYPOTHESES, set_trial_record
-from search.config import SearchConfig
+from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
 from search.live import LiveStopper, LiveView
 from search.pruning.stoppers import NeverStop
 
@@ -24,7 +24,11 @@ def _setup(tmp_path, every: float):
     with pytest.warns(optuna.exceptions.ExperimentalWarning):
         study.set_metric_names(["micro_f1", "auprc"])
     study.set_user_attr(HYPOTHESES, [{"text": "lr > 1e-4 helps f1", "from_trial": 0}])
-    config = SearchConfig(trials=4, storage=storage, study="s", model="tiny", train="t", dev="d")
+    config = SearchConfig(
+        SearchPlan(trials=4, model="tiny"),
+        DataFiles(train="t", dev="d"),
+        Deployment(storage=storage, study="s"),
+    )
     view = LiveView(config, every=every)
     return study, view, LiveStopper(NeverStop(), view)
 

@@ -22,5 +22,11 @@ def test_a_stopped_workers_error_and_left_trials_reach_the_launcher(monkeypatch)
 
 
 def test_a_worker_started_by_hand_reports_nothing(monkeypatch):
+    written = []
+    monkeypatch.setattr(os, "write", lambda fd, data: written.append((fd, data)))
     monkeypatch.delenv(REPORT_ENV, raising=False)
     report_stop("error: the disk is full", {7: "storage: the disk is full"})  # no pipe: no-op
+    assert written == []
+    monkeypatch.setenv(REPORT_ENV, "12345")  # with one, the same call writes to it
+    report_stop("error: the disk is full", {7: "storage: the disk is full"})
+    assert [fd for fd, _ in written] == [12345]

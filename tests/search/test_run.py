@@ -204,13 +204,14 @@ def test_one_bad_hypothesis_among_several_writes_nothing(tmp_path):
     assert not (tmp_path / "study.db").exists()
 
 
-def test_the_config_keeps_its_hypotheses_through_json():
-    from search.config import SearchConfig
+def test_the_config_keeps_its_hypotheses_and_devices_through_json():
+    from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
 
     config = SearchConfig(
-        trials=1, storage="sqlite://", study="s", model="tiny", train="t", dev="d",
-        hypotheses=("a", "b"),
-    )  # fmt: skip
+        SearchPlan(trials=1, model="tiny", hypotheses=("a", "b")),
+        DataFiles(train="t", dev="d"),
+        Deployment(storage="sqlite://", study="s", devices=("0", "1"), workers=2),
+    )
     assert SearchConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
 
 

@@ -1,14 +1,14 @@
-"""The worker's study: a trial whose set-up write hits a full disk is still known, and failed."""
-
-from types import SimpleNamespace
+"""The worker's study: trials start only in a free slot; a trial whose set-up write hits a full
+disk is still known, and failed."""
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from search.attrs import FAIL_REASON
-from search.study import SlotStudy
-from search.worker import _stop_for_no_space
+from search.outcome import failure
+from search.study import NoFreeSlot, SetUpFailed, ask_in_slot
+from search.worker import finish
 from storage.opening import open_storage
 from storage.retry import StorageFull
 
@@ -20,29 +20,33 @@ class _DiskFullAfterCreation(optuna.samplers.RandomSampler):
         raise StorageFull("database or disk is full")
 
 
-def slot_study(tmp_path, sampler=None) -> SlotStudy:
+def study_of(tmp_path, sampler=None) -> optuna.Study:
     storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}")
-    optuna.create_study(study_name="s", storage=storage, directions=["maximize", "maximize"])
-    return SlotStudy(target=4, study_name="s", storage=storage, sampler=sampler)
+    directions = ["maximize", "maximize"]
+    return optuna.create_study(
+        study_name="s", storage=storage, directions=directions, sampler=sampler
+    )
 
 
 def test_a_trial_whose_set_up_failed_on_a_full_disk_is_failed_not_left_running(tmp_path):
-    study = slot_study(tmp_path, _DiskFullAfterCreation())
-    with pytest.raises(StorageFull) as raised:
-        study.ask()
+    study = study_of(tmp_path, _DiskFullAfterCreation())
+    with pytest.raises(SetUpFailed) as raised:
+        ask_in_slot(study, target=4)
     (trial,) = study.get_trials()
-    assert trial.state == TrialState.RUNNING and study.asked == trial._trial_id
-    objective = SimpleNamespace(trial_id=None, no_space=None)  # the objective never ran
-    with pytest.raises(StorageFull):
-        _stop_for_no_space(study, objective, raised.value)
+    assert trial.state == TrialState.RUNNING and raised.value.trial_id == trial._trial_id
+    with pytest.raises(StorageFull) as full:
+        finish(study, raised.value.trial_id, failure(raised.value.error), callbacks=[])
+    assert full.value.left_running == {}
     (trial,) = study.get_trials()
     assert trial.state == TrialState.FAIL
-    assert trial.user_attrs[FAIL_REASON].startswith("storage: the disk is full or read-only")
+    assert trial.user_attrs[FAIL_REASON].startswith("storage: database or disk is full")
 
 
-def test_the_asked_trial_is_the_one_this_worker_started(tmp_path):
-    study = slot_study(tmp_path)
-    first = study.ask()
+def test_no_trial_starts_once_finished_and_running_ones_reach_the_target(tmp_path):
+    study = study_of(tmp_path)
+    first = ask_in_slot(study, target=2)
     study.tell(first, [1.0, 1.0])
-    second = study.ask()
-    assert study.asked == second._trial_id != first._trial_id
+    ask_in_slot(study, target=2)
+    with pytest.raises(NoFreeSlot):
+        ask_in_slot(study, target=2)
+    assert len(study.trials) == 2

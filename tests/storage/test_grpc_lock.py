@@ -49,8 +49,19 @@ def test_the_lock_admits_one_holder_at_a_time(lock_server):
 
 
 def test_locks_of_other_names_do_not_wait_for_each_other(lock_server):
-    with grpc_lock("127.0.0.1", lock_server, "study:a"), grpc_lock("127.0.0.1", lock_server, "b"):
-        pass
+    other_taken, same_taken = threading.Event(), threading.Event()
+
+    def take(name: str, taken: threading.Event) -> None:
+        with grpc_lock("127.0.0.1", lock_server, name):
+            taken.set()
+
+    with grpc_lock("127.0.0.1", lock_server, "study:a"):
+        threading.Thread(target=take, args=("b", other_taken), daemon=True).start()
+        same = threading.Thread(target=take, args=("study:a", same_taken), daemon=True)
+        same.start()
+        assert other_taken.wait(timeout=30), "lock b waited for lock study:a"
+        assert not same_taken.is_set()  # the same name does wait
+    assert same_taken.wait(timeout=30)
 
 
 def test_a_dead_holders_lock_expires_and_only_the_holder_releases_it():
