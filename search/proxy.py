@@ -5,7 +5,8 @@ connections instead of opening a pool each. The proxy serves a relational databa
 Postgres, MySQL): Optuna's proxy does not support journal storages. On the same port it serves
 the study lock its clients share (:mod:`storage.grpc_lock`): creating a study and starting a
 trial are serialised as on a database. Restarting it drops the locks, which are held for
-milliseconds; workers wait for it (see ``storage.urls``).
+milliseconds; its clients wait for it as for a restarted database (:mod:`storage.grpc_client`),
+and the restarted proxy takes its port back.
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ def build_parser() -> ArgumentParser:
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Bind once without SO_REUSEPORT: gRPC sets it, so it would share a port already in use."""
+    """Bind once without SO_REUSEPORT: gRPC sets it, so it would share a port already in use.
+    With SO_REUSEADDR, as gRPC's own socket: the connections of a proxy that was just killed
+    (TIME_WAIT) do not keep its successor off the port; a live listener still does."""
     if not 0 < port < 65536:
         raise UserError(f"--port: {port} is not a port number (1-65535)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

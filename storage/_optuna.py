@@ -131,6 +131,17 @@ def grpc_address(proxy: optuna.storages.GrpcStorageProxy) -> tuple[str, int]:
     return proxy._host, proxy._port
 
 
+def grpc_use_channel(proxy: optuna.storages.GrpcStorageProxy, channel: Any) -> None:
+    """Point Optuna's gRPC proxy client at ``channel``, with a stub and a trial cache of its own
+    (what its ``_setup`` builds on a channel with gRPC's default options)."""
+    from optuna.storages._grpc.auto_generated import api_pb2_grpc  # grpc: imported when used
+    from optuna.storages._grpc.client import GrpcClientCache
+
+    proxy._channel = channel
+    proxy._stub = api_pb2_grpc.StorageServiceStub(channel)
+    proxy._cache = GrpcClientCache(proxy._stub)
+
+
 def grpc_server(storage: optuna.storages.BaseStorage, host: str, port: int) -> Any:
     """Optuna's gRPC storage server (not started), for ``search.proxy``."""
     from optuna.storages._grpc.server import make_server  # grpc: imported when it serves

@@ -32,7 +32,21 @@ from typing import Any
 
 import grpc
 
+from common.cli import UserError
+
 LEASE_S = 120.0
+# how long a call waits for a proxy that is away (restarting): storage.retry's window, which the
+# storage calls of the same clients wait (storage.retry imports this package's liveness, which
+# imports the lock: the figure is repeated here and a test holds the two equal)
+WAIT_S = 60.0
+# milliseconds: gRPC's defaults (1 s growing by 1.6x to 120 s) would leave a client waiting
+# minutes after a proxy that was away for seconds
+CHANNEL_OPTIONS = (
+    ("grpc.max_receive_message_length", -1),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
 SERVICE = "re_search.StudyLock"
 _FIRST_POLL_S = 0.005
 _MAX_POLL_S = 0.1
@@ -91,11 +105,16 @@ _channels_guard = threading.Lock()
 _warned: set[tuple[str, int]] = set()
 
 
+def channel(host: str, port: int) -> grpc.Channel:
+    """A channel to the proxy that reconnects within a second of its return."""
+    return grpc.insecure_channel(f"{host}:{port}", options=list(CHANNEL_OPTIONS))
+
+
 def _channel(host: str, port: int) -> grpc.Channel:
     with _channels_guard:
         key = (host, port, os.getpid())
         if key not in _channels:
-            _channels[key] = grpc.insecure_channel(f"{host}:{port}")
+            _channels[key] = channel(host, port)
         return _channels[key]
 
 
@@ -112,7 +131,7 @@ def grpc_lock(host: str, port: int, name: str) -> Iterator[None]:
     request = {"name": name, "holder": f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4()}"}
     delay = _FIRST_POLL_S
     try:
-        while not acquire(request, timeout=_CALL_TIMEOUT_S, wait_for_ready=True)["ok"]:
+        while not _call(acquire, request, f"grpc://{host}:{port}")["ok"]:
             time.sleep(delay)
             delay = min(2 * delay, _MAX_POLL_S)
     except grpc.RpcError as exc:
@@ -131,5 +150,24 @@ def grpc_lock(host: str, port: int, name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(grpc.RpcError):
+        with contextlib.suppress(grpc.RpcError):  # a restarted proxy holds no lock to release
             release(request, timeout=_CALL_TIMEOUT_S)
+
+
+def _call(method: Any, request: dict, what: str) -> dict:
+    """One lock call, waiting up to :data:`WAIT_S` for a proxy that is away (restarting)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return method(request, timeout=max(left, 0.1), wait_for_ready=True)
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code == grpc.StatusCode.UNAVAILABLE and left > 0:
+                time.sleep(0.2)  # the connection dropped mid-call: wait for the next one
+                continue
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise UserError(
+                    f"--storage {what}: the gRPC proxy did not answer for {WAIT_S:g} s"
+                ) from None
+            raise

@@ -102,7 +102,9 @@ def open_grpc(url: str) -> optuna.storages.BaseStorage:
         port = None
     if not parts.hostname or port is None:
         raise UserError(f"--storage {mask_url(url)}: a gRPC URL is grpc://HOST:PORT")
-    proxy = optuna.storages.GrpcStorageProxy(host=parts.hostname, port=port)
+    from storage.grpc_client import RetryingGrpcStorageProxy  # grpc: checked above
+
+    proxy = RetryingGrpcStorageProxy(host=parts.hostname, port=port, display_url=mask_url(url))
     try:
         proxy.wait_server_ready(timeout=_CONNECT_TIMEOUT_S)
     except ConnectionError:

@@ -1,4 +1,5 @@
-"""A relational storage that waits out a database that went away for a while.
+"""A relational storage that waits out a database that went away for a while (and the same
+retry for the gRPC proxy's client, :mod:`storage.grpc_client`).
 
 Pre-ping (in :mod:`storage.urls`) replaces a pooled connection that a restarted server closed,
 but a call made while the server is down (a restart, a fail-over), or one whose connection drops
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -106,12 +108,21 @@ def is_transient(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, _TRANSIENT):
+        if isinstance(current, _TRANSIENT) or _grpc_unavailable(current):
             return True
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def _grpc_unavailable(exc: BaseException) -> bool:
+    """A gRPC call that found no server: the storage proxy is restarting (``grpc`` is loaded only
+    in processes that use a ``grpc://`` storage)."""
+    grpc = sys.modules.get("grpc")
+    if grpc is None or not isinstance(exc, grpc.RpcError) or not callable(exc.code):
+        return False
+    return exc.code() == grpc.StatusCode.UNAVAILABLE
 
 
 def reason_of(exc: BaseException) -> str:
@@ -121,6 +132,8 @@ def reason_of(exc: BaseException) -> str:
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.orig is not None:
             lines = [line.strip() for line in str(current.orig).splitlines() if line.strip()]
             return "; ".join(lines)
+        if _grpc_unavailable(current) and callable(getattr(current, "details", None)):
+            return f"the gRPC proxy is unavailable: {current.details()}"
         current = current.__cause__ or current.__context__
     return type(exc).__name__
 
@@ -158,7 +171,7 @@ def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any
 
 def _retrying(method: F) -> F:
     @functools.wraps(method)
-    def wrapper(self: RetryingRDBStorage, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_inside, "active", False):
             return method(self, *args, **kwargs)
         _inside.active = True
@@ -244,8 +257,14 @@ class RetryingRDBStorage(StaleTrialHook, optuna.storages.RDBStorage):
                 )
 
 
-for _name, _value in list(vars(optuna.storages.RDBStorage).items()):
-    if callable(_value) and not _name.startswith("__") and _name not in _NOT_RETRIED:
-        # the method as this class resolves it (its own, a mixin's, or Optuna's), undecorated
-        _own = next(vars(k)[_name] for k in RetryingRDBStorage.__mro__ if _name in vars(k))
-        setattr(RetryingRDBStorage, _name, _retrying(_own))
+def retry_methods(cls: type, base: type, not_retried: frozenset[str]) -> None:
+    """Make every method of ``base`` except ``not_retried`` a retried call on ``cls``, whose
+    instances have ``display_url`` and ``retry_for``: the method as ``cls`` resolves it (its own,
+    a mixin's, or ``base``'s), undecorated."""
+    for name, value in list(vars(base).items()):
+        if callable(value) and not name.startswith("__") and name not in not_retried:
+            own = next(vars(k)[name] for k in cls.__mro__ if name in vars(k))
+            setattr(cls, name, _retrying(own))
+
+
+retry_methods(RetryingRDBStorage, optuna.storages.RDBStorage, _NOT_RETRIED)

@@ -158,3 +158,57 @@ def test_the_proxy_serves_only_relational_databases(storage, named):
     with pytest.raises(UserError, match="the gRPC proxy serves sqlite") as info:
         proxy.main(["--storage", storage, "--port", str(free_port())])
     assert named in str(info.value) and "hunter2" not in str(info.value)
+
+
+def _start_proxy(url: str, port: int, log) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "search.proxy", "--storage", url, "--port", str(port)]
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_proxy_killed_and_restarted_mid_search_loses_nothing(postgres_url, tmp_path):
+    """kill -9 the proxy while trials run, start it again on its port 3 s later: the workers
+    and the launcher wait for it as for a restarted database; no traceback, nothing RUNNING."""
+    port = free_port()
+    log = open(tmp_path / "proxy.log", "w")  # noqa: SIM115 (closed below)
+    server = _start_proxy(postgres_url, port, log)
+    launch = [
+        sys.executable, "-m", "search.run", "--runner", RUNNER,
+        "--storage", f"grpc://127.0.0.1:{port}", "--study", "restarted",
+        "--trials", "6", "--workers", "2", "--quiet", "--worker-logs", "-",
+        "--artifacts", str(tmp_path / "artifacts"),
+    ]  # fmt: skip
+    env = fake_env(mock_seconds_per_eval=0.3)
+    storage = open_storage(postgres_url, heartbeat_interval=None, pool_size=1)
+    try:
+        wait_for_proxy(port, server)
+        search = subprocess.Popen(launch, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 240
+        while not _running_mid_way(storage, "restarted"):
+            assert search.poll() is None and time.monotonic() < deadline, search.communicate()
+            time.sleep(0.2)
+        server.kill()
+        server.wait()
+        time.sleep(3.0)  # the outage
+        server = _start_proxy(postgres_url, port, log)
+        _, err = search.communicate(timeout=600)
+        restarted = server.poll()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+    assert restarted is None, (tmp_path / "proxy.log").read_text()  # it took its port back
+    assert search.returncode == 0, err
+    assert "Traceback" not in err and "retrying for up to 60 s" in err
+    trials = optuna.load_study(study_name="restarted", storage=storage).get_trials()
+    storage.engine.dispose()
+    assert sum(t.state in FINISHED for t in trials) >= 6
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+
+
+def _running_mid_way(storage, name: str) -> bool:
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return False
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return any(t.intermediate_values for t in running)

@@ -97,3 +97,42 @@ def test_relational_storages_retry_every_database_call(tmp_path: Path) -> None:
     study = optuna.create_study(storage=again)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     assert len(study.trials) == 2
+
+
+def test_a_grpc_proxy_that_is_away_is_waited_for_like_a_database() -> None:
+    grpc = pytest.importorskip("grpc")
+    from storage.grpc_client import RetryingGrpcStorageProxy
+    from storage.grpc_lock import WAIT_S
+
+    class Unavailable(grpc.RpcError):
+        def __init__(self, code) -> None:
+            self._code = code
+
+        def code(self):
+            return self._code
+
+        def details(self) -> str:
+            return "failed to connect to all addresses"
+
+    assert is_transient(Unavailable(grpc.StatusCode.UNAVAILABLE))
+    assert not is_transient(Unavailable(grpc.StatusCode.NOT_FOUND))
+    calls = iter([Unavailable(grpc.StatusCode.UNAVAILABLE), "answer"])
+
+    def call():
+        outcome = next(calls)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert call_with_retry(call, "grpc://h:1", retry_for=5) == "answer"
+    with pytest.raises(StorageUnavailable, match="the gRPC proxy is unavailable: failed to"):
+        call_with_retry(lambda: _raise(Unavailable), "grpc://h:1", 0.1)
+    # every storage call of the client retries, in the same window as the database's
+    assert getattr(RetryingGrpcStorageProxy.get_all_trials, "__wrapped__", None) is not None
+    assert WAIT_S == retry.RETRY_FOR_S
+
+
+def _raise(kind) -> None:
+    import grpc
+
+    raise kind(grpc.StatusCode.UNAVAILABLE)
