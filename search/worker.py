@@ -22,7 +22,6 @@ from objectives.hparams import HParams
 from objectives.training.loop import Workspace
 from search.attrs import REASON_CHARS, STORAGE_FAILED
 from search.config import REAL_RUNNER, SearchConfig, cpu_threads
-from search.inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveView
 from search.processes import report_stop, watch_launcher, worker_config
@@ -32,6 +31,7 @@ from search.space import Choice, Fixed, Space
 from search.study import NoFreeSlot, SlotStudy, counts, load_for_worker
 from search.trial import Objective, ReasonNotStored, Runner
 from search.trial_log import TrialLog
+from search.worker_inputs import Inputs
 from storage.artifacts import (
     STORE_WAIT_S,
     open_artifact_store,
