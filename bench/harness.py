@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from common.versions import code_version, package_versions  # noqa: E402
 from objectives.data.inputs import TrialData, load_trial_data  # noqa: E402
-from objectives.data.sample import ensure_sample_data  # noqa: E402
+from objectives.data.sample_data import ensure_sample_data  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -77,7 +77,7 @@ from transformers import (
 from common.cli import UserError, quiet_libraries, run_main
 from objectives.data.inputs import TrialData, load_trial_data
 from objectives.data.labels import LabelSet
-from objectives.data.sample import ensure_sample_data
+from objectives.data.sample_data import ensure_sample_data
 from objectives.encoding.markers import mark_example
 from objectives.metrics import evaluate
 from objectives.models.tiny import ensure_tiny_model

@@ -21,7 +21,7 @@ COMMANDS = (
     "objectives.finetune",
     "objectives.score",
     "objectives.sample",
-    "objectives.inspect",
+    "objectives.describe",
     "objectives.tapt",
 )
 # Modules with a ``__main__`` that are not commands of their own: the launcher starts workers,

@@ -1,6 +1,6 @@
 """Look at a KLUE-RE training file before choosing max_len.
 
-    python -m objectives.inspect --train FILE [--model NAME] [--markers SCHEME] [--labels FILE]
+    python -m objectives.describe --train FILE [--model NAME] [--markers SCHEME] [--labels FILE]
         [--no-relation NAME] [--unlabeled] [--json]
 
 Prints the row count, the label distribution, the entity-type pairs, the token lengths of the
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(
-        prog="python -m objectives.inspect",
+        prog="python -m objectives.describe",
         description="Label, entity-type and token-length statistics of a KLUE-RE file.",
     )
     parser.add_argument("--train", type=Path, required=True, help="KLUE JSON, JSONL or CSV")

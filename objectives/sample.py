@@ -1,5 +1,5 @@
 """``python -m objectives.sample --out DIR``: the built-in sample data
-(:mod:`objectives.data.sample`) written as KLUE JSON and competition CSV, with a summary."""
+(:mod:`objectives.data.sample_data`) written as KLUE JSON and competition CSV, with a summary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from common.cli import UserError, run_main
 from objectives.data.dataset import Example
 from objectives.data.labels import KLUE_RELATIONS, NO_RELATION
-from objectives.data.sample import DEFAULT_SEED, DEFAULT_SIZES, SAMPLE_FILES, SPLITS, generate
+from objectives.data.sample_data import DEFAULT_SEED, DEFAULT_SIZES, SAMPLE_FILES, SPLITS, generate
 from objectives.data.writing import write_sample
 
 

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     # the tiny model is built on the same sentences as a search's plain ``tiny``
     model_path, model_id = resolve_base(model, lambda: sentences, args.cache_dir)
     key = tapt_key(model_id, corpus, params)
-    record = adapt(model_path, model_id, corpus, params, args.out, key, progress=True)
-    print(json.dumps({"out": str(args.out), **record}, indent=2))
+    manifest = adapt(model_path, model_id, corpus, params, args.out, key, progress=True)
+    print(json.dumps({"out": str(args.out), **manifest}, indent=2))
     return 0
 
 

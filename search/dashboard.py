@@ -75,7 +75,7 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-def recorded_locations(storage: optuna.storages.BaseStorage) -> set[str]:
+def saved_locations(storage: optuna.storages.BaseStorage) -> set[str]:
     """The artifact locations the storage's studies record."""
     found = set()
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=False):
@@ -87,7 +87,7 @@ def recorded_locations(storage: optuna.storages.BaseStorage) -> set[str]:
 
 def choose_location(flag: str | None, storage: optuna.storages.BaseStorage, url: str) -> str:
     """The flag; else the one location the studies record; else the storage's default."""
-    recorded = recorded_locations(storage)
+    recorded = saved_locations(storage)
     if not flag and len(recorded) > 1:
         raise UserError(
             f"--artifacts: the studies in {mask_url(url)} record different artifact stores "

@@ -22,7 +22,7 @@ def absolute(path: str | Path | None) -> str | None:
     return None if path is None else str(Path(path).expanduser().resolve())
 
 
-def recorded_fingerprint(data: dict[str, Any], split: str) -> str | None:
+def saved_fingerprint(data: dict[str, Any], split: str) -> str | None:
     """The fingerprint a study records for ``split`` (train, dev or test)."""
     if data.get(f"{split}_fingerprint"):
         return str(data[f"{split}_fingerprint"])
@@ -40,7 +40,7 @@ def locate(
 ) -> Path | None:
     """The file to read for ``split``: ``given`` (a directory is searched for the file with the
     recorded fingerprint), else the recorded path where it exists, else None."""
-    expected = recorded_fingerprint(data, split)
+    expected = saved_fingerprint(data, split)
     if given is not None and given.is_dir():
         if expected is None:
             raise UserError(f"{flag} {given}: the study records no {split} fingerprint to find")
@@ -61,7 +61,7 @@ def missing(data: dict[str, Any], split: str, flag: str) -> UserError:
     where = "" if Path(recorded).is_absolute() else " (a path relative to where the search ran)"
     return UserError(
         f"{flag}: the study's {split} file {recorded}{where} is not here; pass {flag} FILE, or "
-        f"{flag} DIR to find it there by its fingerprint {recorded_fingerprint(data, split)}"
+        f"{flag} DIR to find it there by its fingerprint {saved_fingerprint(data, split)}"
     )
 
 

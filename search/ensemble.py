@@ -29,9 +29,9 @@ from search.analysis.ensemble_checks import (
 from search.analysis.ensemble_report import build_ensemble, render_text, test_summary, write_outputs
 from search.analysis.members import load_member, pick_trials, study_labels
 from search.analysis.studies import add_study_flags, open_study
-from search.artifacts import reader_store
 from search.attrs import TEST_PREDICTIONS_ATTR
 from search.config import OBJECTIVES
+from search.study_artifacts import reader_store
 from storage.urls import mask_url
 
 RANKINGS = ("pareto", "f1", "auprc")

@@ -138,7 +138,7 @@ def read_inputs(
     and the study's label set; the readers name the file and row of anything wrong. A flag
     naming a directory finds the study's file there by its recorded fingerprint."""
     recorded = attrs.study_data(study)
-    known = _recorded_labels(study)
+    known = _saved_labels(study)
     train_path = locate(args.train, recorded, "train", "--train", known)
     if train_path is None:
         raise missing(recorded, "train", "--train")
@@ -207,14 +207,14 @@ def trial_hparams(trial: FrozenTrial) -> HParams:
     return hparams_from_mapping(hparams, f"trial {trial.number} hparams")
 
 
-def _recorded_labels(study: optuna.Study) -> LabelSet | None:
+def _saved_labels(study: optuna.Study) -> LabelSet | None:
     recorded = attrs.study_data(study).get("labels")
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"]) if recorded else None
 
 
 def study_labels(study: optuna.Study, train_path: Path) -> LabelSet:
     """The label set the study searched with (its order is the order of ``probs``)."""
-    recorded = _recorded_labels(study)
+    recorded = _saved_labels(study)
     if recorded:
         return recorded
     names = [ex.label for ex in read_dataset(train_path, None).examples]

@@ -86,7 +86,7 @@ def space_changed(recorded: dict[str, Any], space: Space) -> bool:
     return last is not None and last != json.loads(json.dumps(space.to_json()))
 
 
-def record_changes(
+def save_changes(
     study: optuna.Study, found: list[str], space: Space | None, from_trial: int
 ) -> None:
     """Append what changed from ``from_trial`` on to the study's ``changes`` attribute."""

@@ -31,7 +31,6 @@ from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.models.resolve import check_available, tapt_base
 from search.analysis.hypotheses import check_hypothesis
 from search.analysis.summary import print_summary
-from search.artifacts import location_for_search, record_location
 from search.attrs import study_attrs
 from search.config import (
     REAL_RUNNER,
@@ -49,14 +48,15 @@ from search.devices import gpu_count
 from search.echo import LogEcho
 from search.flags import build_deployment, build_parser, build_plan, storage_url
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
-from search.inputs import Inputs
 from search.interrupts import Interrupts
 from search.processes import WorkerPool, fail_for_workers
 from search.progress import Progress, best_text
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
+from search.study_artifacts import location_for_search, save_location
 from search.target import check_total, target_and_trials
+from search.worker_inputs import Inputs
 from storage.artifacts import is_s3, open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import keep_reserve
@@ -102,7 +102,7 @@ def open_search(args) -> tuple[SearchConfig, optuna.Study, Inputs]:
     study = create_or_load(storage, config, space, data, args.add_anyway)
     for line in describe_changes(study_attrs(study).get(CHANGES_ATTR, [])[before:]):
         log.warning(line)
-    record_location(study, artifacts)
+    save_location(study, artifacts)
     return config, study, Inputs(storage, space, data)
 
 

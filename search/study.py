@@ -32,7 +32,7 @@ from search.attrs import (
     study_hypotheses,
 )
 from search.config import SearchConfig
-from search.identity import check_identity, record_changes, space_changed
+from search.identity import check_identity, save_changes, space_changed
 from search.pruning.pruner import optuna_pruner
 from search.sampling import SEED_DERIVATION, klue_recipe, make_sampler, worker_seed
 from search.space import Space
@@ -108,10 +108,10 @@ def create_or_load(
                 study.set_user_attr(key, metadata[key])
         else:
             found = check_identity(attrs, config, data, add_anyway)
-            record_test(study, config, data)
+            save_test_file(study, config, data)
             changed = space if space_changed(attrs, space) else None
-            record_changes(study, found, changed, len(study.trials))
-        record_hypotheses(study, config.plan.hypotheses)
+            save_changes(study, found, changed, len(study.trials))
+        add_hypotheses(study, config.plan.hypotheses)
         if recipe_needed(study.get_trials(deepcopy=False)):
             recipe = klue_recipe(config.plan.model, space)
             study.enqueue_trial(recipe, user_attrs={ORIGIN: BASELINE_ORIGIN})
@@ -137,7 +137,7 @@ def recipe_needed(trials: Sequence[FrozenTrial]) -> bool:
     return True
 
 
-def record_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
+def add_hypotheses(study: optuna.Study, texts: Sequence[str]) -> None:
     """Add the hypotheses the study does not have yet to its ``hypotheses`` attribute, each with
     the trial it was written before (``from_trial``).
 
@@ -203,7 +203,7 @@ def _test_metadata(config: SearchConfig, data: TrialData) -> dict[str, Any]:
     }
 
 
-def record_test(study: optuna.Study, config: SearchConfig, data: TrialData) -> None:
+def save_test_file(study: optuna.Study, config: SearchConfig, data: TrialData) -> None:
     """A study created without ``--test`` records the first test file it is run with; another
     test file than the recorded one is refused, so all stored test predictions are of one file."""
     recorded = study_data(study)

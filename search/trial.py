@@ -43,7 +43,7 @@ from search.attrs import (
     stored,
 )
 from search.config import REAL_RUNNER, SearchConfig
-from search.inputs import Inputs
+from search.worker_inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveView
 from search.outcome import Cause, Complete, Failed, Outcome, Pruned, failure

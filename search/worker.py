@@ -21,7 +21,6 @@ from optuna.trial import FrozenTrial, TrialState
 from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
 from search.attrs import FAIL_REASON, PRUNED_REASON, REASON_CHARS, STORAGE_FAILED
 from search.config import SearchConfig, cpu_threads
-from search.inputs import Inputs
 from search.interrupts import Interrupts
 from search.live import LiveView
 from search.outcome import (
@@ -39,6 +38,7 @@ from search.runner import choose_runner
 from search.study import NoFreeSlot, SetUpFailed, ask_in_slot, counts, load_for_worker
 from search.trial import Objective, Runner, build_objective
 from search.trial_log import TrialLog
+from search.worker_inputs import Inputs
 from storage._optuna import storage_of, trial_id
 from storage.artifacts import (
     STORE_WAIT_S,

@@ -91,7 +91,7 @@ def choose(flag: str | Path | None, recorded: str | None, default: str | Path) -
     return str(default)
 
 
-def recorded_location(storage: optuna.storages.BaseStorage, study: str) -> str | None:
+def saved_location(storage: optuna.storages.BaseStorage, study: str) -> str | None:
     """The artifact location study ``study`` records, or None (no such study, or none recorded)."""
     try:
         study_id = storage.get_study_id_from_name(study)

@@ -74,7 +74,7 @@ def data_paths(
 ) -> tuple[Path, Path, Path | None]:
     """The given files, or the built-in sample data where neither train nor dev is given."""
     if train is None and dev is None:
-        from objectives.data.sample import ensure_sample_data
+        from objectives.data.sample_data import ensure_sample_data
 
         root = ensure_sample_data()
         return root / "train.json", root / "dev.json", test

@@ -18,8 +18,8 @@ from objectives.data import sample_templates as content
 from objectives.data.dataset import Entity
 from objectives.data.labels import NO_RELATION
 
-# How an example was made (SampleRecord.kind).
-# How an example was made (SampleRecord.kind).
+# How an example was made (GeneratedExample.kind).
+# How an example was made (GeneratedExample.kind).
 POSITIVE = "positive"
 CROSS_PAIR = "cross_pair"  # hard negative: subject and object come from two different clauses
 TRAP = "trap"  # hard negative: the cue words relate a third entity

@@ -1,6 +1,6 @@
 """Content of the built-in sample data set: entity pools, Korean particles, relation templates.
 
-:mod:`objectives.data.sample` composes examples from what is here.
+:mod:`objectives.data.sample_data` composes examples from what is here.
 
 Template syntax: ``{S}`` and ``{O}`` are the marked subject and object; ``{NAME}`` is an unmarked
 filler word drawn from the pool that ``FILLER_KINDS[NAME]`` names. A particle written inside the

@@ -34,7 +34,7 @@ from objectives.models.mlm import train_mlm
 
 # Bump when the recipe changes, so old adapted models are not reused.
 TAPT_VERSION = "tapt-v1"
-RECORD = "tapt.json"
+MANIFEST = "tapt.json"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def ensure_tapt_model(
     corpus = tapt_corpus(base, sentences)
     key = tapt_key(model_id, corpus, params)
     target = models_dir / f"tapt-{_slug(base)}-{key}"
-    if _record_key(target) == key:
+    if _manifest_key(target) == key:
         return target
     with _locked(models_dir / f".{target.name}.lock"):
         adapt(model_path, model_id, corpus, params, target, key)
@@ -133,32 +133,32 @@ def adapt(
     key: str,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Train and save into ``out``, or return the record already there for ``key``."""
-    found = _record_key(out)
+    """Train and save into ``out``, or return the manifest already there for ``key``."""
+    found = _manifest_key(out)
     if found == key:
-        return {**_read_record(out), "cached": True}
+        return {**_read_manifest(out), "cached": True}
     if out.exists() and not (out.is_dir() and not any(out.iterdir())):
         what = "a TAPT model of other inputs" if found else "other files"
         what = what if out.is_dir() else "a file of that name"
         raise UserError(f"--out {out}: already holds {what}; choose a new directory")
     with paths.atomic_directory(
-        out, lambda path: _record_key(path) == key, flag=f"--out {out}"
+        out, lambda path: _manifest_key(path) == key, flag=f"--out {out}"
     ) as scratch:
-        record = train_mlm(model_path, corpus, params, scratch, progress)
-        record = {"key": key, "model": model_id, "version": TAPT_VERSION, **record}
-        (scratch / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return {**record, "cached": False}
+        manifest = train_mlm(model_path, corpus, params, scratch, progress)
+        manifest = {"key": key, "model": model_id, "version": TAPT_VERSION, **manifest}
+        (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return {**manifest, "cached": False}
 
 
-def _record_key(out: Path) -> str | None:
+def _manifest_key(out: Path) -> str | None:
     try:
-        return _read_record(out).get("key")
+        return _read_manifest(out).get("key")
     except (OSError, ValueError, AttributeError):
         return None
 
 
-def _read_record(out: Path) -> dict[str, Any]:
-    return json.loads((out / RECORD).read_text(encoding="utf-8"))
+def _read_manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
 
 
 def _slug(name: str) -> str:

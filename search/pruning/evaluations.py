@@ -1,7 +1,7 @@
 """Where a trial's evaluations live, and how pruning reads them back.
 
 Optuna refuses ``Trial.report`` and ``Trial.should_prune`` in multi-objective studies, so the
-search keeps its own convention, written by :func:`record_evaluation`:
+search keeps its own convention, written by :func:`add_evaluation`:
 
 - every evaluation of a trial is the trial's intermediate value at ``step`` for the FIRST
   objective, so optuna-dashboard draws its learning curve (storages accept intermediate values in
@@ -11,7 +11,7 @@ search keeps its own convention, written by :func:`record_evaluation`:
   dict mapping ``str(step)`` (JSON keys are strings) to a list of floats in the study's objective
   order. A worker publishes it at the trial's rungs (:class:`search.pruning.pruner.MOASHAPruner`:
   every evaluation so far, so the r-th entry is always the r-th evaluation) and whole at the end
-  of the run; :func:`record_evaluation` writes both at every evaluation, for tests and synthetic
+  of the run; :func:`add_evaluation` writes both at every evaluation, for tests and synthetic
   studies.
 
 ``step`` is a free label (optimizer step, epoch) that only has to increase within a trial. The
@@ -38,7 +38,7 @@ COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
-def record_evaluation(
+def add_evaluation(
     study: optuna.Study, trial: optuna.Trial, step: int, values: Sequence[float]
 ) -> None:
     """Store one evaluation of a running trial: first objective as intermediate value, all in attr.
@@ -50,13 +50,13 @@ def record_evaluation(
     if len(values) != objectives:
         raise ValueError(f"expected one value per objective ({objectives}), got {values}")
     floats = [float(value) for value in values]
-    record_curve(study, trial, step, floats[0])
+    set_curve_point(study, trial, step, floats[0])
     evals = dict(trial_evals(trial))
     evals[str(step)] = floats
     set_trial_evals(trial, evals)
 
 
-def record_curve(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
+def set_curve_point(study: optuna.Study, trial: optuna.Trial, step: int, value: float) -> None:
     """The first objective at ``step`` as the trial's intermediate value: the dashboard's curve.
     Trial.report refuses multi-objective studies; the storage underneath does not."""
     set_intermediate_value(study, trial, step, float(value))

@@ -29,8 +29,8 @@ from search.pruning import why
 from search.pruning.evaluations import (
     COUNTED_STATES,
     evals_of,
-    record_curve,
     resource_at,
+    set_curve_point,
     values_at,
 )
 from search.pruning.moasha import Decision, decide, rung_index
@@ -113,7 +113,7 @@ class MOASHAPruner(Pruner):
         return rung_index(resource, self.min_resource, self.reduction_factor) is not None
 
     def decide(self, study, trial, step, values, resource) -> bool:
-        record_curve(study, trial, step, values[0])
+        set_curve_point(study, trial, step, values[0])
         if not self.is_rung(resource):
             return True
         # at a rung: the evaluations so far, for this decision and for other trials' at this rung
@@ -172,7 +172,7 @@ class NoPruner(Pruner):
     """Every trial runs to its end; its curve is still drawn."""
 
     def decide(self, study, trial, step, values, resource) -> bool:
-        record_curve(study, trial, step, values[0])
+        set_curve_point(study, trial, step, values[0])
         return True
 
 

@@ -27,7 +27,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.data.sample import generate, write_sample
+from objectives.data.sample_data import generate, write_sample
 from search.analysis.curves import GRAPH_ID
 from storage.opening import open_storage
 from storage.urls import artifact_dir_for

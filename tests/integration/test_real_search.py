@@ -7,7 +7,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.data.sample import generate, write_sample
+from objectives.data.sample_data import generate, write_sample
 from search.attrs import trial_record, trial_run
 from storage.opening import open_storage
 

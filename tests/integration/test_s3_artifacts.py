@@ -76,7 +76,7 @@ def _trials(storage: str, study: str, state: TrialState) -> list[optuna.trial.Fr
 @pytest.fixture(scope="module")
 def s3_study(s3_server, tmp_path_factory):
     """A mocked search of 6 trials with --test whose predictions went to S3."""
-    from objectives.data.sample import ensure_sample_data
+    from objectives.data.sample_data import ensure_sample_data
 
     s3_server.make_bucket(BUCKET)
     root = tmp_path_factory.mktemp("s3-search")

@@ -14,7 +14,7 @@ from common.cli import UserError, run_main
 from objectives.data.dataset import read_dataset
 from objectives.data.labels import LabelSet
 from objectives.data.predictions import read_predictions
-from objectives.data.sample import ensure_sample_data, generate, write_sample
+from objectives.data.sample_data import ensure_sample_data, generate, write_sample
 from objectives.metrics import soft_vote
 from search.analysis.voting import greedy_select, pareto_order, score
 from search.attrs import run_metrics, study_attrs, trial_record

@@ -333,12 +333,14 @@ def test_names_from_a_shared_storage_stay_inside_their_directory():
 def test_a_worker_in_the_launchers_process_reads_nothing_again(tmp_path, monkeypatch):
     """The launcher has opened the storage and read the space and the data: a worker running in
     its process takes them as they are instead of opening and reading them a second time."""
-    from search import inputs
+    from search import worker_inputs
 
     def reload(config):
         raise AssertionError("the in-process worker loaded its inputs again")
 
-    monkeypatch.setattr(inputs.Inputs, "load", classmethod(lambda cls, config: reload(config)))
+    monkeypatch.setattr(
+        worker_inputs.Inputs, "load", classmethod(lambda cls, config: reload(config))
+    )
     code, storage = run(tmp_path, "--trials", "3")
     assert code == 0
     assert len(load(storage).trials) == 3

@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 from objectives.training.result import RunResult
 from search.attrs import FAIL_REASON, PRUNED_REASON
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
-from search.inputs import Inputs
+from search.worker_inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.outcome import MAX_CRASHES
 from search.space import load_space

@@ -23,7 +23,7 @@ from objectives.data.augment import (
     word_starts,
 )
 from objectives.data.dataset import Dataset, Entity, Example, read_dataset
-from objectives.data.sample import ensure_sample_data
+from objectives.data.sample_data import ensure_sample_data
 from objectives.encoding.features import encode
 from objectives.encoding.markers import check_entities, mark_example
 from objectives.hparams import AUGMENTATIONS, HParams, RunSettings

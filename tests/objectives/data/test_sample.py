@@ -13,7 +13,8 @@ import pytest
 
 from common.cli import UserError
 from objectives import sample as sample_command
-from objectives.data import sample, sample_sentences
+from objectives.data import sample_data as sample
+from objectives.data import sample_sentences
 from objectives.data import sample_templates as content
 from objectives.data.dataset import read_dataset
 from objectives.data.labels import KLUE_RELATIONS, NO_RELATION, klue_labels
@@ -57,7 +58,7 @@ EXPECTED_TYPES = {
 
 @pytest.fixture(scope="module")
 def records():
-    return sample.generate_records()
+    return sample.generate_detailed()
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +170,8 @@ def test_label_noise_only_in_train(records):
 
 
 def test_noise_changes_labels_and_nothing_else():
-    noisy = sample.generate_records(5, SMALL)
-    clean = sample.generate_records(5, SMALL, noise=0.0)
+    noisy = sample.generate_detailed(5, SMALL)
+    clean = sample.generate_detailed(5, SMALL, noise=0.0)
     for split in sample.SPLITS:
         cleaned = [replace(r.example, label=r.clean_label) for r in noisy[split]]
         assert cleaned == [r.example for r in clean[split]]

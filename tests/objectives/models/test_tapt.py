@@ -14,7 +14,7 @@ from objectives.data.labels import klue_labels
 from objectives.encoding.markers import special_tokens
 from objectives.models import loading
 from objectives.models import tiny as tiny_model
-from objectives.models.adapted import RECORD, TaptParams
+from objectives.models.adapted import MANIFEST, TaptParams
 from objectives.models.heads import build_classifier
 from objectives.models.resolve import resolve_model
 from objectives.tapt import main
@@ -52,7 +52,7 @@ def test_masked_lm_loss_goes_down_and_is_recorded(adapted):
     before, after = record["mlm_loss_before"], record["mlm_loss_after"]
     assert math.isfinite(before) and math.isfinite(after)
     assert after < before
-    assert json.loads((out / RECORD).read_text())["key"] == record["key"]
+    assert json.loads((out / MANIFEST).read_text())["key"] == record["key"]
 
 
 @pytest.mark.slow
@@ -95,7 +95,7 @@ def test_tapt_model_name_resolves_through_the_workspace():
     tiny = Path(workspace.model_path("tiny", data))
     adapted = Path(workspace.model_path("tiny+tapt", data))
     assert adapted.parent == tiny.parent == paths.cache_root() / "models"
-    record = json.loads((adapted / RECORD).read_text())
+    record = json.loads((adapted / MANIFEST).read_text())
     assert record["params"] == dataclasses.asdict(TaptParams()) and record["model"] == tiny.name
     assert resolve_model("tiny+tapt", data.sentences) == str(adapted)
     assert loading.max_positions(str(adapted)) == loading.max_positions(str(tiny))

@@ -14,9 +14,9 @@ from optuna.trial import TrialState
 
 from search.attrs import EVALS_ATTR, trial_record
 from search.pruning.evaluations import (
+    add_evaluation,
     evals_of,
     evaluations_run,
-    record_evaluation,
     study_budget_saved,
 )
 from search.pruning.moasha import Decision
@@ -44,16 +44,16 @@ def _trial_at(study: optuna.Study, values: Sequence[tuple[float, ...]]) -> optun
     """A running trial that recorded ``values`` as its evaluations 1, 2, ..."""
     trial = study.ask()
     for k, point in enumerate(values, start=1):
-        record_evaluation(study, trial, k * STEP_EVERY, point)
+        add_evaluation(study, trial, k * STEP_EVERY, point)
     return trial
 
 
 def test_record_evaluation_writes_curve_and_all_objectives(storage: str | None) -> None:
     study = _study(storage=storage)
     trial = study.ask()
-    record_evaluation(study, trial, 100, [0.25, 0.5])
-    record_evaluation(study, trial, 20, [0.125, math.nan])
-    record_evaluation(study, trial, 300, (0.75, 0.875))
+    add_evaluation(study, trial, 100, [0.25, 0.5])
+    add_evaluation(study, trial, 20, [0.125, math.nan])
+    add_evaluation(study, trial, 300, (0.75, 0.875))
     study.tell(trial, [0.75, 0.875])
 
     frozen = study.trials[0]
@@ -69,11 +69,11 @@ def test_record_evaluation_writes_curve_and_all_objectives(storage: str | None) 
 def test_record_evaluation_overwrites_a_step_and_checks_arity() -> None:
     study = _study()
     trial = study.ask()
-    record_evaluation(study, trial, 1, [0.1, 0.2])
-    record_evaluation(study, trial, 1, [0.3, 0.4])
+    add_evaluation(study, trial, 1, [0.1, 0.2])
+    add_evaluation(study, trial, 1, [0.3, 0.4])
     assert evals_of(trial) == {1: (0.3, 0.4)}
     with pytest.raises(ValueError, match="one value per objective"):
-        record_evaluation(study, trial, 2, [0.5])
+        add_evaluation(study, trial, 2, [0.5])
 
 
 def test_dominated_trial_is_stopped_at_a_rung_but_not_between_rungs() -> None:
@@ -84,11 +84,11 @@ def test_dominated_trial_is_stopped_at_a_rung_but_not_between_rungs() -> None:
     weak = study.ask()
     # Resource 1 is a rung: (0.1, 0.1) is last of four, outside the top ceil(4/3) = 2.
     assert pruner.should_stop(study, weak, STEP_EVERY, (0.1, 0.1)) is Decision.STOP
-    record_evaluation(study, weak, STEP_EVERY, (0.6, 0.6))
+    add_evaluation(study, weak, STEP_EVERY, (0.6, 0.6))
     assert pruner.should_stop(study, weak, STEP_EVERY, (0.6, 0.6)) is Decision.CONTINUE
     # The second evaluation is no rung: even a dominated one continues.
     assert pruner.should_stop(study, weak, 2 * STEP_EVERY, (0.1, 0.1)) is Decision.CONTINUE
-    record_evaluation(study, weak, 2 * STEP_EVERY, (0.1, 0.1))
+    add_evaluation(study, weak, 2 * STEP_EVERY, (0.1, 0.1))
     # The resource is the evaluation count, not the step label: 1000 is the third evaluation.
     assert pruner.should_stop(study, weak, 1000, (0.1, 0.1)) is Decision.STOP
 
@@ -104,7 +104,7 @@ def test_trial_may_be_given_as_number_frozen_trial_or_trial() -> None:
     step = 3 * STEP_EVERY
     for handle in (me, me.number, frozen):
         assert pruner.should_stop(study, handle, step, (0.1, 0.1)) is Decision.STOP
-    record_evaluation(study, me, step, (0.1, 0.1))
+    add_evaluation(study, me, step, (0.1, 0.1))
     assert pruner.should_stop(study, me, step, (0.1, 0.1)) is Decision.STOP
 
 
@@ -223,7 +223,7 @@ def _simulate(
             for number, seen in search.recorded.items()
             if number != trial.number and len(seen) >= resource
         ]
-        record_evaluation(study, trial, resource * STEP_EVERY, values)
+        add_evaluation(study, trial, resource * STEP_EVERY, values)
         mine.append(values)
         decision = pruner.should_stop(study, trial, resource * STEP_EVERY, values)
         if not any(_dominates(other, values) for other in at_rung):

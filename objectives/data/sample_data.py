@@ -37,7 +37,7 @@ SAMPLE_FILES = tuple(f"{split}.{ext}" for split in SPLITS for ext in ("json", "c
 
 
 @dataclass(frozen=True)
-class SampleRecord:
+class GeneratedExample:
     """A generated example, with how it was made (a kind of
     :mod:`objectives.data.sample_sentences`) and its label before any noise was added."""
 
@@ -67,7 +67,7 @@ def label_counts(n: int, minimum: int = 0) -> dict[str, int]:
     return counts
 
 
-def _split(split: str, n: int, seed: int, seen: set[str]) -> list[SampleRecord]:
+def _split(split: str, n: int, seed: int, seen: set[str]) -> list[GeneratedExample]:
     rng = random.Random(f"re-search-sample/{VERSION}/{seed}/{split}")
     counts = label_counts(n, minimum=min(6, n // 200))
     labels = [label for label in KLUE_RELATIONS for _ in range(counts[label])]
@@ -85,11 +85,11 @@ def _split(split: str, n: int, seed: int, seen: set[str]) -> list[SampleRecord]:
         example = Example(
             f"sample-{VERSION}-{split}-{i:05d}", sentence, subject, object_, label, source
         )
-        records.append(SampleRecord(example, kind, label))
+        records.append(GeneratedExample(example, kind, label))
     return records
 
 
-def _add_noise(records: list[SampleRecord], rate: float, seed: int) -> list[SampleRecord]:
+def _add_noise(records: list[GeneratedExample], rate: float, seed: int) -> list[GeneratedExample]:
     """Flip ``rate`` of the labels to another label, drawn uniformly."""
     rng = random.Random(f"re-search-sample/{VERSION}/{seed}/noise")
     flipped = list(records)
@@ -100,12 +100,12 @@ def _add_noise(records: list[SampleRecord], rate: float, seed: int) -> list[Samp
     return flipped
 
 
-def generate_records(
+def generate_detailed(
     seed: int = DEFAULT_SEED,
     sizes: Mapping[str, int] | None = None,
     *,
     noise: float = LABEL_NOISE,
-) -> dict[str, list[SampleRecord]]:
+) -> dict[str, list[GeneratedExample]]:
     """The sample splits with provenance. ``sizes`` overrides some of :data:`DEFAULT_SIZES`.
 
     Deterministic in ``seed``; label noise touches the train split only.
@@ -130,8 +130,8 @@ def generate(
     *,
     noise: float = LABEL_NOISE,
 ) -> dict[str, list[Example]]:
-    """The sample splits ``train``, ``dev``, ``test`` as examples (pure; see generate_records)."""
-    records = generate_records(seed, sizes, noise=noise)
+    """The sample splits ``train``, ``dev``, ``test`` as examples (pure; see generate_detailed)."""
+    records = generate_detailed(seed, sizes, noise=noise)
     return {split: [record.example for record in rows] for split, rows in records.items()}
 
 

@@ -18,7 +18,7 @@ from storage.artifacts import (
     choose,
     normalize,
     open_artifact_store,
-    recorded_location,
+    saved_location,
 )
 from storage.urls import artifact_dir_for
 
@@ -29,10 +29,10 @@ def location_for_search(
     flag: str | Path | None, storage: optuna.storages.BaseStorage, study: str, storage_url: str
 ) -> str:
     """The flag, else what an existing study records, else the storage's default directory."""
-    return choose(flag, recorded_location(storage, study), artifact_dir_for(storage_url))
+    return choose(flag, saved_location(storage, study), artifact_dir_for(storage_url))
 
 
-def record_location(study: optuna.Study, location: str) -> None:
+def save_location(study: optuna.Study, location: str) -> None:
     """Record where this study's predictions go; say so when a launcher stores them elsewhere."""
     wanted = normalize(location)
     recorded = study.user_attrs.get(ARTIFACTS_ATTR)

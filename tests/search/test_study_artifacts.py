@@ -10,8 +10,8 @@ import optuna
 import pytest
 
 from common.cli import UserError
-from search.artifacts import location_for_search, reader_store, record_location
 from search.dashboard import choose_location
+from search.study_artifacts import location_for_search, reader_store, save_location
 from storage.artifacts import ARTIFACTS_ATTR
 
 
@@ -20,10 +20,10 @@ def test_the_study_records_its_location_and_readers_use_it(tmp_path, caplog):
     study = optuna.create_study(study_name="s", storage=storage)
     first = tmp_path / "first"
     assert location_for_search(None, storage, "s", "memory:") == "artifacts"
-    record_location(study, str(first))
+    save_location(study, str(first))
     assert study.user_attrs[ARTIFACTS_ATTR] == str(first)
     assert location_for_search(None, storage, "s", "memory:") == str(first)
-    record_location(study, "s3://other/p")  # a launcher storing elsewhere is told
+    save_location(study, "s3://other/p")  # a launcher storing elsewhere is told
     warned = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warned) == 1 and "records its artifacts in " + str(first) in warned[0].getMessage()
     assert study.user_attrs[ARTIFACTS_ATTR] == str(first)
