@@ -9,8 +9,8 @@ import sys
 import optuna
 import pytest
 
+from search.testing import RUNNER
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER
 
 pytestmark = pytest.mark.integration
 
