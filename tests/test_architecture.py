@@ -99,3 +99,18 @@ def test_modules_and_functions_stay_small():
                 if length > NOT_YET_SPLIT.get(f"{relative}:{node.name}", MAX_FUNCTION_LINES):
                     too_long.append(f"{relative}:{node.lineno} {node.name}: {length} lines")
     assert not too_long, "\n".join(sorted(too_long))
+
+
+def packages() -> list[str]:
+    return sorted(name for name, path in modules().items() if path.name == "__init__.py")
+
+
+@pytest.mark.parametrize("package", packages())
+def test_every_package_shows_a_face_whose_names_import(package: str) -> None:
+    """``__all__`` in each package names what users may import, and each of them imports."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert getattr(module, "__all__", None), f"{package}: no __all__"
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package}: __all__ names what it cannot give: {missing}"
