@@ -1,4 +1,4 @@
-"""Training: the loop, k-fold, resources, a run's outputs.
+"""Training: the loop, its result, the device, k-fold, a run's outputs.
 
 ``__all__`` is what users may import from here; the modules behind it are implementation.
 """
