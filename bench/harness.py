@@ -1,8 +1,8 @@
 """What every benchmark records beside its numbers: the machine, its load, and where the JSON goes.
 
 Benchmarks are run as scripts (``python bench/NAME.py``), so they import this as ``harness``;
-importing it puts the repository root on ``sys.path``, for the project's packages and the fake
-trial in ``tests/fakes``.
+importing it puts the repository root on ``sys.path``, for the project's packages (the fake
+trial among them: :mod:`search.testing`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ per-trial overhead against bare Optuna on the same storage.
     python bench/overhead.py service --storage sqlite:///searches.db --study NAME
         the same share for a search that has already run
     python bench/overhead.py per-trial [--trials 20] [--seconds 0.5]
-        the mocked trial at a fixed duration, run by search.run's worker and by a bare
+        the fake trial at a fixed duration, run by search.run's worker and by a bare
         study.optimize loop on the same kind of storage, interleaved; prints per-trial wall time
         of each and the ratio (goal <= 1.2x)
 
@@ -119,17 +119,17 @@ def run_default(
     return result
 
 
-def _mock_settings(seconds: float) -> dict:
-    # the mock trial walks 4 evaluations per epoch; tiny space epochs 1..3 vary its length, so the
+def _fake_settings(seconds: float) -> dict:
+    # the fake trial walks 4 evaluations per epoch; tiny space epochs 1..3 vary its length, so the
     # duration is fixed per evaluation and both contenders see the same trials (same sampler seed)
-    return {"mock_seconds_per_eval": seconds}
+    return {"seconds_per_eval": seconds}
 
 
 def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     from search.run import main
-    from tests.fakes.runner import ENV, RUNNER
+    from search.testing import ENV, RUNNER
 
-    os.environ[ENV] = json.dumps(_mock_settings(seconds))
+    os.environ[ENV] = json.dumps(_fake_settings(seconds))
 
     storage = f"sqlite:///{tmp / f'ours-{tag}.db'}"
     main(
@@ -142,14 +142,14 @@ def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
 
 
 def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
-    """What a user would write with Optuna alone: suggest, train (the same mocked trial), return
+    """What a user would write with Optuna alone: suggest, train (the same fake trial), return
     both metrics; no evaluations recorded, no pruning, no attributes, no artifacts."""
     from objectives.hparams import RunSettings, hparams_from_mapping
     from search.sampling import suggest
     from search.space import load_space
-    from tests.fakes.runner import ENV, fake_fine_tune
+    from search.testing import ENV, fake_fine_tune
 
-    os.environ[ENV] = json.dumps(_mock_settings(seconds))
+    os.environ[ENV] = json.dumps(_fake_settings(seconds))
     data = harness.sample_data()
     space = load_space(model="tiny")
     settings = RunSettings()
@@ -193,7 +193,7 @@ def per_trial(trials: int, seconds: float, rounds: int) -> dict:
     return {
         "trials_per_round": trials,
         "rounds": rounds,
-        "mock_seconds_per_eval": seconds,
+        "seconds_per_eval": seconds,
         "ours_median_trial_s": round(o, 4),
         "bare_optuna_median_trial_s": round(b, 4),
         "ratio": round(o / b, 3),
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--trials", type=int, default=40)
     p = sub.add_parser("per-trial")
     p.add_argument("--trials", type=int, default=20)
-    p.add_argument("--seconds", type=float, default=0.1, help="mocked seconds per evaluation")
+    p.add_argument("--seconds", type=float, default=0.1, help="fake seconds per evaluation")
     p.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     quiet_libraries()

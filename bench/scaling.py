@@ -3,7 +3,7 @@
     python bench/scaling.py         # 1, 2, 4, 8, 16 workers x sqlite, postgres, journal
     python bench/scaling.py --workers 1,2 --storages sqlite --trials-per-worker 3   # a smoke run
 
-Every trial is the fake trial (``search.run --runner tests.fakes.runner:fake_fine_tune``) at a
+Every trial is the fake trial (``search.run --runner search.testing:fake_fine_tune``) at a
 fixed duration, ``--seconds``
 (default 2 s: one epoch at a fixed batch size, so five evaluations of ``--seconds / 5`` each, all
 sleep: 16 workers on 2 cores measure the storage and the service, not the CPU), random sampling,
@@ -53,7 +53,7 @@ from storage.urls import mask_url
 
 STORAGES = ("sqlite", "postgres", "journal")
 EVALS_PER_TRIAL = 5  # one epoch of the sample train set at batch 32, 4 evaluations an epoch + end
-# Only learning rate and warm-up vary: the mocked trial's length depends on epochs and batch.
+# Only learning rate and warm-up vary: the fake trial's length depends on epochs and batch.
 SPACE = """
 [learning_rate]
 low = 1e-4
@@ -103,9 +103,9 @@ def fresh_storage(kind: str, tmp: Path, tag: str, postgres: str) -> Iterator[str
 
 def run_service(url: str, workers: int, trials: int, seconds: float, tmp: Path) -> float:
     """``search.run --workers N`` as a user would start it; returns its wall time."""
-    from tests.fakes.runner import RUNNER, fake_env
+    from search.testing import RUNNER, fake_env
 
-    env = fake_env(mock_seconds_per_eval=seconds / EVALS_PER_TRIAL, mock_noise=0.5)
+    env = fake_env(seconds_per_eval=seconds / EVALS_PER_TRIAL, noise=0.5)
     cmd = [
         sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", "scaling", "--trials", str(trials),
@@ -127,7 +127,7 @@ def run_bare(url: str, trials: int, seconds: float, tmp: Path) -> None:
     from objectives.hparams import hparams_from_mapping
     from search.sampling import suggest
     from search.space import load_space
-    from tests.fakes.runner import quality
+    from search.testing import quality
 
     space = load_space(str(tmp / "space.toml"), "tiny")
 
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=_int_list, default=[1, 2, 4, 8, 16], help="e.g. 1,2,4")
     parser.add_argument("--storages", default=",".join(STORAGES), help="sqlite,postgres,journal")
-    parser.add_argument("--seconds", type=float, default=2.0, help="mocked trial duration")
+    parser.add_argument("--seconds", type=float, default=2.0, help="fake trial duration")
     parser.add_argument("--trials-per-worker", type=int, default=10)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to create DBs on")
     parser.add_argument("--out", type=Path, default=harness.RESULTS / "scaling.json")

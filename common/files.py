@@ -13,20 +13,22 @@ from pathlib import Path
 from common.cli import RowErrors, UserError
 
 
-def read_text(path: Path, kind: str = "data file") -> str:
-    """The file's text (UTF-8, a BOM dropped); a missing file, a folder or other bytes are a
-    :class:`UserError` naming the file (and the line of the first bad byte)."""
+def read_text(path: Path, kind: str = "data file", where: str | None = None) -> str:
+    """The text of a user's file (UTF-8, a BOM dropped); a missing file, a folder or other bytes
+    are a :class:`UserError` that begins with ``where`` (default: the path; a flag and the path
+    where a flag named it) and names the line of the first bad byte."""
+    where = where or str(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"{path}: {kind} not found") from None
+        raise UserError(f"{where}: {kind} not found") from None
     except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a {kind}") from None
+        raise UserError(f"{where}: is a directory, not a {kind}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{path}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
+        raise UserError(f"{where}: line {line}: not UTF-8 (byte {data[exc.start]:#04x})") from None
 
 
 def csv_rows(

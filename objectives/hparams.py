@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from common.cli import UserError
+from common.files import read_text
 from objectives.encoding.markers import SCHEMES
 
 POOLINGS = ("cls", "entity_start")
@@ -217,12 +218,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     carry ``"model"``; both shapes are accepted.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"--config {path}: file not found") from None
-    except UnicodeDecodeError:
-        raise UserError(f"--config {path}: not UTF-8 text") from None
+    text = read_text(path, "file", where=f"--config {path}")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

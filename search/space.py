@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from common.cli import UserError
+from common.files import read_text
 from objectives.hparams import HParams
 from objectives.models.resolve import TINY, tapt_base
 
@@ -125,12 +126,7 @@ def load_space(path: str | Path | None = None, model: str = "") -> Space:
     """Read and check a space file (the shipped one for ``model`` when ``path`` is None)."""
     path = Path(path) if path is not None else default_space_path(model)
     where = f"--space {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{where}: file not found") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{where}: not UTF-8 text") from None
+    text = read_text(path, "file", where)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

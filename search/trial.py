@@ -43,13 +43,13 @@ from search.attrs import (
     stored,
 )
 from search.config import REAL_RUNNER, SearchConfig
-from search.worker_inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.live import LiveView
 from search.outcome import Cause, Complete, Failed, Outcome, Pruned, failure
 from search.pruning.pruner import Pruner, make_pruner
 from search.sampling import suggest
 from search.space import Choice, Fixed, Space
+from search.worker_inputs import Inputs
 from storage._optuna import storage_of, trial_id
 from storage.artifacts import ArtifactStore, open_artifact_store
 from storage.liveness import keep_alive

@@ -185,3 +185,18 @@ def test_the_optuna_check_finds_a_private_reach():
     )
     found = _reaches_into_optuna(ast.parse(source), private)
     assert sorted(line.split(":")[0] for line in found) == ["1", "2", "2", "3"]
+
+
+def packages() -> list[str]:
+    return sorted(name for name, path in modules().items() if path.name == "__init__.py")
+
+
+@pytest.mark.parametrize("package", packages())
+def test_every_package_shows_a_face_whose_names_import(package: str) -> None:
+    """``__all__`` in each package names what users may import, and each of them imports."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert getattr(module, "__all__", None), f"{package}: no __all__"
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package}: __all__ names what it cannot give: {missing}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.cli import UserError
+from common.files import read_text
 
 # KLUE-RE's relation_list.json, in its official order: the id of a relation is its index here.
 KLUE_RELATIONS: tuple[str, ...] = (
@@ -116,12 +117,7 @@ def read_label_file(path: str | Path, no_relation: str = NO_RELATION) -> LabelSe
     text with one name per line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: relation list file not found") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
+    text = read_text(path, "relation list file")
     names = _parse_label_text(path, text)
     if not names:
         raise UserError(f"{path}: relation list is empty")

@@ -144,12 +144,7 @@ def run_kfold(
         oof_logits[run.held_out] = result.dev_logits
         fold_result = run.scored(result)
         if predicted is not None:
-            probs = softmax(result.test_logits)
-            if test is not None:
-                fold_result.test_probs = probs[: len(test)]
-            if dev is not None:
-                dev_probs.append(probs[len(probs) - len(dev) :])
-                fold_result.dev = _scores(_evaluate_probs(dev_probs[-1], dev, labels))
+            dev_probs.extend(run.predicted(result, fold_result, test, dev))
         folds.append(fold_result)
         if on_fold is not None:
             on_fold(fold_result)
@@ -202,6 +197,20 @@ class _Fold:
             oof=_scores(evaluate(result.dev_logits, self.gold[self.held_out], self.labels)),
             seconds=round(time.perf_counter() - self.started, 2),
         )
+
+    def predicted(
+        self, result: RunResult, scored: FoldResult, test: Dataset | None, dev: Dataset | None
+    ) -> list[np.ndarray]:
+        """The fold model's test probabilities into ``scored``, and its dev scores; returns its
+        dev probabilities (none without ``dev``) for the vote."""
+        probs = softmax(result.test_logits)
+        if test is not None:
+            scored.test_probs = probs[: len(test)]
+        if dev is None:
+            return []
+        dev_probs = probs[len(probs) - len(dev) :]
+        scored.dev = _scores(_evaluate_probs(dev_probs, dev, self.labels))
+        return [dev_probs]
 
 
 def label_ids(dataset: Dataset, labels: LabelSet) -> np.ndarray:

@@ -29,12 +29,10 @@ from objectives.loss import focal_loss
 from objectives.metrics import evaluate
 from objectives.models.heads import build_classifier, save_classifier
 from objectives.models.loading import max_positions
-from objectives.training.accelerator import new_accelerator, release_accelerator
+from objectives.training.accelerator import MemoryMeter, new_accelerator, release_accelerator
 from objectives.training.cadence import evaluation_steps
-from objectives.training.history import History
 from objectives.training.optimizer import build_optimizer
-from objectives.training.resources import MemoryMeter
-from objectives.training.result import Evaluation, Report, RunResult
+from objectives.training.result import Evaluation, History, Report, RunResult
 from objectives.training.workspace import Workspace
 
 __all__ = ["Evaluation", "Report", "RunResult", "Workspace", "fine_tune"]

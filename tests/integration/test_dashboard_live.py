@@ -19,8 +19,8 @@ from optuna.trial import TrialState
 
 from search.analysis.curves import GRAPH_ID
 from search.attrs import trial_record
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.test_dashboard import (
     WAIT_S,
     _chrome,
@@ -40,7 +40,7 @@ def _start_search(tmp_path, storage: str) -> subprocess.Popen:
         "--seed", "0", "--quiet",
     ]  # fmt: skip
     log = open(tmp_path / "search.log", "w", encoding="utf-8")  # noqa: SIM115 (closed by the OS)
-    env = fake_env(mock_seconds_per_eval=0.25)
+    env = fake_env(seconds_per_eval=0.25)
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
 
 

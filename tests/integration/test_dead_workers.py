@@ -12,8 +12,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ def _launch(url, study, seconds_per_eval, trials, logs):
         "--storage", url, "--study", study, "--trials", str(trials), "--workers", "2",
         "--heartbeat", str(HEARTBEAT_S), "--artifacts", str(logs / "artifacts"), "--quiet",
     ]  # fmt: skip
-    env = fake_env(mock_seconds_per_eval=seconds_per_eval)
+    env = fake_env(seconds_per_eval=seconds_per_eval)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

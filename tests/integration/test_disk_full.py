@@ -10,8 +10,8 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR, trial_record
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration

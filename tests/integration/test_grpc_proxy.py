@@ -17,8 +17,8 @@ from search import proxy
 from search import run as search_run
 from search.attrs import BASELINE_ORIGIN, ORIGIN
 from search.study import FINISHED
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("grpc")
@@ -60,7 +60,7 @@ def test_workers_share_postgres_through_the_proxy(postgres_url, tmp_path):
                 "--trials", "6", "--workers", "2", "--quiet",
                 "--artifacts", str(tmp_path / "artifacts"),
             ],
-            capture_output=True, text=True, timeout=300, env=fake_env(mock_seconds_per_eval=0.05),
+            capture_output=True, text=True, timeout=300, env=fake_env(seconds_per_eval=0.05),
         )  # fmt: skip
         assert search.returncode == 0, search.stderr
     finally:
@@ -92,7 +92,7 @@ def test_launchers_together_through_the_proxy_finish_exactly_the_trials_asked(
         "--storage", f"grpc://127.0.0.1:{port}", "--study", "together",
         "--trials", "8", "--workers", "2", "--quiet",
     ]  # fmt: skip
-    env = fake_env(mock_seconds_per_eval=0.02)
+    env = fake_env(seconds_per_eval=0.02)
     try:
         wait_for_proxy(port, server)
         launchers = [

@@ -10,12 +10,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
-SLOW = fake_env(mock_seconds_per_eval=0.5)
+SLOW = fake_env(seconds_per_eval=0.5)
 
 
 def start(tmp_path, study, *flags, kind="sqlite"):

@@ -9,8 +9,8 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import BASELINE_ORIGIN, ORIGIN
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ def _launch(url: str, study: str, *flags: str) -> subprocess.Popen:
         sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", url, "--study", study, "--trials", "1", "--workers", "1", "--quiet", *flags,
     ]  # fmt: skip
-    env = fake_env(mock_seconds_per_eval=0.01)
+    env = fake_env(seconds_per_eval=0.01)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

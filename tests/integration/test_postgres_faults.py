@@ -22,8 +22,8 @@ from optuna.trial import TrialState
 
 from search.attrs import trial_record
 from search.study import FINISHED
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -32,7 +32,7 @@ pytestmark = [
 
 # Trials of about 2-6 s (1-3 epochs, 4 evaluations each, 0.5 s per evaluation): long enough to be
 # caught mid-trial, short enough for a quick test.
-FAKE = fake_env(mock_seconds_per_eval=0.5)
+FAKE = fake_env(seconds_per_eval=0.5)
 TRIALS = 12
 WORKERS = 4
 HEARTBEAT = 3  # seconds; a dead worker's trial is stale after twice that

@@ -1,6 +1,6 @@
 """Predictions in an S3-compatible store (moto's server on 127.0.0.1), end to end.
 
-Searches run as real processes with the mocked trial and ``--artifacts s3://BUCKET/PREFIX``; the
+Searches run as real processes with the fake trial and ``--artifacts s3://BUCKET/PREFIX``; the
 store is reached only through the standard AWS environment variables. Covered: the upload, the
 study's record of the location, the dashboard's artifact endpoint, an ensemble built from another
 working directory without the flag, two workers with nothing on disk in common, and the server
@@ -23,10 +23,10 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import trial_record
+from search.testing import RUNNER, fake_env
 from storage.artifact_names import artifact_id_of
 from storage.artifacts import ARTIFACTS_ATTR
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER, fake_env
 from tests.integration.conftest import S3Server, free_port, start_s3_server
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ WAIT_S = 180
 
 def _env(server: S3Server, seconds_per_eval: float = 0.0) -> dict[str, str]:
     """The AWS variables of ``server``; the fake trial at that many seconds per evaluation."""
-    env = {**os.environ, **server.environment(), **fake_env(mock_seconds_per_eval=seconds_per_eval)}
+    env = {**os.environ, **server.environment(), **fake_env(seconds_per_eval=seconds_per_eval)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -75,7 +75,7 @@ def _trials(storage: str, study: str, state: TrialState) -> list[optuna.trial.Fr
 
 @pytest.fixture(scope="module")
 def s3_study(s3_server, tmp_path_factory):
-    """A mocked search of 6 trials with --test whose predictions went to S3."""
+    """A fake search of 6 trials with --test whose predictions went to S3."""
     from objectives.data.sample_data import ensure_sample_data
 
     s3_server.make_bucket(BUCKET)

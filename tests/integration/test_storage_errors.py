@@ -11,8 +11,8 @@ from pathlib import Path
 import optuna
 import pytest
 
+from search.testing import RUNNER
 from storage.opening import open_storage
-from tests.fakes.runner import RUNNER
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,13 @@ from search.analysis.ensemble_checks import load_dev
 from search.attrs import study_attrs
 from search.final import read_inputs
 from search.run import main as run_search
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 from tests.toy import write_toy_files
 
 
 @pytest.fixture
 def searched(tmp_path, monkeypatch):
-    """A mocked search run with relative --train/--dev paths from tmp_path/work."""
+    """A fake search run with relative --train/--dev paths from tmp_path/work."""
     work = tmp_path / "work"
     write_toy_files(work / "data")
     shutil.copy(work / "data" / "dev.json", work / "data" / "test.json")

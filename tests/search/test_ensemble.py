@@ -1,5 +1,5 @@
 """Ensembles of trials: soft voting and greedy selection (pure), and python -m search.ensemble on
-mocked and real tiny-model studies, including every bad input it must refuse."""
+fake and real tiny-model studies, including every bad input it must refuse."""
 
 import json
 import shutil
@@ -20,7 +20,7 @@ from search.analysis.voting import greedy_select, pareto_order, score
 from search.attrs import run_metrics, study_attrs, trial_record
 from search.ensemble import main
 from search.run import main as run_search
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 
 LABELS = LabelSet(("no_relation", "a", "b"))
 
@@ -87,7 +87,7 @@ def test_pareto_order_ranks_fronts_then_breaks_ties_by_f1():
 
 @pytest.fixture(scope="module")
 def mocked(tmp_path_factory):
-    """A mocked search of 10 trials on the sample data with --test, and one of 3 without."""
+    """A fake search of 10 trials on the sample data with --test, and one of 3 without."""
     root = tmp_path_factory.mktemp("ensemble")
     data = ensure_sample_data()
     storage = f"sqlite:///{root / 'study.db'}"

@@ -20,7 +20,7 @@ from objectives.score import main as score_main
 from objectives.training.kfold import FoldFailed
 from search.final import choose_trial, main
 from search.run import main as run_search
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 from tests.toy import toy_data
 
 # every trial of the mocked search gets this configuration: the tiny model learns the toy task

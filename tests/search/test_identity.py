@@ -13,7 +13,7 @@ from search.analysis import report_data, report_markdown
 from search.final import best_trial
 from search.run import main
 from search.space import default_space_path
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 from tests.toy import write_toy_files
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from tests.fakes.runner import RUNNER, fake_env
+from search.testing import RUNNER, fake_env
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) search\.trial: trial (\d+) "

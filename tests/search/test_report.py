@@ -19,7 +19,7 @@ from search import report
 from search.analysis import plots, report_data
 from search.attrs import trial_hparams
 from search.pruning.evaluations import evals_of
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 
 OBJECTIVES = ["micro_f1", "auprc"]
 DISTRIBUTIONS = {

@@ -13,7 +13,7 @@ from search.analysis import report_data, report_markdown
 from search.analysis.plots import learning_curves
 from search.attrs import study_attrs
 from search.run import main as run_search
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 from tests.search.test_report import DISTRIBUTIONS, add_trial
 from tests.toy import write_toy_files
 

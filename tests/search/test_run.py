@@ -1,4 +1,4 @@
-"""search.run end to end with the mocked trial (real Optuna, real SQLite, real processes)."""
+"""search.run end to end with the fake trial (real Optuna, real SQLite, real processes)."""
 
 import io
 import json
@@ -14,7 +14,7 @@ from search.attrs import study_attrs, trial_record, trial_run
 from search.progress import Progress
 from search.pruning.evaluations import evals_of
 from search.run import main
-from tests.fakes.runner import ENV, RUNNER
+from search.testing import ENV, RUNNER
 
 
 def run(tmp_path, *flags, study="s"):
@@ -100,7 +100,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--min-trials", "0"], "--min-trials"),
         (["--runner", "nope"], "--runner"),
         (["--runner", "tests.fakes.nowhere:run"], "--runner"),
-        (["--runner", "tests.fakes.runner:nothing"], "--runner"),
+        (["--runner", "search.testing:nothing"], "--runner"),
         (["--hypothesis", "focal_gama > 1 improves f1"], "focal_gama"),
     ],
 )
@@ -129,7 +129,7 @@ def test_bad_space_writes_nothing(tmp_path):
 
 
 def test_two_worker_processes_share_the_study(tmp_path, monkeypatch):
-    monkeypatch.setenv(ENV, json.dumps({"mock_seconds_per_eval": 0.05}))
+    monkeypatch.setenv(ENV, json.dumps({"seconds_per_eval": 0.05}))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     code = main(
         ["--runner", RUNNER, "--storage", storage, "--study", "w",

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from common.cli import UserError
@@ -160,3 +162,22 @@ def test_tapt_suffix_must_follow_a_model_name(tmp_path, choice):
 
 def test_tiny_tapt_gets_the_tiny_space():
     assert load_space(model="tiny+tapt").source.endswith("tiny_space.toml")
+
+
+def test_user_files_are_read_one_way_bom_folder_and_bad_bytes(tmp_path: Path) -> None:
+    """The space, a run configuration and a relation list go through common.files.read_text."""
+    from objectives.data.labels import read_label_file
+    from objectives.hparams import read_config
+
+    space = tmp_path / "space.toml"
+    space.write_bytes(b"\xef\xbb\xbf" + b"learning_rate = {low = 1e-5, high = 1e-3, log = true}\n")
+    assert "learning_rate" in load_space(space).params  # a BOM from a Windows editor is dropped
+    with pytest.raises(UserError, match=f"^--space {tmp_path}: is a directory, not a file$"):
+        load_space(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{\n"learning_rate": "\xff"}')
+    with pytest.raises(UserError, match=f"^--config {bad}: line 2: not UTF-8"):
+        read_config(bad)
+    labels = tmp_path / "labels.txt"
+    labels.write_bytes(b"\xef\xbb\xbfno_relation\norg:members\n")
+    assert read_label_file(labels).names == ("no_relation", "org:members")

@@ -9,7 +9,7 @@ from optuna.trial import TrialState
 
 from search.attrs import study_attrs, trial_evals, trial_hparams, trial_record, trial_run
 from search.run import main
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 
 CLI = Path(sys.executable).parent / "optuna"
 

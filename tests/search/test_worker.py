@@ -10,11 +10,11 @@ from optuna.trial import TrialState
 from objectives.training.result import RunResult
 from search.attrs import FAIL_REASON, PRUNED_REASON
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
-from search.worker_inputs import Inputs
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.outcome import MAX_CRASHES
 from search.space import load_space
 from search.worker import run_worker
+from search.worker_inputs import Inputs
 from storage.artifacts import ArtifactStoreUnavailable
 from storage.opening import open_storage
 from storage.retry import StorageFull, StorageUnavailable

@@ -288,8 +288,8 @@ def test_a_tiny_model_run_with_each_augmentation_completes(workspace, name):
     assert result.examples[f"train_{kind}"] == augmented.added[kind] > 0
 
 
-def test_the_mocked_run_walks_the_augmented_schedule_too():
-    from tests.fakes.runner import fake_fine_tune
+def test_the_fake_run_walks_the_augmented_schedule_too():
+    from search.testing import fake_fine_tune
 
     hp = HParams(**FAST, aug_aeda=0.5, aug_marker_dropout=0.25)
     result = fake_fine_tune(hp, RunSettings(eval_steps=2), DATA, None, None)

@@ -1,20 +1,21 @@
-"""A fake trial with the real one's shape, for the service's tests and benchmarks.
+"""A fake trial with the real one's shape, for testing a search without training: the service's
+own tests and benchmarks use it, and so can a user's tests of their own spaces and settings.
 
 ``fake_fine_tune`` has ``objectives.training.loop.fine_tune``'s signature and contract: the same
 hyperparameters, the same evaluation schedule (steps from the data size, batch size and epochs),
 both metrics at every evaluation through ``report``, early stop when ``report`` says so, and a
 :class:`~objectives.training.loop.RunResult`. Its learning curves come from a smooth function of the
 hyperparameters with a real trade-off between F1 and AUPRC, so samplers and pruners have
-something to find. Use it as ``search.run --runner tests.fakes.runner:fake_fine_tune`` (``RUNNER``)
-with the repository root on ``PYTHONPATH``; the JSON object in the environment variable
-``RE_SEARCH_FAKE_RUN`` (``ENV``; :func:`fake_env` builds an environment with it) tunes it:
+something to find. Use it as ``search.run --runner search.testing:fake_fine_tune`` (``RUNNER``);
+the JSON object in the environment variable ``RE_SEARCH_FAKE_RUN`` (``ENV``; :func:`fake_env`
+builds an environment with it) tunes it:
 
-- ``mock_seconds_per_eval``: wall time spent per evaluation interval (default 0);
-- ``mock_fail_rate``: chance that a trial raises (a crashed run);
-- ``mock_diverge_lr``: learning rates above it end with a non-finite loss;
-- ``mock_noise``: standard deviation of the final metrics' noise (default 0.5 points).
+- ``seconds_per_eval``: wall time spent per evaluation interval (default 0);
+- ``fail_rate``: chance that a trial raises (a crashed run);
+- ``diverge_lr``: learning rates above it end with a non-finite loss;
+- ``noise``: standard deviation of the final metrics' noise (default 0.5 points).
 
-Its dev and test logits (see :func:`mock_logits`) are deterministic per configuration, so the
+Its dev and test logits (see :func:`fake_logits`) are deterministic per configuration, so the
 stored predictions and an ensemble of them can be tested without training.
 """
 
@@ -34,7 +35,7 @@ from objectives.hparams import HParams, RunSettings
 from objectives.training.cadence import evaluation_steps
 from objectives.training.loop import Report, RunResult
 
-RUNNER = "tests.fakes.runner:fake_fine_tune"
+RUNNER = "search.testing:fake_fine_tune"
 ENV = "RE_SEARCH_FAKE_RUN"
 
 
@@ -47,7 +48,7 @@ def fake_settings() -> dict[str, float]:
     return json.loads(os.environ.get(ENV) or "{}")
 
 
-class MockTrialCrashed(RuntimeError):
+class FakeTrialCrashed(RuntimeError):
     """What a fake crash raises (a bug in a real run, from the worker's point of view)."""
 
 
@@ -78,82 +79,96 @@ def fake_fine_tune(
     extra = fake_settings()
     seed = int(hashlib.sha256(repr(sorted(hp.to_dict().items())).encode()).hexdigest()[:8], 16)
     rng = random.Random(seed)
-    if rng.random() < float(extra.get("mock_fail_rate", 0.0)):
-        raise MockTrialCrashed(f"mocked crash (lr={hp.learning_rate:.2e})")
-    report = report or (lambda step, metrics: True)
+    if rng.random() < float(extra.get("fail_rate", 0.0)):
+        raise FakeTrialCrashed(f"fake crash (lr={hp.learning_rate:.2e})")
     examples = _examples(hp, data)
     steps_per_epoch = math.ceil(examples["train"] / hp.per_device_train_batch_size)
     total = max(1, math.ceil(steps_per_epoch * hp.num_train_epochs))
-    noise = float(extra.get("mock_noise", 0.5))
+    noise = float(extra.get("noise", 0.5))
     final_f1, final_auprc = quality(hp)
-    final_f1 += rng.gauss(0, noise)
-    final_auprc += rng.gauss(0, noise)
-    pause = float(extra.get("mock_seconds_per_eval", 0.0))
-    diverge_lr = float(extra.get("mock_diverge_lr", math.inf))
-
-    evaluations: list[dict[str, float]] = []
-    status, reason, step, best = "complete", None, 0, None
-    started = time.perf_counter()
-    reporting = 0.0
-    schedule = evaluation_steps(
-        total,
-        steps_per_epoch,
-        settings.eval_steps,
-        settings.evals_per_epoch,
-        settings.evals_per_run,
-    )
-    for step in schedule:
-        if pause:
-            time.sleep(pause)
-        if hp.learning_rate > diverge_lr:
-            status, reason = "diverged", f"non-finite training loss at step {step}"
-            break
-        progress = 1 - math.exp(-4 * step / total)
-        metrics = {
-            "micro_f1": final_f1 * progress,
-            "auprc": final_auprc * progress,
-            "accuracy": min(100.0, 30 + final_f1 * progress * 0.7),
-            "loss": 3.4 * (1 - progress) + 0.4,
-        }
-        seconds = time.perf_counter() - started - reporting
-        seen = step * hp.per_device_train_batch_size
-        evaluations.append(
-            {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds, "examples": seen}
-            | metrics
-        )
-        if best is None or metrics["micro_f1"] > best["micro_f1"]:
-            best = {"step": step, **metrics}
-        t = time.perf_counter()
-        keep_going = report(step, dict(metrics))
-        reporting += time.perf_counter() - t
-        if not keep_going:
-            status, reason = "stopped", f"stopped by the search at step {step}"
-            break
-    elapsed = time.perf_counter() - started - reporting
-    best = best or {"step": step}
+    finals = (final_f1 + rng.gauss(0, noise), final_auprc + rng.gauss(0, noise))
+    run = _Walk(hp, extra, finals, total, steps_per_epoch)
+    run.walk(settings, report or (lambda step, metrics: True))
+    best = run.best or {"step": run.step}
     best_step = int(best.pop("step"))
-    dev_logits, test_logits = mock_logits(data, seed, final_f1)
+    dev_logits, test_logits = fake_logits(data, seed, finals[0])
     return RunResult(
-        status=status,
-        reason=reason,
+        status=run.status,
+        reason=run.reason,
         metrics=best,
         best_step=best_step,
-        steps=step,
+        steps=run.step,
         total_steps=total,
-        evaluations=evaluations,
+        evaluations=run.evaluations,
         timings={
             "tokenize": 0.0,
-            "train": elapsed,
+            "train": run.elapsed,
             "eval": 0.0,
-            "report": reporting,
+            "report": run.reporting,
             "startup": 0.0,
         },
         memory={"process_peak_rss_mb": 0.0},
         micro_batch_size=hp.per_device_train_batch_size,
         examples=examples,
-        dev_logits=dev_logits if best else None,
-        test_logits=test_logits if best else None,
+        dev_logits=dev_logits if run.best else None,
+        test_logits=test_logits if run.best else None,
     )
+
+
+class _Walk:
+    """One fake run along its evaluation schedule: its curve, its best evaluation, its end."""
+
+    def __init__(self, hp: HParams, extra, finals, total: int, steps_per_epoch: int) -> None:
+        self.hp, self.finals, self.total, self.per_epoch = hp, finals, total, steps_per_epoch
+        self.pause = float(extra.get("seconds_per_eval", 0.0))
+        self.diverge_lr = float(extra.get("diverge_lr", math.inf))
+        self.evaluations: list[dict[str, float]] = []
+        self.status, self.reason, self.step = "complete", None, 0
+        self.best: dict[str, float] | None = None
+        self.elapsed = self.reporting = 0.0
+
+    def walk(self, settings: RunSettings, report: Report) -> None:
+        """Evaluate at the real run's steps for ``settings``, asking ``report`` each time."""
+        s = settings
+        schedule = evaluation_steps(
+            self.total, self.per_epoch, s.eval_steps, s.evals_per_epoch, s.evals_per_run
+        )
+        started = time.perf_counter()
+        for self.step in schedule:
+            if self.pause:
+                time.sleep(self.pause)
+            if self.hp.learning_rate > self.diverge_lr:
+                self.status = "diverged"
+                self.reason = f"non-finite training loss at step {self.step}"
+                break
+            metrics = self.metrics(self.step)
+            seconds = time.perf_counter() - started - self.reporting
+            seen = self.step * self.hp.per_device_train_batch_size
+            self.evaluations.append(
+                {"step": self.step, "epoch": self.step / self.per_epoch}
+                | {"seconds": seconds, "examples": seen}
+                | metrics
+            )
+            if self.best is None or metrics["micro_f1"] > self.best["micro_f1"]:
+                self.best = {"step": self.step, **metrics}
+            t = time.perf_counter()
+            keep_going = report(self.step, dict(metrics))
+            self.reporting += time.perf_counter() - t
+            if not keep_going:
+                self.status, self.reason = "stopped", f"stopped by the search at step {self.step}"
+                break
+        self.elapsed = time.perf_counter() - started - self.reporting
+
+    def metrics(self, step: int) -> dict[str, float]:
+        """The curve at ``step``: both objectives approach their final values."""
+        progress = 1 - math.exp(-4 * step / self.total)
+        f1, auprc = self.finals
+        return {
+            "micro_f1": f1 * progress,
+            "auprc": auprc * progress,
+            "accuracy": min(100.0, 30 + f1 * progress * 0.7),
+            "loss": 3.4 * (1 - progress) + 0.4,
+        }
 
 
 def _examples(hp: HParams, data: TrialData) -> dict[str, int]:
@@ -172,7 +187,7 @@ def _examples(hp: HParams, data: TrialData) -> dict[str, int]:
     return examples
 
 
-def mock_logits(data: TrialData, seed: int, f1: float) -> tuple[np.ndarray, np.ndarray | None]:
+def fake_logits(data: TrialData, seed: int, f1: float) -> tuple[np.ndarray, np.ndarray | None]:
     """Deterministic dev and test logits: noise, plus on dev a push towards the gold label that
     grows with the trial's F1, so better trials predict better and trials err differently."""
     rng = np.random.default_rng(seed)
