@@ -50,7 +50,10 @@ class SearchConfig:
     timeout: float | None = None
     seed: int | None = None
     reduction_factor: int = 3
-    min_resource: int = 1
+    # the first rung at the 3rd of 12 evaluations: at the 1st, most runs still score a constant
+    # predictor's F1 (README, "A first search that does not lock in")
+    min_resource: int = 3
+    min_trials: int = 3  # MO-ASHA stops nobody at a rung holding fewer results (its own included)
     precision: str = "auto"
     evals_per_epoch: int = 4
     evals_per_run: int | None = None
@@ -109,6 +112,8 @@ def _check(c: SearchConfig) -> None:
         raise UserError(f"--reduction-factor: must be at least 2, got {c.reduction_factor}")
     if c.min_resource < 1:
         raise UserError(f"--min-resource: must be at least 1, got {c.min_resource}")
+    if c.min_trials < 1:
+        raise UserError(f"--min-trials: must be at least 1, got {c.min_trials}")
     if c.timeout is not None and c.timeout <= 0:
         raise UserError(f"--timeout: must be positive, got {c.timeout}")
     if c.precision not in PRECISIONS:

@@ -88,6 +88,12 @@ def _search_flags(p: ArgumentParser) -> None:
         default=default("min_resource"),
         help="evaluations before rung 0",
     )
+    p.add_argument(
+        "--min-trials",
+        type=int,
+        default=default("min_trials"),
+        help="results a rung needs before MO-ASHA stops a trial there",
+    )
 
 
 def _run_flags(p: ArgumentParser) -> None:

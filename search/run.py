@@ -97,6 +97,7 @@ def build_config(args, data_fingerprint: str, train: Path, dev: Path) -> SearchC
         seed=args.seed,
         reduction_factor=args.reduction_factor,
         min_resource=args.min_resource,
+        min_trials=args.min_trials,
         precision=args.precision,
         evals_per_epoch=args.evals_per_epoch or default("evals_per_epoch"),
         evals_per_run=_evals_per_run(args),

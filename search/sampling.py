@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
 import numpy as np
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 
 from search.space import Choice, Fixed, FloatRange, IntRange, Param, Space
 
@@ -39,13 +41,17 @@ def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
 
 
 class _FirstDirection:
-    """A study as TPE's pruned-trial ranking needs it: ``direction`` is the first objective's.
+    """A study as TPE's pruned-trial ranking needs it: ``direction`` is the first objective's,
+    and a pruned trial's curve is keyed by evaluation count.
 
-    Optuna's TPE ranks PRUNED trials by their last intermediate value through
+    Optuna's TPE ranks PRUNED trials by their deepest step first, then by the value there through
     ``study.direction``, which a multi-objective study refuses. Optuna itself never gives such
-    trials intermediate values, but MO-ASHA does (the first objective's learning curve), so the
-    ranking is by the first objective at the deepest step reached: a sound order for TPE's
-    "good" and "bad" groups. Everything else is the study itself.
+    trials intermediate values, but MO-ASHA does (the first objective's learning curve, keyed by
+    optimizer step). Steps do not line up across trials (a run of batch 16 and 3 epochs takes 12
+    times the steps of one of batch 64 and 1 epoch), so ranked by step a trial stopped at its
+    first rung could outrank one stopped at its third; keyed by evaluation count, pruned trials
+    rank by the rung they reached, then by F1 at it: each compared only with trials stopped at
+    the same rung. Everything else is the study itself.
     """
 
     def __init__(self, study: optuna.Study) -> None:
@@ -55,8 +61,20 @@ class _FirstDirection:
     def direction(self) -> optuna.study.StudyDirection:
         return self._study.directions[0]
 
+    def _get_trials(self, *args: Any, **kwargs: Any) -> list[FrozenTrial]:
+        trials = self._study._get_trials(*args, **kwargs)
+        return [by_evaluation(t) if t.state == TrialState.PRUNED else t for t in trials]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._study, name)
+
+
+def by_evaluation(trial: FrozenTrial) -> FrozenTrial:
+    """A copy of ``trial`` whose intermediate values are keyed 1, 2, ... in step order."""
+    curve = sorted(trial.intermediate_values.items())
+    keyed = copy.copy(trial)
+    keyed.intermediate_values = {k: value for k, (_, value) in enumerate(curve, start=1)}
+    return keyed
 
 
 class PrunedAwareTPESampler(optuna.samplers.TPESampler):

@@ -176,6 +176,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "pruner": config.pruner,
         "reduction_factor": config.reduction_factor,
         "min_resource": config.min_resource,
+        "min_trials": config.min_trials,
         "evals_per_epoch": config.evals_per_epoch,
         "evals_per_run": config.evals_per_run,
         "code_version": code_version(),

@@ -151,7 +151,9 @@ def _objective(
         finally:
             interrupts.armed = False
 
-    stopper = make_stopper(config.pruner, config.reduction_factor, config.min_resource)
+    stopper = make_stopper(
+        config.pruner, config.reduction_factor, config.min_resource, config.min_trials
+    )
     stopper = LiveStopper(stopper, view)
     return Objective(config, space, data, guarded, stopper, workspace, artifacts)
 

@@ -34,8 +34,8 @@ class Stopper(Protocol):
 class MOASHAStopper:
     """Asynchronous successive halving on non-dominated rank (any number of objectives)."""
 
-    def __init__(self, reduction_factor: int, min_resource: int) -> None:
-        self.pruner = MOASHAPruner(min_resource=min_resource, reduction_factor=reduction_factor)
+    def __init__(self, reduction_factor: int, min_resource: int, min_trials: int | None = None):
+        self.pruner = MOASHAPruner(min_resource, reduction_factor, min_trials)
         self._trial_id: int | None = None
         self._evals: dict[str, list[float]] = {}  # this worker's running trial, all steps so far
 
@@ -81,9 +81,13 @@ def optuna_pruner(name: str) -> optuna.pruners.BasePruner:
     raise ValueError(f"unknown pruner {name!r}: search.config checks --pruner")
 
 
-def make_stopper(name: str, reduction_factor: int = 3, min_resource: int = 1) -> Stopper:
+def make_stopper(
+    name: str, reduction_factor: int = 3, min_resource: int = 1, min_trials: int | None = None
+) -> Stopper:
+    """``min_trials``: MO-ASHA stops nobody at a rung that holds fewer results (this trial's
+    included); None: the reduction factor."""
     if name == "moasha":
-        return MOASHAStopper(reduction_factor, min_resource)
+        return MOASHAStopper(reduction_factor, min_resource, min_trials)
     if name in ("median", "hyperband"):
         return OptunaPrunerStopper()
     if name == "none":

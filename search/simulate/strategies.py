@@ -30,6 +30,7 @@ class Strategy:
     objectives: int = 2
     reduction_factor: int = 3
     min_resource: int = 1
+    min_trials: int | None = None  # MO-ASHA's: None is the reduction factor
     cadence: Cadence = field(default_factory=Cadence)
     recipe: bool = True  # trial 0 is the KLUE recipe, as search.run enqueues it
     keep_best: bool = True  # a run ends with its evaluation best by F1, or else with its last
@@ -46,7 +47,7 @@ class Strategy:
 
     def new_stopper(self) -> Stopper:
         pruner = "median" if self.pruner == "optuna-median" else self.pruner
-        return make_stopper(pruner, self.reduction_factor, self.min_resource)
+        return make_stopper(pruner, self.reduction_factor, self.min_resource, self.min_trials)
 
 
 STRATEGIES = {
@@ -59,6 +60,7 @@ STRATEGIES = {
             default("pruner"),
             reduction_factor=default("reduction_factor"),
             min_resource=default("min_resource"),
+            min_trials=default("min_trials"),
             cadence=Cadence(evals_per_run=EVALS_PER_RUN),
         ),
         Strategy("random", "random", "none"),

@@ -97,6 +97,7 @@ def test_single_objective_uses_optunas_pruners(tmp_path, objectives):
         (["--storage", "mongodb://localhost/x"], "--storage"),
         (["--pruner", "median"], "--pruner median works with one objective"),
         (["--evals-per-run", "0"], "--evals-per-run"),
+        (["--min-trials", "0"], "--min-trials"),
         (["--runner", "nope"], "--runner"),
         (["--runner", "tests.fakes.nowhere:run"], "--runner"),
         (["--runner", "tests.fakes.runner:nothing"], "--runner"),

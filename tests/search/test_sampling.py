@@ -1,7 +1,7 @@
 import optuna
 import pytest
 
-from search.sampling import SAMPLERS, klue_recipe, make_sampler, suggest
+from search.sampling import SAMPLERS, _FirstDirection, klue_recipe, make_sampler, suggest
 from search.space import load_space
 
 
@@ -127,3 +127,24 @@ def test_recipe_with_models_as_a_choice_takes_the_first_and_clips_into_its_range
     assert recipe["learning_rate"] == 2e-5  # the large recipe, inside the large model's range
     assert recipe["max_len"] == 64  # 256 is not a choice: the first one
     assert klue_recipe("tiny", space)["learning_rate"] == 1e-4  # 5e-5 clipped into tiny's range
+
+
+def test_tpe_ranks_pruned_trials_by_the_rung_they_reached_not_by_raw_step():
+    """A run of many small steps stopped at its first evaluation (step 40) must not outrank one
+    of few large steps stopped at its third (step 9): TPE reads their curves by evaluation."""
+    study = optuna.create_study(directions=["maximize", "maximize"], sampler=make_sampler("tpe", 0))
+    early = study.ask()
+    study._storage.set_trial_intermediate_value(early._trial_id, 40, 30.0)
+    study.tell(early, state=optuna.trial.TrialState.PRUNED)
+    deeper = study.ask()
+    for step, f1 in ((3, 1.0), (6, 2.0), (9, 3.0)):
+        study._storage.set_trial_intermediate_value(deeper._trial_id, step, f1)
+    study.tell(deeper, state=optuna.trial.TrialState.PRUNED)
+    from optuna.samplers._tpe.sampler import _get_pruned_trial_score
+
+    wrapped = _FirstDirection(study)
+    seen = wrapped._get_trials(deepcopy=False)
+    assert [t.intermediate_values for t in seen] == [{1: 30.0}, {1: 1.0, 2: 2.0, 3: 3.0}]
+    assert study.trials[0].intermediate_values == {40: 30.0}  # the study itself is untouched
+    ranked = sorted(seen, key=lambda t: _get_pruned_trial_score(t, wrapped))  # TPE's own order
+    assert ranked[0].number == deeper.number

@@ -7,7 +7,7 @@ from optuna.trial import TrialState
 
 from search.attrs import EVALS_ATTR, set_trial_record, trial_record
 from search.pruning.pruner import evals_of
-from search.pruning.stoppers import MOASHAStopper, NeverStop
+from search.pruning.stoppers import MOASHAStopper, NeverStop, make_stopper
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -79,3 +79,17 @@ def test_never_stop_keeps_going_and_draws_the_curve_only(tmp_path):
     frozen = study._storage.get_trial(trial._trial_id)
     assert frozen.intermediate_values == {STEP: 1.0, 2 * STEP: 2.0, 3 * STEP: 3.0}
     assert trial_record(frozen, EVALS_ATTR) is None  # written once, by the objective, at the end
+
+
+def test_a_rung_stops_nobody_until_it_holds_min_trials_results(tmp_path):
+    """The grace of the first trials: with min_trials 5, the 5th result at a rung is the first
+    that can be stopped, however weak the ones before it were."""
+    study = _study(tmp_path)
+    stopper = make_stopper("moasha", reduction_factor=3, min_resource=1, min_trials=5)
+    for i in range(3):
+        _finished(study, stopper, [(80.0 + i, 60.0 + i)] * 4)
+    weak = study.ask()
+    assert stopper.keep_going(study, weak, STEP, (1.0, 1.0))  # 4 results at rung 1: kept
+    study.tell(weak, state=TrialState.PRUNED)
+    weaker = study.ask()
+    assert not stopper.keep_going(study, weaker, STEP, (0.5, 0.5))  # the 5th: stopped

@@ -131,6 +131,7 @@ def test_the_default_strategy_is_what_search_run_does_unless_told():
     assert (shipped.sampler, shipped.pruner) == (default("sampler"), default("pruner"))
     assert shipped.reduction_factor == default("reduction_factor")
     assert shipped.min_resource == default("min_resource")
+    assert shipped.min_trials == default("min_trials")
     assert shipped.cadence == Cadence(evals_per_run=EVALS_PER_RUN)
 
 
