@@ -135,6 +135,12 @@ def counts(judged: list[dict[str, Any]]) -> dict[str, Any]:
             for name, ok in inside.items():
                 key = f"{axis}:{name}"
                 entry[key] = entry.get(key, 0) + int(ok)
+            low, high = j["bands"][axis]["best_f1"]
+            entry.setdefault(f"{axis}:best_f1_band_widths", []).append(round(high - low, 2))
+    for entry in out.values():  # a band as wide as the scale holds anything: say how wide
+        for axis in AXES:
+            widths = entry.pop(f"{axis}:best_f1_band_widths", [0.0])
+            entry[f"{axis}:best_f1_band_width_median"] = float(np.median(widths))
     return out
 
 
@@ -213,7 +219,8 @@ def render(result: dict) -> str:
         for axis in AXES:
             lines.append(
                 f"{name:<16}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
-                f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}"
+                f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}; best-F1 band "
+                f"{c[f'{axis}:best_f1_band_width_median']:.1f} F1 wide (median)"
             )
     if result["about"]["skipped_strategies"]:
         names = ", ".join(result["about"]["skipped_strategies"])
