@@ -22,7 +22,8 @@ bench/real_searches.py recorded. ``pack`` writes ``OUT`` (a
 
 Each line: the table's fields (number, params, total_steps, eval_seconds, evals) plus
 ``source`` (``seeds`` or ``search:STUDY``), ``config`` and ``seed`` (repeated-seed runs),
-``train_seconds`` and ``eval_seconds_total`` (apart) and ``examples`` (train examples a run).
+``train_seconds`` and ``eval_seconds_total`` (apart), ``examples`` (train examples a run) and
+``load_average`` at the run's end (seeded runs recorded after it was added).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def cmd_shard(args) -> int:
             continue
         row = _row(result, chosen["params"], data)
         row.update(source="seeds", config=config, seed=seed, number=config * 1000 + seed)
+        row["load_average"] = [round(x, 2) for x in os.getloadavg()]  # its seconds' context
         with part.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
     return 0

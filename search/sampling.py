@@ -25,12 +25,18 @@ def worker_seed(seed: int, worker: int) -> int:
     return int(np.random.SeedSequence([seed, worker]).generate_state(1)[0])
 
 
+# TPE's random trials before it models: with 8, a search whose first complete trials all share a
+# poor choice (pooling=cls) modelled from them and never left it; 16 hedge against that
+# (README, "A first search that does not lock in")
+TPE_STARTUP = 16
+
+
 def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
     """A sampler for parallel workers: TPE with the constant liar (running trials count as
     pessimistic results, so workers do not all sample the same point), NSGA-II, random or GP."""
     if name == "tpe":
         return PrunedAwareTPESampler(
-            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=8
+            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=TPE_STARTUP
         )
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)

@@ -16,6 +16,8 @@ when its figure lies within the band.
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,10 @@ import numpy as np
 from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
 from search.simulate.metrics import at, progress
 from search.simulate.replay import Budget, Replay
+from search.simulate.schedule import train_rows
 from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
 from search.simulate.surrogate import fit
-from search.simulate.table import load_table
+from search.simulate.table import Curve, Table, load_table
 
 BAND = (10, 90)
 AXES = {"examples": "train_examples", "seconds": "seconds"}
@@ -57,6 +60,7 @@ def read_real(path: Path) -> list[dict[str, Any]]:
                     "seconds": float(compute["train_s"]) + float(compute["eval_s"]),
                     "train_s": float(compute["train_s"]),
                     "eval_s": float(compute["eval_s"]),
+                    "trials_list": trials if isinstance(trials, list) else [],
                 }
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -64,6 +68,35 @@ def read_real(path: Path) -> list[dict[str, Any]]:
     if not out:
         raise UserError(f"--real {path}: no searches")
     return out
+
+
+def real_curves(search: dict[str, Any], rows: int, fixed: dict | None = None) -> list[Curve]:
+    """A real search's trials as table curves: COMPLETE ones full runs, PRUNED ones partial (their
+    schedule's length from the loop's rule: ceil(train rows / batch) steps an epoch)."""
+    out = []
+    for t in search.get("trials_list") or []:
+        if t.get("state") not in ("complete", "pruned") or not t.get("evals"):
+            continue
+        steps = sorted(int(k) for k in t["evals"])
+        if any(str(k) not in (t.get("eval_costs") or {}) for k in steps):
+            continue
+        known = {**(fixed or {}), **t["params"]}  # the table's fixed schedule where not searched
+        batch = int(known.get("per_device_train_batch_size", 32))
+        epochs = float(known.get("num_train_epochs", 1))
+        total = steps[-1] if t["state"] == "complete" else math.ceil(rows / batch) * epochs
+        evals = [[k, *t["eval_costs"][str(k)], *t["evals"][str(k)][:2]] for k in steps]
+        seconds = float((t.get("timings_s") or {}).get("eval", 0.0)) / len(steps)
+        number = 100000 * (1 + len(out))
+        out.append(Curve(number, t["params"], int(total), seconds, np.array(evals, dtype=float),
+                         partial=t["state"] == "pruned"))  # fmt: skip
+    return out
+
+
+def with_others(table: Table, real: list[dict], left_out: dict, rows: int) -> Table:
+    """``table`` plus the runs of every real search but ``left_out`` (no search sees its own)."""
+    fixed = table.metadata.get("fixed")
+    extra = [c for r in real if r is not left_out for c in real_curves(r, rows, fixed)]
+    return replace(table, curves=table.curves + tuple(extra), name=f"{table.name}+real")
 
 
 def band(replays: list[Replay], axis: str, compute: float) -> dict[str, list[float]]:
@@ -78,7 +111,8 @@ def band(replays: list[Replay], axis: str, compute: float) -> dict[str, list[flo
 
 def judge(real: dict[str, Any], replays: list[Replay]) -> dict[str, Any]:
     """One real search against the replays' bands, on both compute axes."""
-    out: dict[str, Any] = {"real": real, "bands": {}, "inside": {}}
+    shown = {k: v for k, v in real.items() if k != "trials_list"}
+    out: dict[str, Any] = {"real": shown, "bands": {}, "inside": {}}
     for axis, key in AXES.items():
         b = band(replays, axis, real[key])
         out["bands"][axis] = b
@@ -101,6 +135,12 @@ def counts(judged: list[dict[str, Any]]) -> dict[str, Any]:
             for name, ok in inside.items():
                 key = f"{axis}:{name}"
                 entry[key] = entry.get(key, 0) + int(ok)
+            low, high = j["bands"][axis]["best_f1"]
+            entry.setdefault(f"{axis}:best_f1_band_widths", []).append(round(high - low, 2))
+    for entry in out.values():  # a band as wide as the scale holds anything: say how wide
+        for axis in AXES:
+            widths = entry.pop(f"{axis}:best_f1_band_widths", [0.0])
+            entry[f"{axis}:best_f1_band_width_median"] = float(np.median(widths))
     return out
 
 
@@ -117,24 +157,28 @@ def aliases(text: str | None) -> dict[str, Strategy]:
 
 
 def check(
-    table_path: str, real_path: str, seeds: int, noise: str, processes: int, known: dict
-) -> dict:
+    table_path: str, real_path: str, seeds: int, noise: str, processes: int, known: dict,
+    learn_real: bool = False,
+) -> dict:  # fmt: skip
+    """Every real search against replays of its strategy; with ``learn_real`` the surrogate of
+    each one is refitted on the table plus the runs of all the other real searches."""
     from search.simulate.__main__ import run_all  # the replays, as the main command runs them
 
     table = load_table(table_path)
     real = read_real(Path(real_path))
     surrogate = fit(table, noise=noise)
-    judged, skipped = [], []
-    groups: dict[tuple, list[dict]] = {}
+    rows = train_rows(surrogate)
+    judged, skipped, errors = [], [], []
     for r in real:
-        groups.setdefault((r["strategy"], r["trials"], r["workers"]), []).append(r)
-    for (name, trials, workers), searches in groups.items():
-        strategy = known.get(name) or STRATEGIES.get(name)
+        strategy = known.get(r["strategy"]) or STRATEGIES.get(r["strategy"])
         if strategy is None:
-            skipped.append(name)
+            skipped.append(r["strategy"])
             continue
-        runs = run_all(surrogate, [strategy], seeds, workers, Budget(trials), processes)
-        judged += [judge(r, runs[strategy.name]) for r in searches]
+        fitted = fit(with_others(table, real, r, rows), noise=noise) if learn_real else surrogate
+        errors.append(fitted.error["mae_final_f1"])
+        budget = Budget(r["trials"])
+        runs = _replays(run_all, fitted, strategy, seeds, r["workers"], budget, processes)
+        judged.append(judge(r, runs))
     about = {
         "table": table_path,
         "real": real_path,
@@ -142,15 +186,32 @@ def check(
         "noise": noise,
         "band": list(BAND),
         "surrogate": surrogate.error,
+        "learn_real": learn_real,
+        "surrogate_final_f1_mae_per_search": errors,
         "skipped_strategies": sorted(set(skipped)),
         "as": {name: s.name for name, s in known.items()},
     }
     return {"about": about, "counts": counts(judged), "searches": judged}
 
 
+_CACHE: dict[tuple, list[Replay]] = {}
+
+
+def _replays(run_all, surrogate, strategy, seeds, workers, budget, processes) -> list[Replay]:
+    """The replays of one strategy on one surrogate, once (searches alike share them)."""
+    key = (id(surrogate), strategy.name, seeds, workers, budget)
+    if key not in _CACHE:
+        _CACHE[key] = run_all(surrogate, [strategy], seeds, workers, budget, processes)[
+            strategy.name
+        ]
+    return _CACHE[key]
+
+
 def render(result: dict) -> str:
+    fitted = "with the other real searches" if result["about"]["learn_real"] else "on the table"
     lines = [
-        f"{result['about']['seeds']} replays per strategy, noise {result['about']['noise']}; "
+        f"{result['about']['seeds']} replays per strategy, noise {result['about']['noise']}, "
+        f"surrogate fitted {fitted}; "
         f"real searches inside the replays' {BAND[0]}-{BAND[1]}% band at their own compute"
     ]
     for name, c in result["counts"].items():
@@ -158,7 +219,8 @@ def render(result: dict) -> str:
         for axis in AXES:
             lines.append(
                 f"{name:<16}{axis:<9} best F1 {c[f'{axis}:best_f1']}/{n}, hypervolume "
-                f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}"
+                f"{c[f'{axis}:hypervolume']}/{n}, both {c[f'{axis}:both']}/{n}; best-F1 band "
+                f"{c[f'{axis}:best_f1_band_width_median']:.1f} F1 wide (median)"
             )
     if result["about"]["skipped_strategies"]:
         names = ", ".join(result["about"]["skipped_strategies"])
@@ -187,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         dest="aliases",
         help="REAL_NAME=STRATEGY;...: replay real searches recorded as REAL_NAME with STRATEGY",
     )
+    p.add_argument(
+        "--learn-real",
+        action="store_true",
+        help="fit each search's surrogate on the table plus the other real searches' runs "
+        "(complete ones full, pruned ones partial; never the search's own)",
+    )
     p.add_argument("--json", help="write the result here")
     p.add_argument("--plot", help="write a PNG of real against simulated here")
     args = p.parse_args(argv)
@@ -194,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--seeds: at least 2 for a band, got {args.seeds}")
     known = aliases(args.aliases)
     quiet_libraries()
-    result = check(args.table, args.real, args.seeds, args.noise, args.processes, known)
+    result = check(
+        args.table, args.real, args.seeds, args.noise, args.processes, known, args.learn_real
+    )
     print(render(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

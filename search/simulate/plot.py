@@ -91,8 +91,8 @@ def fidelity_figure(result: dict) -> go.Figure:
         )  # fmt: skip
     about = result["about"]
     fig.update_layout(
-        title=f"Real searches against {about['seeds']} replays each (noise {about['noise']}), "
-        "at the real search's compute in train examples; green inside, red outside",
+        title=f"Real searches against {about['seeds']} replays each (noise {about['noise']})<br>"
+        "<sup>at each real search's compute in train examples; green inside, red outside</sup>",
         width=1200,
         height=500,
     )

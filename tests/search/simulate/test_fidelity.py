@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common.cli import UserError
-from search.simulate.fidelity import main, read_real
+from search.simulate.fidelity import main, read_real, real_curves
 from search.simulate.noise import draw, seed_pool
 from search.simulate.surrogate import _key, fit
 from search.simulate.table import Curve, Table, export_table
@@ -114,3 +114,26 @@ def test_real_searches_under_another_name_are_replayed_as_told_or_skipped(tmp_pa
     assert result["about"]["as"] == {"old-default": "random-moasha:r=2"}
     with pytest.raises(UserError, match="--as: 'nonsense' is not REAL_NAME=STRATEGY"):
         main([*argv, "--as", "nonsense"])
+
+
+def test_each_search_learns_from_the_other_searches_runs_never_its_own(tmp_path):
+    export_table(seeded(table(agreeing, trials=12), 1.0), tmp_path / "t.jsonl.gz")
+    runs = [
+        {"number": n, "state": state, "params": {"x": 0.5 + 0.1 * n, "kind": "a"},
+         "evals": {"2": [10.0, 7.0], "4": [20.0, 15.0]},
+         "eval_costs": {"2": [1.0, 64], "4": [2.0, 128]}, "timings_s": {"eval": 0.2}}
+        for n, state in ((0, "complete"), (1, "pruned"), (2, "fail"))
+    ]  # fmt: skip
+    searches = [search(1, 50.0, 2000.0, 9000.0), search(2, 50.0, 2000.0, 9000.0)]
+    searches[0]["trials"] = runs
+    real = real_file(tmp_path, searches)
+    parsed = read_real(real)
+    curves = real_curves(parsed[0], rows=320, fixed={"num_train_epochs": 3})
+    assert [c.partial for c in curves] == [False, True]  # the failed trial is no curve
+    assert curves[1].total_steps == 10 * 3  # 320 rows / batch 32, 3 epochs (synthetic default)
+    argv = ["--table", str(tmp_path / "t.jsonl.gz"), "--real", str(real), "--seeds", "4"]
+    main([*argv, "--learn-real", "--json", str(tmp_path / "f.json")])
+    about = json.loads((tmp_path / "f.json").read_text())["about"]
+    base = about["surrogate"]["held_out"]
+    assert "36 runs" in base  # the table alone
+    assert about["learn_real"] and len(about["surrogate_final_f1_mae_per_search"]) == 2

@@ -1,0 +1,180 @@
+"""Real searches (``python -m search.run``, tiny model, built-in sample data), one per seed, each
+recorded into one JSON file: the evidence a default strategy is judged by, and what the
+simulator's replays are checked against.
+
+    python bench/real_searches.py --strategy default --seeds 1-10
+    python bench/real_searches.py --strategy random --seeds 1-5 -- --sampler random --pruner none
+
+Everything after ``--`` goes to ``search.run`` as it is. Each search runs under
+``flock /work/cpu.lock`` (two heavy measurements never share the 2 cores) in a fresh temporary
+directory with its own SQLite study, and is recorded as soon as it ends; a (strategy, seed) pair
+already in the file is skipped, so an interrupted run resumes where it stopped.
+
+The file (``bench/results/real_searches.json``) holds ``{"format": ..., "searches": [...]}``; each
+search: ``strategy``, ``seed``, ``flags`` (given to search.run after the common ones), ``trials``,
+``workers``, ``machine`` (load averages at start and end), ``wall_s`` (the command's, waiting
+for the lock included), ``span_s`` (first trial's start to last trial's end, where recorded);
+``best_f1`` and ``hypervolume`` (COMPLETE trials' (F1, AUPRC) front against the origin, as
+the simulator's metrics), ``complete``/``pruned``/``fail`` counts; ``compute`` = ``train_s``,
+``eval_s`` (sums over trials of the run's own timings) and ``train_examples`` (train examples
+stepped over); ``trials``: per trial ``number``, ``state``, ``params``, ``values``, ``evals``
+(``{step: [f1, auprc]}``), ``eval_costs`` (``{step: [seconds since training started,
+train examples]}``), ``timings_s``, ``pruned_at`` and ``worker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import harness
+import numpy as np
+import optuna
+
+from search.attrs import EVAL_COSTS_ATTR, PRUNED_AT, RUN_ATTR, trial_evals, trial_record
+from search.simulate.metrics import hypervolume
+
+OUT = harness.RESULTS / "real_searches.json"
+FORMAT = "real_searches/1"
+LOCK = "/work/cpu.lock"
+ENV = {**os.environ, "PYTHONPATH": str(harness.ROOT), "HF_HUB_OFFLINE": "1"}
+ENV["TOKENIZERS_PARALLELISM"] = "false"
+
+
+def seeds_of(text: str) -> list[int]:
+    """``1-10`` or ``1,4,7``."""
+    if "-" in text:
+        low, high = text.split("-")
+        return list(range(int(low), int(high) + 1))
+    return [int(part) for part in text.split(",")]
+
+
+def load(path: Path) -> dict[str, Any]:
+    if path.exists():
+        return json.loads(path.read_text())
+    return {"format": FORMAT, "searches": []}
+
+
+def run_one(strategy: str, seed: int, trials: int, workers: int, flags: list[str], lock: str):
+    with tempfile.TemporaryDirectory(prefix="real-search-") as tmp:
+        storage = f"sqlite:///{Path(tmp) / 'study.db'}"
+        cmd = ["flock", lock] if lock else []
+        cmd += [sys.executable, "-m", "search.run", "--trials", str(trials),
+               "--workers", str(workers), "--seed", str(seed), "--storage", storage,
+               "--study", "s", "--quiet", *flags]  # fmt: skip
+        load_start = harness.load_average()
+        started = time.time()
+        subprocess.run(cmd, check=True, cwd=tmp, env=ENV)
+        wall = time.time() - started
+        study = optuna.load_study(study_name="s", storage=storage)
+        record = summary(study)
+    machine = harness.machine_record(load_start)
+    return {"strategy": strategy, "seed": seed, "flags": flags, "trials": trials,
+            "workers": workers, "machine": machine, "wall_s": round(wall, 1), **record}  # fmt: skip
+
+
+def summary(study: optuna.Study) -> dict[str, Any]:
+    rows = [trial_row(t) for t in study.get_trials(deepcopy=False)]
+    complete = [r for r in rows if r["state"] == "complete" and r["values"]]
+    points = [(r["values"][0], r["values"][1]) for r in complete]
+    timings = [r["timings_s"] or {} for r in rows]
+    examples = [max((c[1] for c in r["eval_costs"].values()), default=0) for r in rows]
+    trials = study.get_trials(deepcopy=False)
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    span = (max(ends) - min(starts)).total_seconds() if starts and ends else None
+    return {
+        "span_s": round(span, 1) if span is not None else None,
+        "best_f1": max((p[0] for p in points), default=0.0),
+        "hypervolume": round(hypervolume(points), 2),
+        **{s: sum(r["state"] == s for r in rows) for s in ("complete", "pruned", "fail")},
+        "compute": {
+            "train_s": round(sum(t.get("train", 0.0) for t in timings), 1),
+            "eval_s": round(sum(t.get("eval", 0.0) for t in timings), 1),
+            "train_examples": int(sum(examples)),
+        },
+        "trials": rows,
+    }
+
+
+def trial_row(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    run = trial_record(t, RUN_ATTR) or {}
+    return {
+        "number": t.number,
+        "state": t.state.name.lower(),
+        "params": t.params,
+        "values": t.values,
+        "evals": trial_evals(t),
+        "eval_costs": trial_record(t, EVAL_COSTS_ATTR) or {},
+        "timings_s": {k: round(v, 2) for k, v in (run.get("timings_s") or {}).items()},
+        "pruned_at": t.user_attrs.get(PRUNED_AT) or trial_record(t, PRUNED_AT),
+        "worker": t.user_attrs.get("worker"),
+    }
+
+
+def summarize(path: Path) -> dict[str, dict[str, Any]]:
+    """Per strategy: the seeds run, best F1 (min, median, min over median), hypervolume, pruned
+    trials and compute (medians)."""
+    by: dict[str, list[dict]] = {}
+    for found in load(path)["searches"]:
+        by.setdefault(found["strategy"], []).append(found)
+    out = {}
+    for name, runs in by.items():
+        f1 = sorted(r["best_f1"] for r in runs)
+        median = float(np.median(f1))
+        out[name] = {
+            "seeds": [r["seed"] for r in runs],
+            "best_f1": [round(v, 2) for v in f1],
+            "worst_over_median": round(f1[0] / median, 3) if median else None,
+            "hypervolume_median": round(float(np.median([r["hypervolume"] for r in runs])), 1),
+            "pruned_median": float(np.median([r["pruned"] for r in runs])),
+            **{
+                f"{key}_median": round(float(np.median([r["compute"][key] for r in runs])), 1)
+                for key in ("train_s", "eval_s", "train_examples")
+            },
+        }
+    return out
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    flags = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--strategy", help="a name for the flags after --")
+    p.add_argument("--seeds", help="1-10 or 1,4,7")
+    p.add_argument("--summary", action="store_true", help="print the file's summary, run nothing")
+    p.add_argument("--trials", type=int, default=40)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--lock", default=LOCK, help="file each search holds with flock ('' for none)")
+    args = p.parse_args(argv)
+    if args.summary or not (args.strategy and args.seeds):
+        print(json.dumps(summarize(args.out), indent=1))
+        return
+    for seed in seeds_of(args.seeds):
+        data = load(args.out)
+        if any(s["strategy"] == args.strategy and s["seed"] == seed for s in data["searches"]):
+            continue
+        found = run_one(args.strategy, seed, args.trials, args.workers, flags, args.lock)
+        data = load(args.out)  # another invocation may have appended meanwhile
+        data["searches"].append(found)
+        harness.save_result(args.out, data)
+        print(
+            f"{args.strategy} seed {seed}: best F1 {found['best_f1']:.2f}, hypervolume "
+            f"{found['hypervolume']:.0f}, pruned {found['pruned']}/{len(found['trials'])}, "
+            f"compute {found['compute']}, wall {found['wall_s']} s, load "
+            f"{found['machine']['load_average_start']} -> {found['machine']['load_average_end']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
