@@ -24,10 +24,10 @@ from pathlib import Path
 import harness
 import numpy as np
 import optuna
+from search.pruning.stoppers import MOASHAStopper, make_stopper
 
 import search.sampling
 from common.cli import quiet_libraries
-from search.pruning.stoppers import MOASHAStopper, make_stopper
 from search.simulate import metrics
 from search.simulate.replay import Budget, replay
 from search.simulate.schedule import Cadence, train_rows

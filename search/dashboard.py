@@ -4,8 +4,9 @@ The storage is opened by the project's one dispatcher, so every URL ``search.run
 here: SQLite, Postgres, MySQL, a journal file, Redis with a key prefix, a gRPC storage proxy.
 optuna-dashboard's own command reads artifacts from a directory only; this one serves them from
 any ``--artifacts`` location (a directory or ``s3://BUCKET/PREFIX``), by default the one the
-storage's studies record. It is served by optuna-dashboard's ``run_server``, on loopback unless
-``--host`` says otherwise, and imports neither torch nor transformers, so it runs from a slim
+storage's studies record. It is optuna-dashboard's application with the live curves first on the
+study page (``search.dashboard_layout``), on loopback unless ``--host`` says otherwise, and
+imports neither torch nor transformers, so it runs from a slim
 image. :func:`watch_commands` gives the lines ``search.run`` prints.
 """
 
@@ -105,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     storage = open_existing(url)  # a mistyped file is named, not created empty
     location = choose_location(args.artifacts, storage, url)
     store = open_artifact_store(location, create=True)
-    from optuna_dashboard import run_server
+    from bottle import run  # optuna-dashboard's own server, as its run_server uses it
+    from optuna_dashboard import wsgi
+
+    from search.dashboard_layout import live_first
 
     log.warning(
         "optuna-dashboard for %s, artifacts in %s: http://%s:%d/",
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         args.host,
         args.port,
     )
-    run_server(storage, host=args.host, port=args.port, artifact_store=store)
+    run(live_first(wsgi(storage, artifact_store=store)), host=args.host, port=args.port)
     return 0
 
 

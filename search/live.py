@@ -33,14 +33,9 @@ class LiveView:
     """Refreshes a study's learning-curve figure and note: a pruner's watcher at each evaluation
     (:meth:`at_evaluation`) and a study callback after each trial."""
 
-    # a worker spends at most this share of its time on the running trials' figure: a save that
-    # took longer than that share of the time since the last one skips the next evaluations
-    BUDGET = 0.05
-
     def __init__(self, config: SearchConfig, every: float | None = None) -> None:
         self.config = config
         self.every = config.deployment.live_every if every is None else every
-        self.last_running = -float("inf")
         self.running_cost = 0.0
         self.last_local = -float("inf")  # this worker's last look at the study's clock
         self.rebuilds = 0
@@ -57,18 +52,17 @@ class LiveView:
             self.last_local = now
             self.refresh(study)
 
-    def _running(self, study: optuna.Study, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and self.running_cost > self.BUDGET * (now - self.last_running):
-            return
+    def _running(self, study: optuna.Study) -> None:
+        """The running trials' figure: a few trials, milliseconds, at every evaluation (a real
+        trial evaluates seconds apart); ``running_cost`` says how long the last save took."""
+        start = time.monotonic()
         publish_running_curves(study)
-        self.last_running = now
-        self.running_cost = time.monotonic() - now
+        self.running_cost = time.monotonic() - start
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """A trial ended: its new state is in both figures at once."""
         try:
-            self._running(study, force=True)
+            self._running(study)
         except Exception as exc:
             log.warning("live curves: %s: %s", type(exc).__name__, exc)
         self.refresh(study, force=True)
