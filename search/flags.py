@@ -25,7 +25,13 @@ def build_parser() -> ArgumentParser:
 
 
 def _study_flags(p: ArgumentParser) -> None:
-    p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=40,
+        help="finished trials this command adds to the study, whatever other launchers on the "
+        "same study add (8 launchers of --trials 3 add 24)",
+    )
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
     p.add_argument(
         "--storage-env",

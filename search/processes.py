@@ -27,8 +27,11 @@ from pathlib import Path
 
 import optuna
 
-from search.config import SearchConfig
+from common.files import safe_name
+from search.config import Deployment, SearchConfig
+from search.quota import Quota
 from storage._optuna import storage_of, trial_id
+from storage.artifacts import is_s3
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
@@ -38,7 +41,7 @@ MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: offsets the sampler's seed
-TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's target: finished trials the study must reach
+TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's quota: its trials and launch id (search.quota)
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
 
 
@@ -46,9 +49,9 @@ class WorkerPool:
     """One worker process per slot (a CUDA device index, or ``None``/``"cpu"`` for the CPU)."""
 
     def __init__(
-        self, config: SearchConfig, target: int, slots: list[str | None], log_dir: Path | None
+        self, config: SearchConfig, target: Quota, slots: list[str | None], log_dir: Path | None
     ) -> None:
-        """``target``: the finished trials the study must reach; ``log_dir``: one
+        """``target``: the finished trials this launch adds (its quota); ``log_dir``: one
         ``worker-N.log`` per slot; None: the launcher's own stderr."""
         self.config = config
         self.target = target
@@ -71,7 +74,7 @@ class WorkerPool:
         env = {
             **os.environ,
             SLOT_ENV: str(i),
-            TARGET_ENV: str(self.target),
+            TARGET_ENV: self.target.to_text(),
             STORAGE_ENV: self.config.deployment.storage,
             LAUNCHER_ENV: str(os.getpid()),
         }
@@ -212,13 +215,13 @@ def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
     threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
-def worker_config(path: str) -> tuple[SearchConfig, int]:
+def worker_config(path: str) -> tuple[SearchConfig, Quota]:
     """A worker's config (the file the launcher wrote, with the storage URL from the
     environment) and its launcher's target."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if os.environ.get(STORAGE_ENV):
         data["deployment"]["storage"] = os.environ[STORAGE_ENV]
-    return SearchConfig.from_json(data), int(os.environ[TARGET_ENV])
+    return SearchConfig.from_json(data), Quota.from_text(os.environ[TARGET_ENV])
 
 
 def _signal_name(signum: int) -> str:
@@ -226,3 +229,18 @@ def _signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
+
+
+def log_dir_for(where: Deployment) -> Path | None:
+    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
+    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
+    if where.worker_logs == "-":
+        return None
+    if where.worker_logs:
+        log_dir = Path(where.worker_logs)
+    elif where.artifacts and not is_s3(where.artifacts):
+        log_dir = Path(where.artifacts).parent / "logs" / safe_name(where.study)
+    else:
+        log_dir = Path("logs") / safe_name(where.study)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir

@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import optuna
 
@@ -28,7 +27,6 @@ from common.cli import (
     quiet_libraries,
     run_main,
 )
-from common.files import safe_name
 from common.paths import cache_root
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.models.available import check_available
@@ -58,15 +56,16 @@ from search.flags import build_parser
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.inputs import Inputs
 from search.interrupts import Interrupts
-from search.processes import WorkerPool, fail_for_workers
+from search.processes import WorkerPool, fail_for_workers, log_dir_for
 from search.progress import Progress, best_text
+from search.quota import Quota
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
-from storage.artifacts import is_s3, open_artifact_store
+from storage.artifacts import open_artifact_store
 from storage.opening import check_storage, open_storage
-from storage.reserve import keep_reserve
-from storage.retry import StorageFull, StorageUnavailable
+from storage.reserve import drop_reserve, keep_reserve
+from storage.retry import DISK_FULL, StorageFull, StorageUnavailable
 from storage.urls import default_storage_url, file_storage_text
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
@@ -182,13 +181,23 @@ def main(argv: list[str] | None = None) -> int:
         *(where.study, shown, finished, plan.trials, where.workers),
     )
     log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
-    started = time.monotonic()
+    quota = Quota(plan.trials)  # this launch's own trials, whatever other launchers add
     keep_reserve(where.storage)  # room to fail the trials a full disk stops
     try:
+        return _run_and_sum_up(config, study, inputs, quota, args.quiet)
+    finally:
+        drop_reserve(where.storage)
+
+
+def _run_and_sum_up(
+    config: SearchConfig, study: optuna.Study, inputs: Inputs, quota: Quota, quiet: bool
+) -> int:
+    where, started = config.deployment, time.monotonic()
+    try:
         if where.workers == 1 and not where.devices:
-            code = _run_here(config, study, inputs, finished, args.quiet)
+            code = _run_here(config, study, inputs, quota, quiet)
         else:
-            code = _run_processes(config, study, finished, args.quiet)
+            code = _run_processes(config, study, quota, quiet)
     except StorageFull as exc:
         fail_for_workers(study, where.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_here(
-    config: SearchConfig, study: optuna.Study, inputs: Inputs, finished: int, quiet: bool
+    config: SearchConfig, study: optuna.Study, inputs: Inputs, quota: Quota, quiet: bool
 ) -> int:
     import torch
 
@@ -215,26 +224,25 @@ def _run_here(
     progress = Progress(trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(trials, counts(study)[0] - finished), best_text(study))
+        progress.show(min(trials, quota.counts(study)[0]), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
     try:
-        target = finished + trials
-        return run_worker(config, target, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
+        return run_worker(config, quota, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
 
-def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, quiet: bool) -> int:
+def _run_processes(config: SearchConfig, study: optuna.Study, quota: Quota, quiet: bool) -> int:
     """One ``python -m search.worker`` per device (or per --workers on CPU), polled for progress.
 
-    Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
+    Exits 0 once this launch has the trials asked for, even if a worker was killed on the way."""
     where, trials = config.deployment, config.plan.trials
     gpus = gpu_count()
     slots = list(where.devices) or [str(i % gpus) if gpus else None for i in range(where.workers)]
-    log_dir = _log_dir(where)
-    pool = WorkerPool(config, finished + trials, slots, log_dir)
+    log_dir = log_dir_for(where)
+    pool = WorkerPool(config, quota, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
     progress = Progress(trials, quiet)
@@ -242,13 +250,13 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     try:
         while pool.alive():
             try:
-                done = counts(study)[0] - finished
+                done = quota.counts(study)[0]
                 progress.show(min(trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
             pool.restart_killed(done >= trials)
             time.sleep(1.0)
-        done = counts(study)[0] - finished
+        done = quota.counts(study)[0]
         progress.show(min(trials, done), best_text(study))
         fail_for_workers(study, where.storage, pool.left_running())
     finally:
@@ -259,8 +267,9 @@ def _run_processes(config: SearchConfig, study: optuna.Study, finished: int, qui
     if done >= trials:
         return 0
     errors = list(dict.fromkeys(pool.last_errors()))
-    if errors and {code for code in pool.codes() if code} == {EXIT_USAGE}:
-        for line in errors:  # each worker stopped on the same kind of user-facing error
+    full = [line for line in errors if DISK_FULL in line]  # whatever the other workers met
+    if full or (errors and {code for code in pool.codes() if code} == {EXIT_USAGE}):
+        for line in full or errors:  # each worker stopped on the same kind of user-facing error
             print(line, file=sys.stderr)
         return EXIT_USAGE
     where_logs = f"; logs in {log_dir}" if log_dir is not None else ""
@@ -276,21 +285,6 @@ def _evals_per_run(args) -> int | None:
     if args.evals_per_run is not None:
         return args.evals_per_run
     return None if args.evals_per_epoch is not None else EVALS_PER_RUN
-
-
-def _log_dir(where: Deployment) -> Path | None:
-    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
-    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
-    if where.worker_logs == "-":
-        return None
-    if where.worker_logs:
-        log_dir = Path(where.worker_logs)
-    elif where.artifacts and not is_s3(where.artifacts):
-        log_dir = Path(where.artifacts).parent / "logs" / safe_name(where.study)
-    else:
-        log_dir = Path("logs") / safe_name(where.study)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return log_dir
 
 
 if __name__ == "__main__":
