@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,12 +27,16 @@ import time
 from pathlib import Path
 
 import optuna
+from optuna.trial import TrialState
 
 from common.files import safe_name
+from search.attrs import WORKER
 from search.config import Deployment, SearchConfig
 from search.quota import Quota
 from storage._optuna import storage_of, trial_id
 from storage.artifacts import is_s3
+from storage.liveness import retry_stale
+from storage.locks import storage_lock
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
@@ -102,9 +107,11 @@ class WorkerPool:
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.procs)
 
-    def restart_killed(self, done: bool) -> list[int]:
+    def restart_killed(self, done: bool, study: optuna.Study | None = None) -> list[int]:
         """Start again the slots whose worker a signal killed, unless the search is ``done`` or
-        stopping; return those slots."""
+        stopping; return those slots. The killed worker's running trial (in ``study``) is failed
+        and enqueued again first, so the new worker claims it before any new configuration:
+        its process is gone, no grace period needs to pass."""
         restarted = []
         for i, proc in enumerate(self.procs):
             code = proc.poll()
@@ -113,6 +120,8 @@ class WorkerPool:
             if self.restarts[i] >= MAX_RESTARTS:
                 continue
             self.restarts[i] += 1
+            if study is not None:
+                retry_trials_of(study, proc.pid, f"its process was killed ({_signal_name(-code)})")
             log.warning(
                 "worker %d was killed (%s); starting it again (%d of %d)",
                 *(i, _signal_name(-code), self.restarts[i], MAX_RESTARTS),
@@ -173,6 +182,22 @@ class WorkerPool:
         for _, fd in self.reports:
             os.close(fd)
         self.reports = []
+
+
+def retry_trials_of(study: optuna.Study, pid: int, reason: str) -> list[int]:
+    """Fail the RUNNING trials of this machine's worker process ``pid``, which is gone, with
+    ``reason`` and enqueue their parameters again (:func:`storage.liveness.retry_stale`), under
+    the study's lock. Returns their numbers. A storage error leaves them to the reapers."""
+    worker = f"{socket.gethostname()}:{pid}"
+    retried = []
+    with (
+        contextlib.suppress(Exception),
+        storage_lock(storage_of(study), f"study:{study.study_name}"),
+    ):
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if trial.user_attrs.get(WORKER) == worker and retry_stale(study, trial, reason):
+                retried.append(trial.number)
+    return retried
 
 
 def report_stop(error: str, trials: dict[int, str]) -> None:

@@ -254,7 +254,7 @@ def _run_processes(config: SearchConfig, study: optuna.Study, quota: Quota, quie
                 progress.show(min(trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
-            pool.restart_killed(done >= trials)
+            pool.restart_killed(done >= trials, study)
             time.sleep(1.0)
         done = quota.counts(study)[0]
         progress.show(min(trials, done), best_text(study))

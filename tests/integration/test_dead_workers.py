@@ -66,16 +66,18 @@ def _kill_a_running_worker(url, study, proc):
     return victim, time.monotonic()
 
 
-@pytest.fixture(params=["postgresql", "journal", "redis"])
+@pytest.fixture(params=["sqlite", "postgresql", "journal", "redis"])
 def storage_url(request, tmp_path):
-    if request.param == "journal":
-        return f"journal:///{tmp_path / 'study.log'}"
+    if request.param in ("sqlite", "journal"):
+        return f"{request.param}:///{tmp_path / 'study.db'}"
     return request.getfixturevalue("postgres_url" if request.param == "postgresql" else "redis_url")
 
 
 def test_dead_workers_trial_is_retried_within_two_grace_periods(storage_url, tmp_path):
     study = f"dead-{os.getpid()}-{time.monotonic_ns()}"
-    proc = _launch(storage_url, study, LONG_TRIAL, 2, tmp_path)
+    # more trials than workers: the restarted worker could start a new configuration, and the
+    # retry would then wait for a whole trial; its launcher enqueues the retry before the restart
+    proc = _launch(storage_url, study, LONG_TRIAL, 4, tmp_path)
     try:
         victim, killed_at = _kill_a_running_worker(storage_url, study, proc)
 
