@@ -90,6 +90,9 @@ def release_reserve(url: str) -> bool:
     path = reserve_path(url)
     if path is None or not path.exists():
         return False
+    # emptied first: launchers that hold it open would keep a deleted file's blocks
+    with contextlib.suppress(OSError):
+        os.truncate(path, 0)
     path.unlink(missing_ok=True)
     return True
 

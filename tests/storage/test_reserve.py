@@ -57,3 +57,13 @@ def test_the_last_launcher_to_end_removes_the_reserve(tmp_path):
     drop_reserve(url)
     assert not path.exists()
     drop_reserve(url)  # nothing held: nothing to do
+
+
+def test_releasing_the_reserve_gives_its_room_back_while_it_is_held(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    path = keep_reserve(url)  # held open by this launcher
+    held = os.open(path, os.O_RDONLY)
+    assert release_reserve(url) and not path.exists()
+    assert os.fstat(held).st_blocks == 0  # the deleted file keeps no blocks
+    os.close(held)
+    drop_reserve(url)
