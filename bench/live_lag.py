@@ -28,9 +28,9 @@ import harness
 import optuna
 from optuna.trial import TrialState
 from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
-from tests.fakes.runner import RUNNER, fake_env
 
 from search.analysis.curves import RUNNING_ID
+from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
 
 _LABEL = re.compile(r"trial (\d+) \(running\)")
@@ -123,7 +123,7 @@ def run(workers: int, trials: int, eval_seconds: float, poll: float, cwd: Path) 
         "--study", "lag", "--trials", str(trials), "--workers", str(workers), "--seed", "0",
         "--quiet", "--live-every", "30",
     ]  # fmt: skip
-    env = fake_env(mock_seconds_per_eval=eval_seconds)
+    env = fake_env(seconds_per_eval=eval_seconds)
     log = open(cwd / "search.log", "w", encoding="utf-8")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     meter = LagMeter()

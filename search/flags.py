@@ -37,12 +37,19 @@ def build_parser() -> ArgumentParser:
 
 
 def _study_flags(p: ArgumentParser) -> None:
-    p.add_argument("--trials", type=int, default=40, help="finished trials to add to the study")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=40,
+        help="finished trials this command adds to the study, whatever other launchers on the "
+        "same study add (8 launchers of --trials 3 add 24)",
+    )
     p.add_argument(
         "--total",
         type=int,
-        help="run until the study has this many finished trials in all, instead of adding "
-        "--trials: launchers started again or replaced stop at the same count",
+        help="instead of --trials: run until the study has this many finished trials in all, "
+        "shared with every launcher that names the same total (a launcher started again or "
+        "replaced runs only what is missing)",
     )
     p.add_argument("--storage", help="sqlite:///FILE (default searches.db), postgresql://...")
     p.add_argument(

@@ -15,7 +15,7 @@ from enum import Enum
 from search.attrs import STORAGE_FAILED
 from search.interrupts import WorkerInterrupted
 from storage.artifacts import ArtifactStoreUnavailable, is_no_space
-from storage.retry import StorageFull, StorageUnavailable
+from storage.retry import DISK_FULL, StorageFull, StorageUnavailable
 
 
 class Step(Enum):
@@ -84,7 +84,7 @@ def failure(exc: BaseException) -> Failed:
         return Failed(Cause.INTERRUPTED, str(exc), exc)  # "interrupted by SIGINT"
     if isinstance(exc, StorageFull) or is_no_space(exc):
         said = str(exc) if isinstance(exc, StorageFull) else ""
-        said = said or f"the disk is full or read-only: {exc}"
+        said = said or f"{DISK_FULL}: {exc}"
         return Failed(Cause.DISK_FULL, f"{STORAGE_FAILED}{said}"[:500], exc)
     if isinstance(exc, StorageUnavailable):
         return Failed(Cause.STORAGE_UNAVAILABLE, f"{STORAGE_FAILED}{exc}"[:500], exc)

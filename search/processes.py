@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,10 +27,17 @@ import time
 from pathlib import Path
 
 import optuna
+from optuna.trial import TrialState
 
-from search.config import SearchConfig
+from common.files import safe_name
+from search.attrs import WORKER
+from search.config import Deployment, SearchConfig
 from search.echo import log_file
+from search.quota import Quota
 from storage._optuna import storage_of, trial_id
+from storage.artifacts import is_s3
+from storage.liveness import retry_stale
+from storage.locks import storage_lock
 from storage.reserve import fail_left_running, release_reserve
 from storage.urls import mask_url
 
@@ -39,7 +47,7 @@ MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: its sampler's seed is derived from it
-TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's target: finished trials the study must reach
+TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's quota: its trials and launch id (search.quota)
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
 
 
@@ -47,9 +55,9 @@ class WorkerPool:
     """One worker process per slot (a CUDA device index, or ``None``/``"cpu"`` for the CPU)."""
 
     def __init__(
-        self, config: SearchConfig, target: int, slots: list[str | None], log_dir: Path | None
+        self, config: SearchConfig, target: Quota, slots: list[str | None], log_dir: Path | None
     ) -> None:
-        """``target``: the finished trials the study must reach; ``log_dir``: one
+        """``target``: the finished trials this launch adds (its quota); ``log_dir``: one
         ``worker-N.log`` per slot; None: the launcher's own stderr."""
         self.config = config
         self.target = target
@@ -72,7 +80,7 @@ class WorkerPool:
         env = {
             **os.environ,
             SLOT_ENV: str(i),
-            TARGET_ENV: str(self.target),
+            TARGET_ENV: self.target.to_text(),
             STORAGE_ENV: self.config.deployment.storage,
             LAUNCHER_ENV: str(os.getpid()),
         }
@@ -100,9 +108,11 @@ class WorkerPool:
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.procs)
 
-    def restart_killed(self, done: bool) -> list[int]:
+    def restart_killed(self, done: bool, study: optuna.Study | None = None) -> list[int]:
         """Start again the slots whose worker a signal killed, unless the search is ``done`` or
-        stopping; return those slots."""
+        stopping; return those slots. The killed worker's running trial (in ``study``) is failed
+        and enqueued again first, so the new worker claims it before any new configuration:
+        its process is gone, no grace period needs to pass."""
         restarted = []
         for i, proc in enumerate(self.procs):
             code = proc.poll()
@@ -111,6 +121,8 @@ class WorkerPool:
             if self.restarts[i] >= MAX_RESTARTS:
                 continue
             self.restarts[i] += 1
+            if study is not None:
+                retry_trials_of(study, proc.pid, f"its process was killed ({_signal_name(-code)})")
             log.warning(
                 "worker %d was killed (%s); starting it again (%d of %d)",
                 *(i, _signal_name(-code), self.restarts[i], MAX_RESTARTS),
@@ -173,6 +185,22 @@ class WorkerPool:
         self.reports = []
 
 
+def retry_trials_of(study: optuna.Study, pid: int, reason: str) -> list[int]:
+    """Fail the RUNNING trials of this machine's worker process ``pid``, which is gone, with
+    ``reason`` and enqueue their parameters again (:func:`storage.liveness.retry_stale`), under
+    the study's lock. Returns their numbers. A storage error leaves them to the reapers."""
+    worker = f"{socket.gethostname()}:{pid}"
+    retried = []
+    with (
+        contextlib.suppress(Exception),
+        storage_lock(storage_of(study), f"study:{study.study_name}"),
+    ):
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if trial.user_attrs.get(WORKER) == worker and retry_stale(study, trial, reason):
+                retried.append(trial.number)
+    return retried
+
+
 def report_stop(error: str, trials: dict[int, str]) -> None:
     """In a worker stopped by a full disk: send the launcher its error line and the trials it
     could not fail (see the module doc)."""
@@ -213,13 +241,13 @@ def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
     threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
-def worker_config(path: str) -> tuple[SearchConfig, int]:
+def worker_config(path: str) -> tuple[SearchConfig, Quota]:
     """A worker's config (the file the launcher wrote, with the storage URL from the
     environment) and its launcher's target."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if os.environ.get(STORAGE_ENV):
         data["deployment"]["storage"] = os.environ[STORAGE_ENV]
-    return SearchConfig.from_json(data), int(os.environ[TARGET_ENV])
+    return SearchConfig.from_json(data), Quota.from_text(os.environ[TARGET_ENV])
 
 
 def _signal_name(signum: int) -> str:
@@ -227,3 +255,18 @@ def _signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
+
+
+def log_dir_for(where: Deployment) -> Path | None:
+    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
+    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
+    if where.worker_logs == "-":
+        return None
+    if where.worker_logs:
+        log_dir = Path(where.worker_logs)
+    elif where.artifacts and not is_s3(where.artifacts):
+        log_dir = Path(where.artifacts).parent / "logs" / safe_name(where.study)
+    else:
+        log_dir = Path("logs") / safe_name(where.study)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir

@@ -25,6 +25,7 @@ from search.analysis.report_configs import export_configs
 from search.analysis.report_data import build_report, rankings
 from search.analysis.report_markdown import render_markdown
 from search.analysis.studies import add_study_flags, open_study
+from storage.retry import StorageFull
 from storage.urls import mask_url
 
 
@@ -51,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report["configs"] = export_configs(study, report, out)
     figs = plots.figures(study, report["objectives"], rankings(report))
-    report["dashboard_plots"] = publish_importances(study, figs)
+    try:
+        report["dashboard_plots"] = publish_importances(study, figs)
+    except StorageFull as exc:  # a study on a full disk is still reported on
+        print(f"importance plots not saved to the study: {exc.lines()[0]}", file=sys.stderr)
+        report["dashboard_plots"] = []
     plot_dir = out / "plots"
     report["plots"] = [p.relative_to(out).as_posix() for p in plots.write_html(figs, plot_dir)]
     png_skipped = "--no-png given" if args.no_png else None

@@ -26,7 +26,6 @@ from common.cli import (
     quiet_libraries,
     run_main,
 )
-from common.files import safe_name
 from objectives.data.inputs import data_paths, describe_labels, load_trial_data
 from objectives.models.resolve import check_available, tapt_base
 from search.analysis.hypotheses import check_hypothesis
@@ -35,7 +34,6 @@ from search.attrs import study_attrs
 from search.config import (
     REAL_RUNNER,
     DataFiles,
-    Deployment,
     SearchConfig,
     check_heartbeat,
     check_trials,
@@ -49,18 +47,19 @@ from search.echo import LogEcho
 from search.flags import build_deployment, build_parser, build_plan, storage_url
 from search.identity import CHANGES_ATTR, describe_changes, study_changes
 from search.interrupts import Interrupts
-from search.processes import WorkerPool, fail_for_workers
+from search.processes import WorkerPool, fail_for_workers, log_dir_for
 from search.progress import Progress, best_text
+from search.quota import Quota
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
 from search.study_artifacts import location_for_search, save_location
-from search.target import check_total, target_and_trials
+from search.target import check_total, quota_for
 from search.worker_inputs import Inputs
-from storage.artifacts import is_s3, open_artifact_store
+from storage.artifacts import open_artifact_store
 from storage.opening import check_storage, open_storage
-from storage.reserve import keep_reserve
-from storage.retry import StorageFull, StorageUnavailable
+from storage.reserve import drop_reserve, keep_reserve
+from storage.retry import DISK_FULL, StorageFull, StorageUnavailable
 from storage.urls import file_storage_text
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
@@ -116,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         log.log(NOTICE, describe_labels(inputs.data, args.labels))
         print(f"study {where.study} ready in {shown} ({finished} finished)")
         return 0
-    target, trials = target_and_trials(finished, plan.trials, args.total)
+    quota = quota_for(finished, plan.trials, args.total)
+    trials = quota.to_run
     if trials == 0:
         print(f"study {where.study} already has {finished} finished trials (--total {args.total})")
         return 0
@@ -128,13 +128,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
     log.log(NOTICE, watch_line(where.storage, where.artifacts))  # also in the summary
-    started = time.monotonic()
     keep_reserve(where.storage)  # room to fail the trials a full disk stops
     try:
+        return _run_and_sum_up(config, study, inputs, quota, workers, args.quiet)
+    finally:
+        drop_reserve(where.storage)
+
+
+def _run_and_sum_up(
+    config: SearchConfig,
+    study: optuna.Study,
+    inputs: Inputs,
+    quota: Quota,
+    workers: int,
+    quiet: bool,
+) -> int:
+    where, started = config.deployment, time.monotonic()
+    try:
         if workers == 1 and not where.devices:
-            code = _run_here(config, study, inputs, finished, target, args.quiet)
+            code = _run_here(config, study, inputs, quota, quiet)
         else:
-            code = _run_processes(config, study, finished, target, workers, args.quiet)
+            code = _run_processes(config, study, quota, workers, quiet)
     except StorageFull as exc:
         fail_for_workers(study, where.storage, exc.left_running)
         with contextlib.suppress(Exception):  # what the study has, then the one-line error
@@ -149,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_here(
-    config: SearchConfig,
-    study: optuna.Study,
-    inputs: Inputs,
-    finished: int,
-    target: int,
-    quiet: bool,
+    config: SearchConfig, study: optuna.Study, inputs: Inputs, quota: Quota, quiet: bool
 ) -> int:
     import torch
 
@@ -162,40 +171,35 @@ def _run_here(
 
     if not torch.cuda.is_available():
         torch.set_num_threads(cpu_threads(1))
-    trials = target - finished
+    trials = quota.to_run
     progress = Progress(trials, quiet)
 
     def on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        progress.show(min(trials, counts(study)[0] - finished), best_text(study))
+        progress.show(min(trials, quota.done(study)), best_text(study))
 
     interrupts = Interrupts()
     interrupts.install()
     try:
-        return run_worker(config, target, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
+        return run_worker(config, quota, on_trial=on_trial, interrupts=interrupts, inputs=inputs)
     finally:
         progress.close()
 
 
 def _run_processes(
-    config: SearchConfig,
-    study: optuna.Study,
-    finished: int,
-    target: int,
-    workers: int,
-    quiet: bool,
+    config: SearchConfig, study: optuna.Study, quota: Quota, workers: int, quiet: bool
 ) -> int:
     """``workers`` ``python -m search.worker`` processes (one per device, or per --workers on
-    CPU), polled for progress until the study has ``target`` finished trials.
+    CPU), polled for progress until the quota is met.
 
-    Exits 0 once the study has the trials asked for, even if a worker was killed on the way."""
-    where, trials = config.deployment, target - finished
+    Exits 0 once this launch has the trials asked for, even if a worker was killed on the way."""
+    where, trials = config.deployment, quota.to_run
     gpus = gpu_count()
     devices = where.devices[:workers]
     slots = list(devices) or [str(i % gpus) if gpus else None for i in range(workers)]
-    log_dir = _log_dir(where)
+    log_dir = log_dir_for(where)
     progress = Progress(trials, quiet)
     echo = LogEcho(log_dir, len(slots), progress.write)  # -v: the workers' lines here too
-    pool = WorkerPool(config, target, slots, log_dir)
+    pool = WorkerPool(config, quota, slots, log_dir)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
     done = 0
@@ -203,14 +207,14 @@ def _run_processes(
         while pool.alive():
             echo.poll()
             try:
-                done = counts(study)[0] - finished
+                done = quota.done(study)
                 progress.show(min(trials, done), best_text(study))
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
-            pool.restart_killed(done >= trials)
+            pool.restart_killed(done >= trials, study)
             time.sleep(1.0)
         echo.poll()
-        done = counts(study)[0] - finished
+        done = quota.done(study)
         progress.show(min(trials, done), best_text(study))
         fail_for_workers(study, where.storage, pool.left_running())
     finally:
@@ -227,8 +231,9 @@ def _pool_exit_code(pool: WorkerPool, done: bool, log_dir: Path | None) -> int:
     if done:
         return 0
     errors = list(dict.fromkeys(pool.last_errors()))
-    if errors and {code for code in pool.codes() if code} == {EXIT_USAGE}:
-        for line in errors:  # each worker stopped on the same kind of user-facing error
+    full = [line for line in errors if DISK_FULL in line]  # whatever the other workers met
+    if full or (errors and {code for code in pool.codes() if code} == {EXIT_USAGE}):
+        for line in full or errors:  # each worker stopped on the same kind of user-facing error
             print(line, file=sys.stderr)
         return EXIT_USAGE
     where_logs = f"; logs in {log_dir}" if log_dir is not None else ""
@@ -236,21 +241,6 @@ def _pool_exit_code(pool: WorkerPool, done: bool, log_dir: Path | None) -> int:
     for line in errors:
         log.error(line)
     return 1
-
-
-def _log_dir(where: Deployment) -> Path | None:
-    """Where worker processes log: --worker-logs DIR, or logs/STUDY beside an artifact
-    directory (in the working directory for S3 artifacts); None for the launcher's stderr."""
-    if where.worker_logs == "-":
-        return None
-    if where.worker_logs:
-        log_dir = Path(where.worker_logs)
-    elif where.artifacts and not is_s3(where.artifacts):
-        log_dir = Path(where.artifacts).parent / "logs" / safe_name(where.study)
-    else:
-        log_dir = Path("logs") / safe_name(where.study)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    return log_dir
 
 
 if __name__ == "__main__":

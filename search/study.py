@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import warnings
@@ -36,7 +35,6 @@ from search.identity import check_identity, save_changes, space_changed
 from search.pruning.pruner import optuna_pruner
 from search.sampling import SEED_DERIVATION, klue_recipe, make_sampler, worker_seed
 from search.space import Space
-from storage._optuna import storage_of, trial_id
 from storage.locks import storage_lock
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -218,50 +216,6 @@ def save_test_file(study: optuna.Study, config: SearchConfig, data: TrialData) -
             f"of another file ({recorded.get('test')}, fingerprint "
             f"{recorded['test_fingerprint']}); give that file or another --study"
         )
-
-
-class NoFreeSlot(Exception):
-    """The trials a search asked for are all finished or running: this worker starts none."""
-
-
-class SetUpFailed(Exception):
-    """A write after the trial's creation failed (a full disk): the trial ``trial_id`` exists,
-    RUNNING, and this worker must fail it (``error`` says why)."""
-
-    def __init__(self, trial_id: int, error: Exception) -> None:
-        super().__init__(str(error))
-        self.trial_id = trial_id
-        self.error = error
-
-
-def ask_in_slot(study: optuna.Study, target: int) -> optuna.Trial:
-    """Start a trial only while fewer than ``target`` trials are finished or running, counting
-    and creating (or taking a waiting trial) under the study's storage lock. So W workers finish
-    exactly the N trials asked for, and no two take the same waiting trial. Raises
-    :class:`NoFreeSlot` before creating a trial, :class:`SetUpFailed` after."""
-    with storage_lock(storage_of(study), f"study:{study.study_name}"):
-        trials = study.get_trials(deepcopy=False)
-        finished = sum(t.state in FINISHED for t in trials)
-        before = {trial_id(t) for t in trials if t.state == TrialState.RUNNING}
-        if finished + len(before) >= target:
-            raise NoFreeSlot(f"{finished} finished and {len(before)} running of {target}")
-        try:
-            with warnings.catch_warnings():  # the worker runs the heartbeat (search.worker)
-                warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
-                return study.ask()
-        except Exception as exc:
-            # under the lock no other worker starts a trial: a new RUNNING one is this one
-            created = None
-            with contextlib.suppress(Exception):
-                created = min(_running_ids(study) - before, default=None)
-            if created is None:
-                raise
-            raise SetUpFailed(created, exc) from exc
-
-
-def _running_ids(study: optuna.Study) -> set[int]:
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return {trial_id(t) for t in running}
 
 
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:

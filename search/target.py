@@ -1,14 +1,15 @@
-"""How many finished trials a launcher runs the study up to.
+"""How many finished trials a launcher runs: its quota (:mod:`search.quota`).
 
-``--trials N`` adds N to what the study has when the launcher starts; ``--total N`` is the count
-the study should reach, the same for every launcher that names it. A launcher started again
-(a replaced Kubernetes pod, a restarted container) with ``--total`` runs only what is missing,
-so a shared total keeps the study's count however often its launchers are replaced.
+``--trials N`` adds N trials of the launcher's own, whatever other launchers add; ``--total N``
+is the count the study should reach, the same for every launcher that names it. A launcher started
+again (a replaced Kubernetes pod, a restarted container) with ``--total`` runs only what is
+missing, so a shared total keeps the study's count however often its launchers are replaced.
 """
 
 from __future__ import annotations
 
 from common.cli import UserError
+from search.quota import Quota
 
 
 def check_total(total: int | None) -> None:
@@ -16,8 +17,9 @@ def check_total(total: int | None) -> None:
         raise UserError(f"--total: must be at least 1, got {total}")
 
 
-def target_and_trials(finished: int, trials: int, total: int | None) -> tuple[int, int]:
-    """(finished trials the study must reach, trials this launcher still runs towards it)."""
+def quota_for(finished: int, trials: int, total: int | None) -> Quota:
+    """The launcher's quota: ``trials`` of its own, or the study's ``total`` (it has
+    ``finished``)."""
     if total is None:
-        return finished + trials, trials
-    return max(total, finished), max(total - finished, 0)
+        return Quota(trials)
+    return Quota(total, launch=None, before=min(finished, total))

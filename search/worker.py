@@ -34,8 +34,9 @@ from search.outcome import (
     failure,
 )
 from search.processes import report_stop, watch_launcher, worker_config
+from search.quota import NoFreeSlot, Quota, SetUpFailed, ask_in_slot
 from search.runner import choose_runner
-from search.study import NoFreeSlot, SetUpFailed, ask_in_slot, counts, load_for_worker
+from search.study import load_for_worker
 from search.trial import Objective, Runner, build_objective
 from search.trial_log import TrialLog
 from search.worker_inputs import Inputs
@@ -55,13 +56,13 @@ log = logging.getLogger("search.worker")  # not __main__ under python -m
 
 def run_worker(
     config: SearchConfig,
-    target: int,
+    target: Quota,
     runner: Runner | None = None,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
     interrupts: Interrupts | None = None,
     inputs: Inputs | None = None,
 ) -> int:
-    """Run trials until the study has ``target`` finished trials, the timeout
+    """Run trials until ``target``'s launch has its finished trials, the timeout
     passes, or a signal asks to stop. Returns the process exit code."""
     interrupts = interrupts or Interrupts()
     inputs = inputs or Inputs.load(config)
@@ -81,7 +82,7 @@ def run_worker(
 def _pull_trials(
     study: optuna.Study,
     objective: Objective,
-    target: int,
+    target: Quota,
     timeout: float | None,
     interrupts: Interrupts,
     callbacks: list,
@@ -90,12 +91,12 @@ def _pull_trials(
     crashes = 0
     _settle()
     while interrupts.signum is None:
-        finished, running, _ = counts(study)
-        if finished >= target:
+        finished, running = target.counts(study)
+        if finished >= target.trials:
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        if finished + running >= target:
+        if finished + running >= target.trials:
             # the last trials are running elsewhere; wait in case one fails and must be redone
             reap_stale(study)
             time.sleep(POLL_SECONDS)
@@ -122,7 +123,7 @@ def _pull_trials(
 
 
 def _run_one(
-    study: optuna.Study, objective: Objective, target: int
+    study: optuna.Study, objective: Objective, target: Quota
 ) -> tuple[optuna.Trial | int, Outcome] | None:
     """Start a trial and run it: the trial and its outcome (the trial's id where its set-up
     failed after its creation); None when no slot was free."""

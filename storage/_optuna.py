@@ -15,6 +15,7 @@ but never the other way round.
 from __future__ import annotations
 
 import contextlib
+import datetime
 from typing import Any
 
 import optuna
@@ -100,8 +101,34 @@ class StaleTrialHook:
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)  # type: ignore[misc]
+        stale += [t for t in _never_beaten(self, study_id) if t not in stale]
         self.on_stale(stale)
         return stale
+
+
+def _never_beaten(storage: Any, study_id: int) -> list[int]:
+    """RUNNING trials with no heartbeat row that started more than a grace period ago: their
+    worker died (or lost the storage) before its first beat. Optuna looks only at trials with a
+    heartbeat row, so these would stay RUNNING for good."""
+    interval = storage.heartbeat_interval
+    if interval is None:
+        return []
+    grace = storage.grace_period or 2 * interval
+    # stored as naive UTC (Optuna 5's TrialModel)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    before = now - datetime.timedelta(seconds=grace)
+    trial, beat = rdb_models.TrialModel, rdb_models.TrialHeartbeatModel
+    with rdb_session(storage.scoped_session) as session:
+        rows = (
+            session.query(trial.trial_id)
+            .outerjoin(beat, beat.trial_id == trial.trial_id)
+            .filter(trial.study_id == study_id)
+            .filter(trial.state == optuna.trial.TrialState.RUNNING)
+            .filter(beat.trial_id.is_(None))
+            .filter(trial._datetime_start_utc < before)
+            .all()
+        )
+    return [row[0] for row in rows]
 
 
 # --- what lies under a storage -----------------------------------------------------------------

@@ -7,13 +7,15 @@ a checkpoint, which needs room of its own, gives them back. So the launcher of a
 SQLite database or a journal file keeps a reserve file beside it (``NAME.reserve``,
 :data:`RESERVE_BYTES`, allocated on disk), and once its workers have stopped it deletes the file
 and fails, under the study's lock, the trials they could not fail. The next search on a disk
-with room allocates the reserve again.
+with room allocates the reserve again. Launchers on one storage share the file; the last one to
+end deletes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 from pathlib import Path
 
@@ -35,19 +37,41 @@ def reserve_path(url: str) -> Path | None:
     return None if path is None else path.with_name(path.name + ".reserve")
 
 
+_held: dict[Path, int] = {}  # reserve -> this launcher's descriptor, with a shared lock on it
+
+
 def keep_reserve(url: str) -> Path | None:
     """Allocate the reserve beside the storage's file (up to :data:`RESERVE_BYTES`; less where
-    the disk has less room). Returns its path, None where the storage has no local file."""
+    the disk has less room) and hold it (a shared ``flock``) until :func:`drop_reserve`.
+    Returns its path, None where the storage has no local file."""
     path = reserve_path(url)
-    if path is None:
-        return None
+    if path is None or path in _held:
+        return path
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
             _allocate(fd, RESERVE_BYTES)
-        finally:
+        except OSError:
             os.close(fd)
+            raise
+        _held[path] = fd
     return path
+
+
+def drop_reserve(url: str) -> None:
+    """At the launcher's end: delete the reserve unless another launcher on the same storage
+    still holds it (it deletes it when it ends). A launcher that was killed holds nothing."""
+    path = reserve_path(url)
+    fd = _held.pop(path, None) if path is not None else None
+    if fd is None:
+        return
+    try:
+        with contextlib.suppress(OSError):  # BlockingIOError: another launcher holds it
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def _allocate(fd: int, size: int) -> None:
@@ -66,6 +90,9 @@ def release_reserve(url: str) -> bool:
     path = reserve_path(url)
     if path is None or not path.exists():
         return False
+    # emptied first: launchers that hold it open would keep a deleted file's blocks
+    with contextlib.suppress(OSError):
+        os.truncate(path, 0)
     path.unlink(missing_ok=True)
     return True
 

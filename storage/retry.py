@@ -84,6 +84,7 @@ class StorageFull(UserError):
         self.left_running: dict[int, str] = {}
 
 
+DISK_FULL = "the disk is full or read-only"  # the words of every line that says so
 # what a database says when its disk takes no more writes (SQLite, PostgreSQL, MySQL)
 _NO_SPACE_WORDS = (
     "database or disk is full",
@@ -152,9 +153,7 @@ def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any
         except Exception as exc:
             full = no_space_reason(exc)
             if full is not None:
-                raise StorageFull(
-                    f"--storage {what}: the disk is full or read-only: {full}"
-                ) from None
+                raise StorageFull(f"--storage {what}: {DISK_FULL}: {full}") from None
             if not is_transient(exc):
                 raise
             reason = reason_of(exc)

@@ -21,7 +21,8 @@ def _help(parser) -> str:
 
 def test_help_shows_defaults_and_explains_every_option():
     text = _help(run_parser())
-    assert "finished trials to add to the study (default: 40)" in text
+    assert "finished trials this command adds to the study, whatever other launchers" in text
+    assert "(8 launchers of --trials 3 add 24) (default: 40)" in " ".join(text.split())
     assert "--dev DEV labeled data each trial is scored on" in text
     assert "(default: inferred from --train" in text
     assert "(default: None)" not in text

@@ -7,7 +7,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.study import NoFreeSlot, ask_in_slot
+from search.quota import NoFreeSlot, Quota, ask_in_slot
 from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ WORKERS = 4
 TARGET = 5
 
 
-def _worker(url: str, name: str, start: threading.Barrier, errors: list) -> None:
+def _worker(url: str, name: str, start: threading.Barrier, errors: list, quota: Quota) -> None:
     try:
         study = optuna.load_study(study_name=name, storage=open_storage(url))
         start.wait()
@@ -26,7 +26,7 @@ def _worker(url: str, name: str, start: threading.Barrier, errors: list) -> None
             if finished >= TARGET:
                 return
             try:
-                trial = ask_in_slot(study, TARGET)
+                trial = ask_in_slot(study, quota)
             except NoFreeSlot:
                 continue
             study.tell(trial, trial.suggest_float("x", 0, 1))
@@ -39,8 +39,10 @@ def _one_round(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
     study.enqueue_trial({"x": 0.5}, user_attrs={"origin": "enqueued"})
     start = threading.Barrier(WORKERS)
     errors: list[str] = []
+    quota = Quota(TARGET)  # the workers of one launch
     threads = [
-        threading.Thread(target=_worker, args=(url, name, start, errors)) for _ in range(WORKERS)
+        threading.Thread(target=_worker, args=(url, name, start, errors, quota))
+        for _ in range(WORKERS)
     ]
     for thread in threads:
         thread.start()

@@ -2,6 +2,7 @@
 artifact, the summary printed, nothing left RUNNING (with two workers too: a worker that cannot
 write its trial's failure leaves it to the launcher, which has the reserve's room)."""
 
+import contextlib
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from optuna.trial import TrialState
 from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR, trial_record
 from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
+from storage.reading import open_existing
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration
@@ -65,3 +67,29 @@ def test_full_disk_fails_the_trial_with_a_reason_and_stops(small_disk, workers):
     }
     on_disk = {p.name for p in artifacts.iterdir()} if artifacts.exists() else set()
     assert on_disk <= stored, f"partial artifacts left: {on_disk - stored}"
+    assert not (small_disk / "study.db.reserve").exists()  # the launcher took its reserve away
+
+
+def test_a_study_on_a_full_disk_is_read(small_disk, tmp_path):
+    url = f"sqlite:///{small_disk / 'study.db'}"
+    study = optuna.create_study(
+        study_name="full", storage=open_storage(url), directions=["maximize", "maximize"]
+    )
+    study.set_user_attr("objectives", ["micro_f1", "auprc"])
+    for i in range(3):
+        trial = study.ask()
+        trial.suggest_float("learning_rate", 1e-5, 1e-4, log=True)
+        study.tell(trial, [50.0 + i, 40.0 + i])
+    del study
+    with open(small_disk / "filler", "wb") as filler, contextlib.suppress(OSError):
+        while True:  # the disk fills up
+            filler.write(bytes(64 * 1024))
+            filler.flush()
+    cmd = [sys.executable, "-m", "search.report", "--storage", url, "--study", "full"]
+    done = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "report")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report" / "report.md").is_file()
+    trials = optuna.load_study(study_name="full", storage=open_existing(url)).get_trials()
+    assert len(trials) == 3  # the dashboard opens it the same way

@@ -81,16 +81,16 @@ def test_launchers_together_through_the_proxy_finish_exactly_the_trials_asked(
     postgres_url, tmp_path
 ):
     """Two launchers of two workers each, started at once on a new study through one proxy: the
-    proxy's study lock serialises the study's creation and every trial's start, so the study gets
-    exactly the 8 finished trials each asked for, and its enqueued trial (the KLUE recipe,
-    enqueued once) runs once."""
+    proxy's study lock serialises the study's creation and every trial's start, so each adds
+    exactly the 4 finished trials it asked for, and the enqueued trial (the KLUE recipe, enqueued
+    once) runs once."""
     port = free_port()
     cmd = [sys.executable, "-m", "search.proxy", "--storage", postgres_url, "--port", str(port)]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     launch = [
         sys.executable, "-m", "search.run", "--runner", RUNNER,
         "--storage", f"grpc://127.0.0.1:{port}", "--study", "together",
-        "--trials", "8", "--workers", "2", "--quiet",
+        "--trials", "4", "--workers", "2", "--quiet",
     ]  # fmt: skip
     env = fake_env(seconds_per_eval=0.02)
     try:
@@ -177,7 +177,7 @@ def test_a_proxy_killed_and_restarted_mid_search_loses_nothing(postgres_url, tmp
         "--trials", "6", "--workers", "2", "--quiet", "--worker-logs", "-",
         "--artifacts", str(tmp_path / "artifacts"),
     ]  # fmt: skip
-    env = fake_env(mock_seconds_per_eval=0.3)
+    env = fake_env(seconds_per_eval=0.3)
     storage = open_storage(postgres_url, heartbeat_interval=None, pool_size=1)
     try:
         wait_for_proxy(port, server)

@@ -1,5 +1,5 @@
-"""Launchers started together on one study: every one exits 0, the KLUE recipe runs once, and the
-study gets exactly the trials asked for (what "run the same command on other machines" does)."""
+"""Launchers started together on one study: every one exits 0, the KLUE recipe runs once, and each
+adds exactly its --trials (what "run the same command on other machines" does): 8 x 3 = 24."""
 
 import subprocess
 import sys
@@ -9,18 +9,21 @@ import pytest
 from optuna.trial import TrialState
 
 from search.attrs import BASELINE_ORIGIN, ORIGIN
+from search.study import FINISHED
 from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
 
 pytestmark = pytest.mark.integration
 
 LAUNCHERS = 8
+TRIALS = 3
 
 
 def _launch(url: str, study: str, *flags: str) -> subprocess.Popen:
     cmd = [
         sys.executable, "-m", "search.run", "--runner", RUNNER,
-        "--storage", url, "--study", study, "--trials", "1", "--workers", "1", "--quiet", *flags,
+        "--storage", url, "--study", study, "--trials", str(TRIALS), "--workers", "1", "--quiet",
+        *flags,
     ]  # fmt: skip
     env = fake_env(seconds_per_eval=0.01)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -31,7 +34,7 @@ def _start_together(url: str, study: str, *flags: str) -> list[tuple[int, str]]:
     return [(p.wait(timeout=600), p.communicate()[1]) for p in procs]
 
 
-def _check(url: str, study_name: str, results: list[tuple[int, str]]) -> None:
+def _check(url: str, study_name: str, results: list[tuple[int, str]], added: int = TRIALS) -> None:
     failed = [(code, err.strip().splitlines()[-1:]) for code, err in results if code != 0]
     assert not failed, f"{len(failed)} of {LAUNCHERS} launchers failed: {failed}"
     study = optuna.load_study(study_name=study_name, storage=open_storage(url))
@@ -39,6 +42,7 @@ def _check(url: str, study_name: str, results: list[tuple[int, str]]) -> None:
     recipes = [t.number for t in trials if t.user_attrs.get(ORIGIN) == BASELINE_ORIGIN]
     assert recipes == [0]
     assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert sum(t.state in FINISHED for t in trials) == LAUNCHERS * added
     assert study.user_attrs["objectives"] == ["micro_f1", "auprc"]
 
 
@@ -51,8 +55,13 @@ def test_on_a_fresh_sqlite_file(tmp_path):
     _check(url, "crowd", _start_together(url, "crowd"))
 
 
+def test_on_a_fresh_journal_file(tmp_path):
+    url = f"journal:///{tmp_path / 'fresh.log'}"
+    _check(url, "crowd", _start_together(url, "crowd"))
+
+
 def test_creating_a_new_study_in_an_existing_schema(postgres_url):
     """The race is in creating the study: launchers that only create it show it, faster."""
     open_storage(postgres_url)  # the schema exists; the study does not
     results = _start_together(postgres_url, "crowd-new", "--create-only")
-    _check(postgres_url, "crowd-new", results)
+    _check(postgres_url, "crowd-new", results, added=0)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from search.echo import LogEcho, log_file
-from tests.fakes.runner import RUNNER, fake_env
+from search.testing import RUNNER, fake_env
 
 
 def test_only_complete_new_lines_are_forwarded_with_their_worker(tmp_path):
@@ -44,7 +44,7 @@ def _search(tmp_path, *flags):
         text=True,
         cwd=tmp_path,
         timeout=600,
-        env=fake_env(mock_seconds_per_eval=0.2),  # both workers get trials
+        env=fake_env(seconds_per_eval=0.2),  # both workers get trials
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stderr

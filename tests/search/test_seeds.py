@@ -10,7 +10,7 @@ from search.analysis.report_markdown import _header
 from search.attrs import ORIGIN, study_attrs
 from search.run import main
 from search.sampling import SEED_DERIVATION, worker_seed
-from tests.fakes.runner import ENV, RUNNER
+from search.testing import ENV, RUNNER
 
 
 def test_no_two_seed_worker_pairs_share_a_seed():
@@ -36,7 +36,7 @@ def sampled(study):
 
 
 def test_searches_with_consecutive_seeds_share_no_configuration(tmp_path, monkeypatch):
-    monkeypatch.setenv(ENV, json.dumps({"mock_seconds_per_eval": 0.02}))
+    monkeypatch.setenv(ENV, json.dumps({"seconds_per_eval": 0.02}))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     first, second = search(storage, "s21", 21, 2), search(storage, "s22", 22, 2)
     for study in (first, second):

@@ -6,14 +6,16 @@ from optuna.trial import TrialState
 
 from common.cli import UserError
 from search.run import main
-from search.target import check_total, target_and_trials
-from tests.fakes.runner import RUNNER
+from search.target import check_total, quota_for
+from search.testing import RUNNER
 
 
 def test_trials_add_to_what_the_study_has_and_total_is_the_count_it_reaches():
-    assert target_and_trials(finished=3, trials=4, total=None) == (7, 4)
-    assert target_and_trials(finished=3, trials=4, total=10) == (10, 7)
-    assert target_and_trials(finished=12, trials=4, total=10) == (12, 0)
+    own = quota_for(finished=3, trials=4, total=None)
+    assert (own.trials, own.to_run) == (4, 4) and own.launch is not None
+    total = quota_for(finished=3, trials=4, total=10)
+    assert (total.trials, total.to_run, total.launch) == (10, 7, None)
+    assert quota_for(finished=12, trials=4, total=10).to_run == 0
     with pytest.raises(UserError, match="--total"):
         check_total(0)
 

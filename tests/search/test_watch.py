@@ -5,7 +5,7 @@ import pytest
 
 from search.dashboard import MASKED_NOTE, watch_line
 from search.run import main
-from tests.fakes.runner import RUNNER
+from search.testing import RUNNER
 
 
 @pytest.mark.parametrize(

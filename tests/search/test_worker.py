@@ -12,6 +12,7 @@ from search.attrs import FAIL_REASON, PRUNED_REASON
 from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
 from search.interrupts import Interrupts, WorkerInterrupted
 from search.outcome import MAX_CRASHES
+from search.quota import Quota
 from search.space import load_space
 from search.worker import run_worker
 from search.worker_inputs import Inputs
@@ -77,7 +78,7 @@ def trials(config):
 
 def test_complete_trials_keep_their_values_at_the_stored_precision(search):
     config, inputs = search
-    assert run_worker(config, 2, runner=runner_of("complete"), inputs=inputs) == 0
+    assert run_worker(config, Quota(2), runner=runner_of("complete"), inputs=inputs) == 0
     done = trials(config)
     assert [t.state for t in done] == [TrialState.COMPLETE] * 2
     assert done[0].values == [61.2346, 52.5]
@@ -85,7 +86,7 @@ def test_complete_trials_keep_their_values_at_the_stored_precision(search):
 
 def test_a_stopped_run_is_pruned_with_its_reason(search):
     config, inputs = search
-    assert run_worker(config, 2, runner=runner_of("stopped"), inputs=inputs) == 0
+    assert run_worker(config, Quota(2), runner=runner_of("stopped"), inputs=inputs) == 0
     pruned = trials(config)
     assert [t.state for t in pruned] == [TrialState.PRUNED] * 2
     assert pruned[0].user_attrs[PRUNED_REASON] == "stopped by the test"
@@ -93,7 +94,9 @@ def test_a_stopped_run_is_pruned_with_its_reason(search):
 
 def test_a_diverged_trial_fails_and_the_worker_goes_on(search):
     config, inputs = search
-    assert run_worker(config, 2, runner=runner_of("diverged", "complete"), inputs=inputs) == 0
+    assert (
+        run_worker(config, Quota(2), runner=runner_of("diverged", "complete"), inputs=inputs) == 0
+    )
     states = [t.state for t in trials(config)]
     assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
     assert trials(config)[0].user_attrs[FAIL_REASON] == "diverged by the test"
@@ -101,7 +104,7 @@ def test_a_diverged_trial_fails_and_the_worker_goes_on(search):
 
 def test_crashes_in_a_row_stop_the_worker_with_an_error_code(search):
     config, inputs = search
-    code = run_worker(config, 2, runner=runner_of(RuntimeError("boom")), inputs=inputs)
+    code = run_worker(config, Quota(2), runner=runner_of(RuntimeError("boom")), inputs=inputs)
     assert code == 1
     crashed = trials(config)
     assert [t.state for t in crashed] == [TrialState.FAIL] * MAX_CRASHES
@@ -112,7 +115,7 @@ def test_crashes_apart_from_each_other_do_not_stop_the_worker(search):
     config, inputs = search
     crash = RuntimeError("sometimes")
     runner = runner_of(crash, crash, "complete", crash, crash, "complete")
-    assert run_worker(config, 2, runner=runner, inputs=inputs) == 0
+    assert run_worker(config, Quota(2), runner=runner, inputs=inputs) == 0
     states = [t.state for t in trials(config)]
     assert states.count(TrialState.FAIL) == 4 and states.count(TrialState.COMPLETE) == 2
 
@@ -125,7 +128,7 @@ def test_an_interrupted_trial_fails_with_the_signal_and_the_worker_stops(search)
         interrupts.signum = signal.SIGINT  # as the handler does, before it raises
         raise WorkerInterrupted(signal.SIGINT)
 
-    code = run_worker(config, 2, runner=interrupted, inputs=inputs, interrupts=interrupts)
+    code = run_worker(config, Quota(2), runner=interrupted, inputs=inputs, interrupts=interrupts)
     assert code == 128 + signal.SIGINT
     (trial,) = trials(config)
     assert trial.state == TrialState.FAIL
@@ -136,7 +139,7 @@ def test_a_full_disk_fails_the_trial_with_its_reason_and_stops_the_worker(search
     config, inputs = search
     full = StorageFull("--storage x: the disk is full or read-only: database or disk is full")
     with pytest.raises(StorageFull) as raised:
-        run_worker(config, 2, runner=runner_of(full), inputs=inputs)
+        run_worker(config, Quota(2), runner=runner_of(full), inputs=inputs)
     assert raised.value.left_running == {}  # the storage took the failure
     (trial,) = trials(config)
     assert trial.state == TrialState.FAIL
@@ -147,7 +150,7 @@ def test_an_artifact_store_that_went_away_runs_the_trial_again(search):
     config, inputs = search
     down = ArtifactStoreUnavailable("--artifacts s3://b/p: no answer")
     runner = runner_of(down, "complete")
-    assert run_worker(config, 2, runner=runner, inputs=inputs) == 0
+    assert run_worker(config, Quota(2), runner=runner, inputs=inputs) == 0
     first, *rest = trials(config)
     assert first.state == TrialState.FAIL
     assert first.user_attrs[FAIL_REASON] == "--artifacts s3://b/p: no answer"
@@ -160,7 +163,7 @@ def test_a_storage_that_stayed_away_stops_the_worker_with_its_line(search):
     config, inputs = search
     gone = StorageUnavailable("--storage x: the database did not answer for 60 s")
     with pytest.raises(StorageUnavailable, match="did not answer"):
-        run_worker(config, 2, runner=runner_of(gone), inputs=inputs)
+        run_worker(config, Quota(2), runner=runner_of(gone), inputs=inputs)
     (trial,) = trials(config)
     assert trial.state == TrialState.FAIL  # here the database answers again for the failure
     assert trial.user_attrs[FAIL_REASON].startswith("storage: --storage x")

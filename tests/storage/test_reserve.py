@@ -1,11 +1,15 @@
 """The room a search keeps beside a SQLite database or journal file for its last writes."""
 
+import fcntl
+import os
+
 import optuna
 from optuna.trial import TrialState
 
 from storage.opening import open_storage
 from storage.reserve import (
     RESERVE_BYTES,
+    drop_reserve,
     fail_left_running,
     keep_reserve,
     release_reserve,
@@ -39,3 +43,27 @@ def test_left_running_trials_are_failed_reason_first_and_finished_ones_kept(tmp_
     assert first.state == TrialState.FAIL
     assert first.user_attrs["fail_reason"] == "storage: the disk is full"
     assert second.state == TrialState.COMPLETE and "fail_reason" not in second.user_attrs
+
+
+def test_the_last_launcher_to_end_removes_the_reserve(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    path = keep_reserve(url)
+    other = os.open(path, os.O_RDONLY)  # another launcher on the same storage, still running
+    fcntl.flock(other, fcntl.LOCK_SH)
+    drop_reserve(url)
+    assert path.exists()  # the other launcher still needs it
+    os.close(other)  # it ended (or was killed): its lock is gone
+    keep_reserve(url)
+    drop_reserve(url)
+    assert not path.exists()
+    drop_reserve(url)  # nothing held: nothing to do
+
+
+def test_releasing_the_reserve_gives_its_room_back_while_it_is_held(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    path = keep_reserve(url)  # held open by this launcher
+    held = os.open(path, os.O_RDONLY)
+    assert release_reserve(url) and not path.exists()
+    assert os.fstat(held).st_blocks == 0  # the deleted file keeps no blocks
+    os.close(held)
+    drop_reserve(url)

@@ -146,6 +146,20 @@ def test_stale_trial_is_failed_and_retried_with_the_same_parameters(tmp_path: Pa
     _dispose(storage)
 
 
+def test_a_running_trial_that_never_beat_is_stale_after_the_grace_period(tmp_path: Path) -> None:
+    """Its worker lost the storage (or died) before its first heartbeat: no heartbeat row."""
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=1, grace_period=1)
+    study = optuna.create_study(storage=storage)
+    trial = study.ask({"x": X})  # no heartbeat recorded
+    assert storage._get_stale_trial_ids(study._study_id) == []  # not yet a grace period old
+    time.sleep(1.5)
+    assert storage._get_stale_trial_ids(study._study_id) == [trial._trial_id]
+    beating = study.ask({"x": X})
+    storage.record_heartbeat(beating._trial_id)
+    assert beating._trial_id not in storage._get_stale_trial_ids(study._study_id)
+    _dispose(storage)
+
+
 def test_heartbeat_can_be_switched_off(tmp_path: Path) -> None:
     storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat_interval=None)
     assert storage.get_heartbeat_interval() is None
