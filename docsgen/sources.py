@@ -17,6 +17,7 @@ COMMANDS = (
     "search.ensemble",
     "search.final",
     "search.simulate",
+    "search.simulate.fidelity",
     "search.proxy",
     "objectives.finetune",
     "objectives.score",
@@ -24,9 +25,8 @@ COMMANDS = (
     "objectives.describe",
     "objectives.tapt",
 )
-# Modules with a ``__main__`` that are not commands of their own: the launcher starts workers,
-# and two commands are the command lines of modules deeper in their package.
-NOT_COMMANDS = ("search.worker", "objectives.describe", "objectives.models.tapt")
+# Modules with a ``__main__`` that are not commands of their own: the launcher starts workers.
+NOT_COMMANDS = ("search.worker",)
 # The packages whose faces (``__all__``) the API reference documents, with their subpackages.
 PACKAGES = ("common", "objectives", "search", "storage")
 # Study and trial attributes: the constants (with the comment above each) of this module.

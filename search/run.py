@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "study %s in %s: %d finished trials, running %d more on %d worker(s)",
         *(where.study, shown, finished, trials, workers),
     )
-    log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
     log.log(NOTICE, watch_line(where.storage, where.artifacts))  # also in the summary
+    log.log(NOTICE, describe_labels(inputs.data, args.labels))  # every input checked by now
     keep_reserve(where.storage)  # room to fail the trials a full disk stops
     try:
         return _run_and_sum_up(config, study, inputs, quota, workers, args.quiet)
