@@ -24,16 +24,17 @@ from pathlib import Path
 import harness
 import numpy as np
 import optuna
-from search.pruning.stoppers import MOASHAStopper, make_stopper
 
 import search.sampling
 from common.cli import quiet_libraries
+from search.pruning.pruner import make_pruner
 from search.simulate import metrics
 from search.simulate.replay import Budget, replay
 from search.simulate.schedule import Cadence, train_rows
 from search.simulate.strategies import STRATEGIES, Strategy
 from search.simulate.surrogate import fit
 from search.simulate.table import load_table
+from storage._optuna import study_trials
 
 TABLE = "bench/tables/tiny-random.jsonl.gz"
 
@@ -50,11 +51,11 @@ class Variant(Strategy):
             seed=seed, multivariate=True, constant_liar=True, n_startup_trials=self.startup
         )
 
-    def new_stopper(self):
-        stopper = make_stopper(self.pruner, self.reduction_factor, self.min_resource)
-        if isinstance(stopper, MOASHAStopper):
-            stopper.pruner.min_trials = self.min_trials
-        return _Exempt(stopper, self.exempt) if self.exempt else stopper
+    def new_pruner(self):
+        pruner = make_pruner(
+            self.pruner, self.reduction_factor, self.min_resource, min_trials=self.min_trials
+        )
+        return _Exempt(pruner, self.exempt) if self.exempt else pruner
 
 
 class _Exempt:
@@ -101,18 +102,20 @@ VARIANTS = [
 ]
 
 _STATE: dict = {}
+HOOK = "_get_trials"
 
 
 def _init(surrogate, rows) -> None:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     _STATE.update(surrogate=surrogate, rows=rows, keyed=search.sampling.by_evaluation)
-    _STATE["get"] = search.sampling._FirstDirection._get_trials
+    # the project's own wrapper method, named for the hook Optuna's TPE reads trials through
+    _STATE["get"] = getattr(search.sampling._FirstDirection, HOOK)
 
 
 def _unpruned(self, *args, **kwargs):
     """``rank=ignore``: TPE sees no pruned trial at all."""
-    trials = self._study._get_trials(*args, **kwargs)
+    trials = study_trials(self._study, *args, **kwargs)
     return [t for t in trials if t.state != optuna.trial.TrialState.PRUNED]
 
 
@@ -121,7 +124,7 @@ def _one(job):
     rank = getattr(strategy, "rank", "eval")
     search.sampling.by_evaluation = _STATE["keyed"] if rank == "eval" else (lambda t: t)
     wrapper = search.sampling._FirstDirection
-    wrapper._get_trials = _unpruned if rank == "ignore" else _STATE["get"]
+    setattr(wrapper, HOOK, _unpruned if rank == "ignore" else _STATE["get"])
     r = replay(_STATE["surrogate"], strategy, seed, 2, Budget(trials=trials), _STATE["rows"])
     curve = metrics.progress(r, "seconds")
     best, hv = (curve[-1, 1], curve[-1, 2]) if len(curve) else (0.0, 0.0)
