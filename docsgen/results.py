@@ -99,7 +99,24 @@ def _provenance(stem: str, data: dict) -> str:
     if recorded and recorded != command:
         lines.append(f"\nWhat it runs: `{recorded}`.\n")
     lines.append(f"\nThe numbers: `bench/results/{stem}.json`. {machine_line(data)}\n")
+    lines.append(_older_replay_note(data))
     return "".join(lines)
+
+
+def _older_replay_note(data: dict) -> str:
+    """A replay file whose targets are of the surrogate's best (it records ``reference_f1``, not
+    ``targets``) was written with targets and worker seeds that `search.simulate` no longer uses."""
+    simulation = data.get("simulation") or {}
+    if "reference_f1" not in simulation or "targets" in simulation:
+        return ""
+    return (
+        f"\nThis file's 95% and 99% targets are of the surrogate's best "
+        f"({simulation['reference_f1']}, `reference_f1`) and its replays' workers were seeded "
+        "seed + worker. `python -m search.simulate` sets the targets from the best full run "
+        "known, refusing a target closer to it than the surrogate's error, and seeds worker k of "
+        "replay r with `SeedSequence([r, k])`: rerunning the command gives other best-F1 and "
+        "hypervolume figures, and `refused` where this page gives compute to 95% and 99%.\n"
+    )
 
 
 def machine_line(data: dict) -> str:
