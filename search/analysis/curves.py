@@ -6,7 +6,9 @@ objective's curve into the study (optuna-dashboard's user-defined plots), read f
 attribute, the trial named on hover:
 
 - :data:`RUNNING_ID`, the running trials only: small, so a worker saves it at every evaluation
-  (``search.live``) and it is at most one evaluation behind any running trial;
+  (``search.live``) and it is at most one evaluation behind any running trial. Workers read the
+  trials and save the figure under a storage lock, so a worker slowed between its read and its
+  write never overwrites a newer figure with an older one;
 - :data:`GRAPH_ID`, every trial (running ones highlighted, pruned ones thin and grey), saved when
   a trial ends and at most once per ``--live-every`` seconds while trials run.
 
@@ -23,6 +25,8 @@ from optuna.trial import FrozenTrial, TrialState
 from optuna_dashboard import save_plotly_graph_object
 
 from search.pruning.evaluations import evals_of
+from storage._optuna import storage_of
+from storage.locks import storage_lock
 
 GRAPH_ID = "learning-curves"
 RUNNING_ID = "running-trials"
@@ -124,5 +128,8 @@ def publish_learning_curves(study: optuna.Study) -> None:
 
 
 def publish_running_curves(study: optuna.Study) -> None:
-    """Save (overwrite) the running trials' figure for the dashboard."""
-    save_plotly_graph_object(study, running_curves_figure(study), graph_object_id=RUNNING_ID)
+    """Save (overwrite) the running trials' figure for the dashboard: read and saved under the
+    study's figure lock (milliseconds), so figures are saved in the order their trials were read."""
+    with storage_lock(storage_of(study), f"running-figure:{study.study_name}"):
+        figure = running_curves_figure(study)
+        save_plotly_graph_object(study, figure, graph_object_id=RUNNING_ID)

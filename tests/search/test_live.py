@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import optuna
 import pytest
@@ -99,3 +100,41 @@ def test_a_state_change_is_in_both_figures_when_the_trial_ends(tmp_path) -> None
     assert label == f"trial {trial.number} (pruned)"
     pruned = _figure(study)["data"][0]
     assert pruned["mode"] == "lines+markers" and pruned["opacity"] >= 0.5  # one point shows
+
+
+def test_a_slow_worker_never_saves_an_older_running_figure_over_a_newer_one(
+    tmp_path, monkeypatch
+) -> None:
+    """Worker A reads the running trials, then stalls (a busy database, a descheduled process)
+    while the trial gains an evaluation and worker B saves its figure: the figure left in the
+    study is B's newer one, never A's older one."""
+    from search.analysis import curves
+
+    study, _, _ = _setup(tmp_path, every=0)
+    trial = study.ask()
+    set_trial_evals(trial, {"10": [30.0, 20.0]})
+    other = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    a_read, a_may_write = threading.Event(), threading.Event()
+    build = curves.running_curves_figure
+
+    def stalling_build(s: optuna.Study) -> dict:
+        figure = build(s)
+        if threading.current_thread().name == "worker-a":
+            a_read.set()
+            a_may_write.wait(timeout=30)
+        return figure
+
+    monkeypatch.setattr(curves, "running_curves_figure", stalling_build)
+    a = threading.Thread(target=curves.publish_running_curves, args=(study,), name="worker-a")
+    a.start()
+    assert a_read.wait(timeout=30)
+    set_trial_evals(trial, {"10": [30.0, 20.0], "20": [40.0, 25.0]})
+    b = threading.Thread(target=curves.publish_running_curves, args=(other,), name="worker-b")
+    b.start()
+    b.join(timeout=1.0)  # unlocked, B saves now; locked, B waits for A
+    a_may_write.set()
+    a.join()
+    b.join()
+    system = study._storage.get_study_system_attrs(study._study_id)
+    figure = json.loads(get_plotly_graph_objects(system)[RUNNING_ID])
+    assert {len(trace["x"]) for trace in figure["data"]} == {2}
