@@ -98,7 +98,7 @@ def _pull_trials(
             break
         if finished + running >= target.trials:
             # the last trials are running elsewhere; wait in case one fails and must be redone
-            reap_stale(study)
+            reap_stale(study, lease_grace=2 * objective.config.deployment.heartbeat_interval)
             time.sleep(POLL_SECONDS)
             continue
         ran = _run_one(study, objective, target)
