@@ -118,6 +118,7 @@ def _pull_trials(
             crashes = 0
         if crashes >= MAX_CRASHES:
             log.error("%d trials in a row crashed; last: %s", crashes, outcome.reason)
+            report_stop(f"error: {crashes} trials in a row crashed; last: {outcome.reason}", {})
             return 1
     return interrupts.exit_code
 

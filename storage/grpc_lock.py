@@ -155,8 +155,12 @@ def grpc_lock(host: str, port: int, name: str) -> Iterator[None]:
 
 
 def _call(method: Any, request: dict, what: str) -> dict:
-    """One lock call, waiting up to :data:`WAIT_S` for a proxy that is away (restarting)."""
-    deadline = time.monotonic() + WAIT_S
+    """One lock call, waiting up to the storage's retry window (:data:`WAIT_S` unless set) for a
+    proxy that is away (restarting)."""
+    from storage.retry import retry_window  # see WAIT_S
+
+    wait = retry_window()
+    deadline = time.monotonic() + wait
     while True:
         left = deadline - time.monotonic()
         try:
@@ -168,6 +172,6 @@ def _call(method: Any, request: dict, what: str) -> dict:
                 continue
             if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise UserError(
-                    f"--storage {what}: the gRPC proxy did not answer for {WAIT_S:g} s"
+                    f"--storage {what}: the gRPC proxy did not answer for {wait:g} s"
                 ) from None
             raise
