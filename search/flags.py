@@ -22,8 +22,8 @@ from search.devices import default_workers
 from search.pruning.pruner import PRUNERS
 from search.restarts import OUTAGE_LIMIT_S
 from search.sampling import SAMPLERS
-from storage.retry import RETRY_ENV, RETRY_FOR_S
 from storage.urls import default_storage_url
+from storage.waits import RETRY_ENV, RETRY_FOR_S
 
 
 def build_parser() -> ArgumentParser:

@@ -14,7 +14,8 @@ import optuna
 
 from storage._optuna import grpc_address, grpc_use_channel
 from storage.grpc_lock import channel
-from storage.retry import retry_methods, retry_window
+from storage.retry import retry_methods
+from storage.waits import retry_window
 
 _NOT_RETRIED = frozenset({"close", "wait_server_ready", "remove_session"})
 

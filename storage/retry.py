@@ -5,8 +5,8 @@ Pre-ping (in :mod:`storage.urls`) replaces a pooled connection that a restarted 
 but a call made while the server is down (a restart, a fail-over), or one whose connection drops
 mid-query, still fails. Such a failure would end the trial, or the worker. Here every storage
 call that fails with a connection-level error is tried again with backoff for up to
-``retry_for`` seconds (:data:`RETRY_FOR_S`, or the seconds in the environment variable
-:data:`RETRY_ENV`); after that, one line names the database (password masked) and the cause.
+``retry_for`` seconds (:func:`storage.waits.retry_window`); after that, one line names the
+database (password masked) and the cause.
 
 Retried calls are idempotent except the creation of a trial: if the server committed it but the
 answer was lost, the retry creates a second trial and the first, never beaten for, stays RUNNING.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import sys
 import threading
 import time
@@ -37,11 +36,10 @@ from storage._optuna import RDB_MODELS as models
 from storage._optuna import RDB_SESSION as _create_scoped_session
 from storage._optuna import StaleTrialHook
 from storage.liveness import FAIL_REASON, WORKER_DIED
+from storage.waits import retry_window
 
 log = logging.getLogger(__name__)
 
-RETRY_FOR_S = 60.0
-RETRY_ENV = "RE_SEARCH_STORAGE_RETRY_S"  # a shorter or longer window than RETRY_FOR_S
 NO_ANSWER = "did not answer for"  # the words of every line that says the window passed
 _FIRST_DELAY_S = 0.2
 _MAX_DELAY_S = 1.0  # short: a worker's heartbeat must resume soon after the server is back
@@ -141,22 +139,6 @@ def reason_of(exc: BaseException) -> str:
             return f"the gRPC proxy is unavailable: {current.details()}"
         current = current.__cause__ or current.__context__
     return type(exc).__name__
-
-
-@functools.cache
-def retry_window() -> float:
-    """How long a storage call waits for the database: :data:`RETRY_FOR_S` seconds, or those in
-    :data:`RETRY_ENV` (read once per process; a worker inherits its launcher's)."""
-    text = os.environ.get(RETRY_ENV, "").strip()
-    if not text:
-        return RETRY_FOR_S
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < float("inf"):
-        raise UserError(f"{RETRY_ENV}={text}: the storage retry window is a number of seconds > 0")
-    return seconds
 
 
 def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any:

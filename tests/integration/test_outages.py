@@ -21,7 +21,7 @@ from optuna.trial import TrialState
 from search.study import FINISHED
 from search.testing import RUNNER, fake_env
 from storage.opening import open_storage
-from storage.retry import RETRY_ENV
+from storage.waits import RETRY_ENV
 from tests.integration.pg_cluster import Cluster
 
 pytestmark = [
