@@ -8,8 +8,9 @@ as root it runs as the ``postgres`` user): starts ``search.run`` with the fake t
 window, stops the server at once (``pg_ctl -m immediate``) when a trial has finished and another
 is running, starts it again OUTAGE seconds later, and waits for the launcher to exit. Records its
 exit code and last error line, the wall time, the finished, failed and RUNNING trials, whether
-every failed trial's parameters were run again ("lost" counts those that were not), and the
-launcher's restart lines. Saves ``bench/results/NAME.json``.
+every failed trial's parameters were run again by its retry ("lost" counts those that were not:
+a retry left WAITING once the launch had its trials counts as lost), and the launcher's restart
+lines. Saves ``bench/results/NAME.json``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,20 @@ def trials_of(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
         storage.engine.dispose()
 
 
+def _retries(failed: optuna.trial.FrozenTrial, trials: list) -> list[optuna.trial.FrozenTrial]:
+    """The trials enqueued to redo ``failed`` (its number in their retry history)."""
+    return [t for t in trials if failed.number in t.system_attrs.get("retry_history", [])]
+
+
+def _run_again(failed: optuna.trial.FrozenTrial, trials: list) -> bool:
+    """Whether a failed trial's parameters were run to the end again: by its retry, or by a
+    finished trial with the same parameters."""
+    if any(t.state in FINISHED for t in _retries(failed, trials)):
+        return True
+    same = tuple(sorted(failed.params.items()))
+    return any(t.state in FINISHED and tuple(sorted(t.params.items())) == same for t in trials)
+
+
 def one_outage(outage: float, trials: int, workers: int, work: Path) -> dict:
     cluster = Cluster()
     command = [
@@ -121,8 +136,7 @@ def one_outage(outage: float, trials: int, workers: int, work: Path) -> dict:
             proc.kill()
         cluster.remove()
     failed = [t for t in found if t.state == TrialState.FAIL]
-    rerun = {tuple(sorted(t.params.items())) for t in found if t.state in FINISHED}
-    lost = [t.number for t in failed if tuple(sorted(t.params.items())) not in rerun]
+    lost = [t.number for t in failed if not _run_again(t, found)]
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     return {
         "outage_s": outage,
@@ -133,6 +147,16 @@ def one_outage(outage: float, trials: int, workers: int, work: Path) -> dict:
         "failed": len(failed),
         "left_running": sum(t.state == TrialState.RUNNING for t in found),
         "lost": lost,
+        "left_waiting": sum(t.state == TrialState.WAITING for t in found),
+        "failed_trials": [
+            {
+                "number": t.number,
+                "params": len(t.params),
+                "reason": t.user_attrs.get("fail_reason"),
+                "retries": [(r.number, r.state.name) for r in _retries(t, found)],
+            }
+            for t in failed
+        ],
         "restart_lines": [line for line in err.splitlines() if "starting it again" in line],
         "error_lines": errors,
         "tracebacks": err.count("Traceback"),

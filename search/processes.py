@@ -47,6 +47,8 @@ LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gon
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: its sampler's seed is derived from it
 TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's quota: its trials and launch id (search.quota)
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
+# the launcher's --timeout as a wall-clock time: a worker started again keeps the launcher's
+DEADLINE_ENV = "RE_SEARCH_DEADLINE"
 
 
 class WorkerPool:
@@ -62,6 +64,8 @@ class WorkerPool:
         self.slots = slots
         self.log_dir = log_dir
         self.stopping: int | None = None
+        timeout = config.plan.timeout
+        self.deadline = time.time() + timeout if timeout else None  # see DEADLINE_ENV
         self.started = [0.0] * len(slots)  # when each slot's worker started (time.monotonic)
         self.log_start = [0] * len(slots)  # where in its log each slot's worker began
         self.since = [0] * len(slots)  # where in ``messages`` each slot's worker began
@@ -92,6 +96,8 @@ class WorkerPool:
         os.set_blocking(read, False)  # a worker's forked children may hold the write end
         self.reports.append((i, read))
         env[REPORT_ENV] = str(write)
+        if self.deadline is not None:
+            env[DEADLINE_ENV] = repr(self.deadline)
         self.started[i] = time.monotonic()
         try:
             if self.log_dir is None:
@@ -242,11 +248,14 @@ def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
 
 
 def worker_config(path: str) -> tuple[SearchConfig, Quota]:
-    """A worker's config (the file the launcher wrote, with the storage URL from the
-    environment) and its launcher's target."""
+    """A worker's config (the file the launcher wrote, with the storage URL and what is left of
+    the launcher's --timeout from the environment) and its launcher's target."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if os.environ.get(STORAGE_ENV):
         data["deployment"]["storage"] = os.environ[STORAGE_ENV]
+    if os.environ.get(DEADLINE_ENV) and data["plan"].get("timeout"):
+        left = float(os.environ[DEADLINE_ENV]) - time.time()
+        data["plan"]["timeout"] = max(left, 0.001)  # what is left of the launcher's
     return SearchConfig.from_json(data), Quota.from_text(os.environ[TARGET_ENV])
 
 
