@@ -129,7 +129,7 @@ class WorkerPool:
             with open(log_file(self.log_dir, i), encoding="utf-8", errors="replace") as log:
                 log.seek(self.log_start[i])
                 lines = [line for line in log.read().splitlines() if line.startswith("error: ")]
-        reported = [m["error"] for slot, m in self._read()[self.since[i] :] if slot == i]
+        reported = [m.get("error") for slot, m in self._read()[self.since[i] :] if slot == i]
         found = lines or [line for line in reported if line]
         return found[-1] if found else None
 

@@ -182,7 +182,7 @@ def _tell(study: optuna.Study, trial: optuna.Trial, outcome: Outcome) -> FrozenT
         return study.tell(trial, state=TrialState.PRUNED)
     trial.set_user_attr(FAIL_REASON, outcome.reason[:REASON_CHARS])
     frozen = study.tell(trial, state=TrialState.FAIL)
-    if outcome.cause is Cause.STORE_DOWN:
+    if outcome.cause.runs_again:
         enqueue_retry(study, frozen, max_retry=2)
     return frozen
 

@@ -61,12 +61,12 @@ def _trials(url):
         storage.engine.dispose()
 
 
-def _wait_mid_search(url, proc):
-    """Until a trial has finished and another runs (the search must still be going)."""
+def _wait_mid_search(url, proc, finished=1):
+    """Until ``finished`` trials have finished and another runs (the search must still go on)."""
     while True:
         assert proc.poll() is None, proc.communicate()
         states = [t.state for t in _trials(url)]
-        if sum(s in FINISHED for s in states) >= 1 and TrialState.RUNNING in states:
+        if sum(s in FINISHED for s in states) >= finished and TrialState.RUNNING in states:
             return
         time.sleep(0.2)
 
@@ -101,9 +101,9 @@ def test_workers_that_gave_up_on_a_long_outage_are_started_again(cluster, tmp_pa
 
 
 def test_a_storage_that_stays_away_ends_the_search_at_timeout_with_one_line(cluster, tmp_path):
-    args = ("--trials", "2", "--heartbeat", "2", "--timeout", "12")
+    args = ("--trials", "2", "--heartbeat", "2", "--timeout", "15")
     proc = _search(cluster.url, tmp_path, *args, seconds_per_eval=0.5)
-    _wait_mid_search(cluster.url, proc)
+    _wait_mid_search(cluster.url, proc, finished=0)
     cluster.stop()
     try:
         code, err = _end(proc)
