@@ -20,8 +20,10 @@ from search.config import (
 from search.datafiles import absolute
 from search.devices import default_workers
 from search.pruning.pruner import PRUNERS
+from search.restarts import OUTAGE_LIMIT_S
 from search.sampling import SAMPLERS
 from storage.urls import default_storage_url
+from storage.waits import RETRY_ENV, RETRY_FOR_S
 
 
 def build_parser() -> ArgumentParser:
@@ -124,7 +126,13 @@ def _search_flags(p: ArgumentParser) -> None:
 def _run_flags(p: ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="processes (default: one per GPU, or per core)")
     p.add_argument("--devices", help="GPU indices, one worker each, e.g. 0,1,2,3")
-    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="stop starting trials after this many seconds; a storage that does not answer ends "
+        f"the search (exit 2) once it has passed, or after {OUTAGE_LIMIT_S / 60:g} minutes "
+        f"without it ({RETRY_ENV}: how long each storage call waits, default {RETRY_FOR_S:g} s)",
+    )
     precision = default("precision")
     p.add_argument("--precision", default=precision, help="auto (fp16 on CUDA), fp16, bf16, no")
     p.add_argument("--evals-per-epoch", type=int, help="evaluate so often an epoch instead")

@@ -41,6 +41,12 @@ class Cause(Enum):
     def step(self) -> Step:
         return _STEPS[self]
 
+    @property
+    def runs_again(self) -> bool:
+        """Whether the failed trial's parameters are enqueued again: the failure was not the
+        configuration's, and another worker (or this one started again) can run it."""
+        return self in (Cause.STORE_DOWN, Cause.STORAGE_UNAVAILABLE)
+
 
 _STEPS = {
     Cause.DIVERGED: Step.NEXT,
@@ -48,7 +54,7 @@ _STEPS = {
     Cause.STORE_DOWN: Step.RETRY,  # not the trial's fault: it runs again once the store answers
     Cause.INTERRUPTED: Step.STOP,
     Cause.DISK_FULL: Step.RAISE,  # a retry would only fill the disk again
-    Cause.STORAGE_UNAVAILABLE: Step.RAISE,
+    Cause.STORAGE_UNAVAILABLE: Step.RAISE,  # its launcher starts it again (search.restarts)
 }
 # the same crash every time is a bug or a broken setup, not a bad configuration
 MAX_CRASHES = 3

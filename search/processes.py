@@ -1,11 +1,10 @@
-"""The worker processes of one search: started, restarted when killed, stopped together.
+"""The worker processes of one search: started, restarted in their slot, stopped together.
 
 Each slot (a device, or a CPU share) runs ``python -m search.worker CONFIG``. The config file
 holds no secret: the storage URL, which may carry a password, reaches the workers through their
-environment (readable only by their owner), and the file is removed when the launcher ends. A
-worker killed by a signal that the launcher did not send (SIGKILL, the OOM killer) is started
-again in its slot, at most :data:`MAX_RESTARTS` times per slot; the dead trial itself is retried
-by the other workers' reapers (:mod:`storage.liveness`). Workers stop when their launcher dies.
+environment (readable only by their owner), and the file is removed when the launcher ends. When
+a worker that exits is started again, and when the search stops instead, is decided by
+:mod:`search.watch`. Workers stop when their launcher dies.
 A worker stopped by a full disk sends its error line, and the trial it could not fail, on a pipe
 to the launcher (its log may be on that disk), which fails the trial once every worker has
 stopped (:func:`fail_for_workers`).
@@ -43,12 +42,13 @@ from storage.urls import mask_url
 
 log = logging.getLogger(__name__)
 
-MAX_RESTARTS = 2
 STORAGE_ENV = "RE_SEARCH_STORAGE"  # the storage URL, for workers
 LAUNCHER_ENV = "RE_SEARCH_LAUNCHER_PID"  # workers stop when this process is gone
 SLOT_ENV = "RE_SEARCH_WORKER"  # the slot's number: its sampler's seed is derived from it
 TARGET_ENV = "RE_SEARCH_TARGET"  # the launcher's quota: its trials and launch id (search.quota)
 REPORT_ENV = "RE_SEARCH_REPORT_FD"  # a pipe to the launcher: trials the worker could not fail
+# the launcher's --timeout as a wall-clock time: a worker started again keeps the launcher's
+DEADLINE_ENV = "RE_SEARCH_DEADLINE"
 
 
 class WorkerPool:
@@ -63,8 +63,12 @@ class WorkerPool:
         self.target = target
         self.slots = slots
         self.log_dir = log_dir
-        self.restarts = [0] * len(slots)
         self.stopping: int | None = None
+        timeout = config.plan.timeout
+        self.deadline = time.time() + timeout if timeout else None  # see DEADLINE_ENV
+        self.started = [0.0] * len(slots)  # when each slot's worker started (time.monotonic)
+        self.log_start = [0] * len(slots)  # where in its log each slot's worker began
+        self.since = [0] * len(slots)  # where in ``messages`` each slot's worker began
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
         public = config.to_json()
@@ -92,6 +96,9 @@ class WorkerPool:
         os.set_blocking(read, False)  # a worker's forked children may hold the write end
         self.reports.append((i, read))
         env[REPORT_ENV] = str(write)
+        if self.deadline is not None:
+            env[DEADLINE_ENV] = repr(self.deadline)
+        self.started[i] = time.monotonic()
         try:
             if self.log_dir is None:
                 out = sys.stderr
@@ -99,6 +106,7 @@ class WorkerPool:
                     command, env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=(write,)
                 )
             with open(log_file(self.log_dir, i), "a", encoding="utf-8") as log:
+                self.log_start[i] = log.tell()
                 return subprocess.Popen(
                     command, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write,)
                 )
@@ -108,32 +116,30 @@ class WorkerPool:
     def alive(self) -> bool:
         return any(p.poll() is None for p in self.procs)
 
-    def restart_killed(self, done: bool, study: optuna.Study | None = None) -> list[int]:
-        """Start again the slots whose worker a signal killed, unless the search is ``done`` or
-        stopping; return those slots. The killed worker's running trial (in ``study``) is failed
-        and enqueued again first, so the new worker claims it before any new configuration:
-        its process is gone, no grace period needs to pass."""
-        restarted = []
-        for i, proc in enumerate(self.procs):
-            code = proc.poll()
-            if code is None or code >= 0 or done or self.stopping is not None:
-                continue
-            if self.restarts[i] >= MAX_RESTARTS:
-                continue
-            self.restarts[i] += 1
-            if study is not None:
-                retry_trials_of(study, proc.pid, f"its process was killed ({_signal_name(-code)})")
-            log.warning(
-                "worker %d was killed (%s); starting it again (%d of %d)",
-                *(i, _signal_name(-code), self.restarts[i], MAX_RESTARTS),
-            )
-            self.procs[i] = self._start(i)
-            restarted.append(i)
-        return restarted
+    def restart(self, i: int) -> None:
+        """Start slot ``i``'s worker again (its last one has exited): see :mod:`search.watch`."""
+        self._read()  # what the last one reported stays with it
+        self.since[i] = len(self.messages)
+        self.procs[i] = self._start(i)
+
+    def error_of(self, i: int) -> str | None:
+        """The one-line error (``error: ...``) that slot ``i``'s last worker exited with."""
+        lines: list[str] = []
+        if self.log_dir is not None:
+            with open(log_file(self.log_dir, i), encoding="utf-8", errors="replace") as log:
+                log.seek(self.log_start[i])
+                lines = [line for line in log.read().splitlines() if line.startswith("error: ")]
+        reported = [m.get("error") for slot, m in self._read()[self.since[i] :] if slot == i]
+        found = lines or [line for line in reported if line]
+        return found[-1] if found else None
 
     def stop(self, signum: int) -> None:
         """Pass the launcher's signal on: each worker fails its running trial and exits."""
         self.stopping = signum
+        self.end_workers(signum)
+
+    def end_workers(self, signum: int = signal.SIGTERM) -> None:
+        """Send ``signum`` to every running worker: each fails its running trial and exits."""
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signum)
@@ -202,8 +208,8 @@ def retry_trials_of(study: optuna.Study, pid: int, reason: str) -> list[int]:
 
 
 def report_stop(error: str, trials: dict[int, str]) -> None:
-    """In a worker stopped by a full disk: send the launcher its error line and the trials it
-    could not fail (see the module doc)."""
+    """In a worker stopped by a full disk, or by trials that keep crashing: send the launcher its
+    error line and the trials it could not fail (see the module doc)."""
     fd = os.environ.get(REPORT_ENV)
     if not fd:
         return
@@ -242,19 +248,15 @@ def watch_launcher(interrupt: int = signal.SIGTERM) -> None:
 
 
 def worker_config(path: str) -> tuple[SearchConfig, Quota]:
-    """A worker's config (the file the launcher wrote, with the storage URL from the
-    environment) and its launcher's target."""
+    """A worker's config (the file the launcher wrote, with the storage URL and what is left of
+    the launcher's --timeout from the environment) and its launcher's target."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if os.environ.get(STORAGE_ENV):
         data["deployment"]["storage"] = os.environ[STORAGE_ENV]
+    if os.environ.get(DEADLINE_ENV) and data["plan"].get("timeout"):
+        left = float(os.environ[DEADLINE_ENV]) - time.time()
+        data["plan"]["timeout"] = max(left, 0.001)  # what is left of the launcher's
     return SearchConfig.from_json(data), Quota.from_text(os.environ[TARGET_ENV])
-
-
-def _signal_name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
 
 
 def log_dir_for(where: Deployment) -> Path | None:

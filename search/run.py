@@ -50,6 +50,7 @@ from search.interrupts import Interrupts
 from search.processes import WorkerPool, fail_for_workers, log_dir_for
 from search.progress import Progress, best_text
 from search.quota import Quota
+from search.restarts import Restarts, SearchStopped
 from search.runner import choose_runner
 from search.space import load_space
 from search.study import counts, create_or_load
@@ -60,7 +61,7 @@ from storage.artifacts import open_artifact_store
 from storage.opening import check_storage, open_storage
 from storage.reserve import drop_reserve, keep_reserve
 from storage.retry import DISK_FULL, StorageFull, StorageUnavailable
-from storage.urls import file_storage_text
+from storage.urls import file_storage_text, mask_url
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
 
@@ -200,18 +201,23 @@ def _run_processes(
     progress = Progress(trials, quiet)
     echo = LogEcho(log_dir, len(slots), progress.write)  # -v: the workers' lines here too
     pool = WorkerPool(config, quota, slots, log_dir)
+    restarts = Restarts(pool, study, config.plan.timeout, mask_url(where.storage))
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: pool.stop(signum))
     done = 0
     try:
-        while pool.alive():
+        while True:
             echo.poll()
             try:
                 done = quota.done(study)
                 progress.show(min(trials, done), best_text(study))
+                answered = True
             except StorageUnavailable:
                 progress.tick()  # the workers wait for the database and give up on their own
-            pool.restart_killed(done >= trials, study)
+                answered = False
+            _poll_restarts(restarts, done >= trials, answered)
+            if not (pool.alive() or restarts.pending()):
+                break
             time.sleep(1.0)
         echo.poll()
         done = quota.done(study)
@@ -221,6 +227,17 @@ def _run_processes(
         progress.close()
         pool.close()
     return _pool_exit_code(pool, done >= trials, log_dir)
+
+
+def _poll_restarts(restarts: Restarts, done: bool, answered: bool) -> None:
+    """Start again the workers that exited (:mod:`search.restarts`); when it stops the search,
+    let the workers it stopped fail their trials before the one line."""
+    try:
+        restarts.poll(done, answered)
+    except SearchStopped:
+        while restarts.pool.alive():
+            time.sleep(0.2)
+        raise
 
 
 def _pool_exit_code(pool: WorkerPool, done: bool, log_dir: Path | None) -> int:

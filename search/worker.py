@@ -98,7 +98,7 @@ def _pull_trials(
             break
         if finished + running >= target.trials:
             # the last trials are running elsewhere; wait in case one fails and must be redone
-            reap_stale(study)
+            reap_stale(study, lease_grace=2 * objective.config.deployment.heartbeat_interval)
             time.sleep(POLL_SECONDS)
             continue
         ran = _run_one(study, objective, target)
@@ -118,6 +118,7 @@ def _pull_trials(
             crashes = 0
         if crashes >= MAX_CRASHES:
             log.error("%d trials in a row crashed; last: %s", crashes, outcome.reason)
+            report_stop(f"error: {crashes} trials in a row crashed; last: {outcome.reason}", {})
             return 1
     return interrupts.exit_code
 
@@ -181,7 +182,7 @@ def _tell(study: optuna.Study, trial: optuna.Trial, outcome: Outcome) -> FrozenT
         return study.tell(trial, state=TrialState.PRUNED)
     trial.set_user_attr(FAIL_REASON, outcome.reason[:REASON_CHARS])
     frozen = study.tell(trial, state=TrialState.FAIL)
-    if outcome.cause is Cause.STORE_DOWN:
+    if outcome.cause.runs_again:
         enqueue_retry(study, frozen, max_retry=2)
     return frozen
 

@@ -14,7 +14,8 @@ import optuna
 
 from storage._optuna import grpc_address, grpc_use_channel
 from storage.grpc_lock import channel
-from storage.retry import RETRY_FOR_S, retry_methods
+from storage.retry import retry_methods
+from storage.waits import retry_window
 
 _NOT_RETRIED = frozenset({"close", "wait_server_ready", "remove_session"})
 
@@ -27,10 +28,10 @@ class RetryingGrpcStorageProxy(optuna.storages.GrpcStorageProxy):
     """
 
     def __init__(
-        self, *, host: str, port: int, display_url: str, retry_for: float = RETRY_FOR_S
+        self, *, host: str, port: int, display_url: str, retry_for: float | None = None
     ) -> None:
         self.display_url = display_url
-        self.retry_for = retry_for
+        self.retry_for = retry_window() if retry_for is None else retry_for
         super().__init__(host=host, port=port)
 
     def _setup(self) -> None:

@@ -33,12 +33,12 @@ from typing import Any
 import grpc
 
 from common.cli import UserError
+from storage.waits import RETRY_FOR_S, retry_window
 
 LEASE_S = 120.0
-# how long a call waits for a proxy that is away (restarting): storage.retry's window, which the
-# storage calls of the same clients wait (storage.retry imports this package's liveness, which
-# imports the lock: the figure is repeated here and a test holds the two equal)
-WAIT_S = 60.0
+# how long a call waits for a proxy that is away (restarting), unless RE_SEARCH_STORAGE_RETRY_S
+# says otherwise: the window the storage calls of the same clients wait (storage.waits)
+WAIT_S = RETRY_FOR_S
 # milliseconds: gRPC's defaults (1 s growing by 1.6x to 120 s) would leave a client waiting
 # minutes after a proxy that was away for seconds
 CHANNEL_OPTIONS = (
@@ -155,8 +155,10 @@ def grpc_lock(host: str, port: int, name: str) -> Iterator[None]:
 
 
 def _call(method: Any, request: dict, what: str) -> dict:
-    """One lock call, waiting up to :data:`WAIT_S` for a proxy that is away (restarting)."""
-    deadline = time.monotonic() + WAIT_S
+    """One lock call, waiting up to the storage's retry window (:data:`WAIT_S` unless set) for a
+    proxy that is away (restarting)."""
+    wait = retry_window()
+    deadline = time.monotonic() + wait
     while True:
         left = deadline - time.monotonic()
         try:
@@ -168,6 +170,6 @@ def _call(method: Any, request: dict, what: str) -> dict:
                 continue
             if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise UserError(
-                    f"--storage {what}: the gRPC proxy did not answer for {WAIT_S:g} s"
+                    f"--storage {what}: the gRPC proxy did not answer for {wait:g} s"
                 ) from None
             raise

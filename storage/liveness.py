@@ -2,7 +2,10 @@
 
 Relational storages have Optuna's heartbeat. For storages that Optuna gives none (journal files,
 Redis) a running trial's worker renews a lease, ``lease_until`` (a system attribute, wall-clock
-seconds), every ``interval`` seconds from a background thread. Either way a stale trial gets a
+seconds), every ``interval`` seconds from a background thread; a RUNNING trial that never got a
+lease (its worker died, or lost the storage, before the first write) is stale once its grace
+period, two intervals, has passed since it started, as a relational trial without a heartbeat
+row is. Either way a stale trial gets a
 ``fail_reason`` that starts with :data:`WORKER_DIED` and a WAITING copy (the same parameters and
 user attributes, ``failed_trial`` and ``retry_history`` system attributes as Optuna's
 ``RetryHeartbeatStaleTrialCallback`` writes), at most ``max_retry`` times per original trial.
@@ -15,6 +18,7 @@ runs under the study's storage lock, so two workers never retry one trial twice.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import threading
 import time
@@ -102,8 +106,14 @@ def enqueue_retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retr
     )
 
 
-def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = None) -> list[int]:
-    """Fail RUNNING trials whose lease ran out and enqueue their parameters again.
+def reap_expired(
+    study: optuna.Study,
+    max_retry: int = 2,
+    now: float | None = None,
+    grace: float | None = None,
+) -> list[int]:
+    """Fail RUNNING trials whose lease ran out, or that have none ``grace`` seconds after they
+    started (never, where ``grace`` is None), and enqueue their parameters again.
 
     Returns the numbers of the trials this call failed.
     """
@@ -111,11 +121,25 @@ def reap_expired(study: optuna.Study, max_retry: int = 2, now: float | None = No
     reaped = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         until = trial.system_attrs.get(LEASE_ATTR)
-        if until is None or until >= now:
+        if until is None and grace is not None and _started_before(trial, now - grace):
+            reason = f"no lease {grace:g} s after it started"
+        elif until is not None and until < now:
+            reason = "its lease was not renewed"
+        else:
             continue
-        if retry_stale(study, trial, "its lease was not renewed", max_retry):
+        if retry_stale(study, trial, reason, max_retry):
             reaped.append(trial.number)
     return reaped
+
+
+def _started_before(trial: optuna.trial.FrozenTrial, when: float) -> bool:
+    """Whether the trial started before the wall-clock time ``when`` (journal storages keep a
+    naive local start time)."""
+    start = trial.datetime_start
+    if start is None:
+        return False
+    start = start.astimezone() if start.tzinfo is None else start
+    return start < datetime.datetime.fromtimestamp(when).astimezone()
 
 
 def reap_heartbeats(study: optuna.Study, max_retry: int = 2) -> list[int]:
@@ -145,16 +169,19 @@ def _grace(storage: optuna.storages.BaseStorage) -> int:
     return getattr(backend, "grace_period", None) or 2 * interval
 
 
-def reap_stale(study: optuna.Study, max_retry: int = 2) -> list[int]:
-    """Retry the trials of dead workers, by heartbeat where the storage beats, else by lease."""
+def reap_stale(
+    study: optuna.Study, max_retry: int = 2, lease_grace: float | None = None
+) -> list[int]:
+    """Retry the trials of dead workers, by heartbeat where the storage beats, else by lease
+    (a trial without one is stale ``lease_grace`` seconds after its start; see the module doc)."""
     with storage_lock(storage_of(study), f"study:{study.study_name}"):
         if beats(storage_of(study)):
             return reap_heartbeats(study, max_retry)
-        return reap_expired(study, max_retry)
+        return reap_expired(study, max_retry, grace=lease_grace)
 
 
 class Reaper:
-    """Runs :func:`reap_stale` every ``every`` seconds in a background thread
+    """Runs :func:`reap_stale` every ``every`` seconds (the lease interval) in a background thread
     (``with Reaper(study, every):``). A storage error skips a round; the next one tries again."""
 
     def __init__(self, study: optuna.Study, every: float, max_retry: int = 2) -> None:
@@ -176,7 +203,7 @@ class Reaper:
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             try:
-                self.reaped += reap_stale(self.study, self.max_retry)
+                self.reaped += reap_stale(self.study, self.max_retry, 2 * self.every)
             except Exception as exc:  # the worker's own calls report a lasting outage
                 _logger.warning("looking for stale trials failed: %s", exc)
 

@@ -5,7 +5,8 @@ Pre-ping (in :mod:`storage.urls`) replaces a pooled connection that a restarted 
 but a call made while the server is down (a restart, a fail-over), or one whose connection drops
 mid-query, still fails. Such a failure would end the trial, or the worker. Here every storage
 call that fails with a connection-level error is tried again with backoff for up to
-``retry_for`` seconds; after that, one line names the database (password masked) and the cause.
+``retry_for`` seconds (:func:`storage.waits.retry_window`); after that, one line names the
+database (password masked) and the cause.
 
 Retried calls are idempotent except the creation of a trial: if the server committed it but the
 answer was lost, the retry creates a second trial and the first, never beaten for, stays RUNNING.
@@ -35,10 +36,11 @@ from storage._optuna import RDB_MODELS as models
 from storage._optuna import RDB_SESSION as _create_scoped_session
 from storage._optuna import StaleTrialHook
 from storage.liveness import FAIL_REASON, WORKER_DIED
+from storage.waits import retry_window
 
 log = logging.getLogger(__name__)
 
-RETRY_FOR_S = 60.0
+NO_ANSWER = "did not answer for"  # the words of every line that says the window passed
 _FIRST_DELAY_S = 0.2
 _MAX_DELAY_S = 1.0  # short: a worker's heartbeat must resume soon after the server is back
 _TRANSIENT = (
@@ -159,7 +161,7 @@ def call_with_retry(call: Callable[[], Any], what: str, retry_for: float) -> Any
             reason = reason_of(exc)
             if time.monotonic() + delay > deadline:
                 raise StorageUnavailable(
-                    f"--storage {what}: the database did not answer for {retry_for:g} s: {reason}"
+                    f"--storage {what}: the database {NO_ANSWER} {retry_for:g} s: {reason}"
                 ) from None
             if not announced:
                 log.warning("storage: %s: %s; retrying for up to %g s", what, reason, retry_for)
@@ -188,14 +190,15 @@ class RetryingRDBStorage(StaleTrialHook, optuna.storages.RDBStorage):
     """Optuna's RDBStorage whose database calls survive a server restart (see the module doc).
 
     ``display_url`` is the URL as messages show it (password masked); ``retry_for`` the longest
-    wait, in seconds, before a call gives up with :class:`StorageUnavailable`.
+    wait, in seconds, before a call gives up with :class:`StorageUnavailable` (default:
+    :func:`retry_window`).
     """
 
     def __init__(
-        self, url: str, *, display_url: str, retry_for: float = RETRY_FOR_S, **kwargs: Any
+        self, url: str, *, display_url: str, retry_for: float | None = None, **kwargs: Any
     ) -> None:
         self.display_url = display_url
-        self.retry_for = retry_for
+        self.retry_for = retry_window() if retry_for is None else retry_for
         super().__init__(url, **kwargs)
 
     def set_trial_state_values(

@@ -30,3 +30,21 @@ def test_a_worker_started_by_hand_reports_nothing(monkeypatch):
     monkeypatch.setenv(REPORT_ENV, "12345")  # with one, the same call writes to it
     report_stop("error: the disk is full", {7: "storage: the disk is full"})
     assert [fd for fd, _ in written] == [12345]
+
+
+def test_a_worker_started_again_keeps_its_launchers_timeout(monkeypatch, tmp_path):
+    import json
+    import time
+
+    from search.processes import DEADLINE_ENV, TARGET_ENV, worker_config
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"plan": {"timeout": 600.0}}), encoding="utf-8")
+    monkeypatch.setenv(TARGET_ENV, "4:abc")
+    monkeypatch.setenv(DEADLINE_ENV, repr(time.time() + 100))
+    seen = {}
+    monkeypatch.setattr(
+        "search.processes.SearchConfig.from_json", lambda data: seen.setdefault("data", data)
+    )
+    worker_config(str(path))
+    assert 90 < seen["data"]["plan"]["timeout"] <= 100

@@ -164,6 +164,8 @@ def test_a_storage_that_stayed_away_stops_the_worker_with_its_line(search):
     gone = StorageUnavailable("--storage x: the database did not answer for 60 s")
     with pytest.raises(StorageUnavailable, match="did not answer"):
         run_worker(config, Quota(2), runner=runner_of(gone), inputs=inputs)
-    (trial,) = trials(config)
+    trial, retry = trials(config)
     assert trial.state == TrialState.FAIL  # here the database answers again for the failure
     assert trial.user_attrs[FAIL_REASON].startswith("storage: --storage x")
+    # not the configuration's fault: the worker its launcher starts again runs it again
+    assert retry.state == TrialState.WAITING and retry.params == trial.params

@@ -1,12 +1,15 @@
 import contextlib
 import threading
 import time
+import uuid
 
 import optuna
+import pytest
 from optuna.storages import fail_stale_trials
 from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
+from common.cli import UserError
 from storage.liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
 from storage.opening import open_storage
 
@@ -134,3 +137,35 @@ def test_optunas_stale_check_and_the_reaper_retry_a_stale_trial_once(tmp_path, m
     assert failed.user_attrs["fail_reason"].startswith("worker died: no heartbeat")
     assert [t.state for t in retries] == [TrialState.WAITING]
     assert retries[0].system_attrs["failed_trial"] == dead.number
+
+
+@pytest.fixture(params=["journal", "redis"])
+def lease_storage_url(request, tmp_path):
+    """A storage without Optuna's heartbeat: a journal file, or a journal on Redis (a fresh key
+    prefix) where a server answers."""
+    if request.param == "journal":
+        return f"journal:///{tmp_path / 's.log'}"
+    url = f"redis://127.0.0.1:6379/0?prefix=lease-{uuid.uuid4().hex[:8]}"
+    try:
+        open_storage(url)
+    except UserError:
+        pytest.skip("no Redis server at 127.0.0.1:6379")
+    return url
+
+
+def test_a_trial_that_never_got_a_lease_is_retried_a_grace_period_after_its_start(
+    lease_storage_url,
+):
+    """Its worker died, or lost the storage, between creating the trial and writing its lease:
+    nothing would ever expire, so the time since its start decides."""
+    study = optuna.create_study(storage=open_storage(lease_storage_url))
+    dead = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    assert reap_stale(study, lease_grace=60) == []  # it may still be about to write its lease
+    with Reaper(study, every=0.5) as reaper:  # stale 1 s after its start
+        deadline = time.monotonic() + 120  # generous: the machine may be loaded
+        while not reaper.reaped and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert reaper.reaped == [dead.number]
+    failed, retry = study.get_trials()
+    assert failed.user_attrs["fail_reason"].startswith("worker died: no lease 1 s after")
+    assert retry.state == TrialState.WAITING and retry.params == failed.params

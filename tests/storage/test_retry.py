@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy.exc
 
 from common.cli import UserError
-from storage import retry
+from storage import retry, waits
 from storage.opening import open_storage
 from storage.retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
+from storage.waits import RETRY_FOR_S
 
 
 class _DriverError(Exception):
@@ -93,7 +94,7 @@ def test_relational_storages_retry_every_database_call(tmp_path: Path) -> None:
     assert getattr(type(storage).set_trial_state_values, "__wrapped__", None) is not None
     assert getattr(type(storage).get_heartbeat_interval, "__wrapped__", None) is None
     again = pickle.loads(pickle.dumps(storage))  # what Optuna does to share a storage
-    assert again.display_url == storage.display_url and again.retry_for == retry.RETRY_FOR_S
+    assert again.display_url == storage.display_url and again.retry_for == RETRY_FOR_S
     study = optuna.create_study(storage=again)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     assert len(study.trials) == 2
@@ -129,10 +130,23 @@ def test_a_grpc_proxy_that_is_away_is_waited_for_like_a_database() -> None:
         call_with_retry(lambda: _raise(Unavailable), "grpc://h:1", 0.1)
     # every storage call of the client retries, in the same window as the database's
     assert getattr(RetryingGrpcStorageProxy.get_all_trials, "__wrapped__", None) is not None
-    assert WAIT_S == retry.RETRY_FOR_S
+    assert WAIT_S == RETRY_FOR_S
 
 
 def _raise(kind) -> None:
     import grpc
 
     raise kind(grpc.StatusCode.UNAVAILABLE)
+
+
+def test_the_retry_window_is_read_from_the_environment(monkeypatch, tmp_path: Path) -> None:
+    waits.retry_window.cache_clear()
+    monkeypatch.setenv(waits.RETRY_ENV, "5")
+    try:
+        assert open_storage(f"sqlite:///{tmp_path / 's.db'}").retry_for == 5.0
+        waits.retry_window.cache_clear()
+        monkeypatch.setenv(waits.RETRY_ENV, "soon")
+        with pytest.raises(UserError, match=r"RE_SEARCH_STORAGE_RETRY_S=soon: .* seconds > 0"):
+            waits.retry_window()
+    finally:
+        waits.retry_window.cache_clear()
