@@ -40,11 +40,11 @@ import throughput
 import torch
 from transformers import DataCollatorWithPadding, TrainingArguments
 
-from common.cli import quiet_libraries
-from common.paths import cache_root
-from objectives.hparams import HParams, RunSettings
-from objectives.models.loading import load_model
-from objectives.training import loop
+from common._cli import quiet_libraries
+from common._paths import cache_root
+from objectives._hparams import HParams, RunSettings
+from objectives.models._loading import load_model
+from objectives.training import _loop as loop
 
 PRECISIONS = {"fp32": "no", "fp16": "fp16", "bf16": "bf16"}  # ours -> RunSettings.precision
 
@@ -125,7 +125,7 @@ def check_search(gpus: int, cwd: Path) -> dict[str, Any]:
         return {"skipped": "no CUDA device (--devices takes GPU indices)"}
     import optuna
 
-    from search.attrs import trial_record
+    from search._attrs import trial_record
 
     devices = "0,1" if gpus >= 2 else "0"
     storage = f"sqlite:///{cwd / 'gpu-check.db'}"

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.versions import code_version, package_versions  # noqa: E402
-from objectives.data.inputs import TrialData, load_trial_data  # noqa: E402
-from objectives.data.sample_data import ensure_sample_data  # noqa: E402
+from common._versions import code_version, package_versions  # noqa: E402
+from objectives.data._inputs import TrialData, load_trial_data  # noqa: E402
+from objectives.data._sample_data import ensure_sample_data  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -27,9 +27,9 @@ from pathlib import Path
 import harness
 import optuna
 
-from search.attrs import HYPOTHESES, set_trial_evals, trial_evals
-from search.config import DataFiles, Deployment, SearchConfig, SearchPlan, default
-from search.live import LiveView
+from search._attrs import HYPOTHESES, set_trial_evals, trial_evals
+from search._config import DataFiles, Deployment, SearchConfig, SearchPlan, default
+from search._live import LiveView
 from storage._optuna import trial_id
 
 DEFAULT_EVERY = default("live_every")

@@ -29,9 +29,9 @@ import optuna
 from optuna.trial import TrialState
 from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 
-from search.analysis.curves import RUNNING_ID
+from search.analysis._curves import RUNNING_ID
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 _LABEL = re.compile(r"trial (\d+) \(running\)")
 

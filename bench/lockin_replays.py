@@ -25,15 +25,15 @@ import harness
 import numpy as np
 import optuna
 
-import search.sampling
-from common.cli import quiet_libraries
-from search.pruning.pruner import make_pruner
-from search.simulate import metrics
-from search.simulate.replay import Budget, replay
-from search.simulate.schedule import Cadence, train_rows
-from search.simulate.strategies import STRATEGIES, Strategy
-from search.simulate.surrogate import fit
-from search.simulate.table import load_table
+import search._sampling
+from common._cli import quiet_libraries
+from search.pruning._pruner import make_pruner
+from search.simulate import _metrics as metrics
+from search.simulate._replay import Budget, replay
+from search.simulate._schedule import Cadence, train_rows
+from search.simulate._strategies import STRATEGIES, Strategy
+from search.simulate._surrogate import fit
+from search.simulate._table import load_table
 from storage._optuna import study_trials
 
 TABLE = "bench/tables/tiny-random.jsonl.gz"
@@ -47,7 +47,7 @@ class Variant(Strategy):
     exempt: int = 0  # every exempt-th trial is never stopped (a bracket that runs to the end)
 
     def new_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
-        return search.sampling.PrunedAwareTPESampler(
+        return search._sampling.PrunedAwareTPESampler(
             seed=seed, multivariate=True, constant_liar=True, n_startup_trials=self.startup
         )
 
@@ -108,9 +108,9 @@ HOOK = "_get_trials"
 def _init(surrogate, rows) -> None:
     quiet_libraries()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    _STATE.update(surrogate=surrogate, rows=rows, keyed=search.sampling.by_evaluation)
+    _STATE.update(surrogate=surrogate, rows=rows, keyed=search._sampling.by_evaluation)
     # the project's own wrapper method, named for the hook Optuna's TPE reads trials through
-    _STATE["get"] = getattr(search.sampling._FirstDirection, HOOK)
+    _STATE["get"] = getattr(search._sampling._FirstDirection, HOOK)
 
 
 def _unpruned(self, *args, **kwargs):
@@ -122,8 +122,8 @@ def _unpruned(self, *args, **kwargs):
 def _one(job):
     strategy, seed, trials = job
     rank = getattr(strategy, "rank", "eval")
-    search.sampling.by_evaluation = _STATE["keyed"] if rank == "eval" else (lambda t: t)
-    wrapper = search.sampling._FirstDirection
+    search._sampling.by_evaluation = _STATE["keyed"] if rank == "eval" else (lambda t: t)
+    wrapper = search._sampling._FirstDirection
     setattr(wrapper, HOOK, _unpruned if rank == "ignore" else _STATE["get"])
     r = replay(_STATE["surrogate"], strategy, seed, 2, Budget(trials=trials), _STATE["rows"])
     curve = metrics.progress(r, "seconds")

@@ -33,9 +33,9 @@ import harness
 import optuna
 from optuna.trial import TrialState
 
-from search.study import FINISHED
+from search._study import FINISHED
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 
 def _tool(name: str) -> str:

@@ -36,9 +36,9 @@ import harness
 import optuna
 from optuna.trial import TrialState
 
-from common.cli import quiet_libraries
-from search.attrs import trial_run
-from storage.opening import open_storage
+from common._cli import quiet_libraries
+from search._attrs import trial_run
+from storage._opening import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,9 +144,9 @@ def run_ours(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
 def run_bare(tmp: Path, trials: int, seconds: float, tag: str) -> list[float]:
     """What a user would write with Optuna alone: suggest, train (the same fake trial), return
     both metrics; no evaluations recorded, no pruning, no attributes, no artifacts."""
-    from objectives.hparams import RunSettings, hparams_from_mapping
-    from search.sampling import suggest
-    from search.space import load_space
+    from objectives._hparams import RunSettings, hparams_from_mapping
+    from search._sampling import suggest
+    from search._space import load_space
     from search.testing import ENV, fake_fine_tune
 
     os.environ[ENV] = json.dumps(_fake_settings(seconds))

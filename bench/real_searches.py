@@ -38,8 +38,8 @@ import harness
 import numpy as np
 import optuna
 
-from search.attrs import EVAL_COSTS_ATTR, PRUNED_AT, RUN_ATTR, trial_evals, trial_record
-from search.simulate.metrics import hypervolume
+from search._attrs import EVAL_COSTS_ATTR, PRUNED_AT, RUN_ATTR, trial_evals, trial_record
+from search.simulate._metrics import hypervolume
 
 OUT = harness.RESULTS / "real_searches.json"
 FORMAT = "real_searches/1"

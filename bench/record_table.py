@@ -18,7 +18,7 @@ there, so the recording can go on over many sessions in chunks (``--minutes``: s
 after that). ``add-study`` appends the complete trials of a study run with ``--pruner none``
 (a real random search: its runs are full runs too), ``add-real`` those of real searches that
 bench/real_searches.py recorded. ``pack`` writes ``OUT`` (a
-``search-table/1`` export, see search/simulate/table.py) from the parts.
+``search-table/1`` export, see search/simulate/_table.py) from the parts.
 
 Each line: the table's fields (number, params, total_steps, eval_seconds, evals) plus
 ``source`` (``seeds`` or ``search:STUDY``), ``config`` and ``seed`` (repeated-seed runs),
@@ -77,8 +77,8 @@ def configs(space_file: str | None, model: str, count: int, seed: int) -> list[d
     """``count`` configurations drawn by Optuna's random sampler: the same for the same seed."""
     import optuna
 
-    from search.sampling import suggest
-    from search.space import load_space
+    from search._sampling import suggest
+    from search._space import load_space
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = load_space(space_file, model)
@@ -129,12 +129,12 @@ def cmd_shard(args) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from common.cli import quiet_libraries
-    from common.paths import cache_root
-    from objectives.data.inputs import data_paths, load_trial_data
-    from objectives.hparams import RunSettings, hparams_from_mapping
-    from objectives.training.loop import fine_tune
-    from objectives.training.workspace import Workspace
+    from common._cli import quiet_libraries
+    from common._paths import cache_root
+    from objectives._hparams import RunSettings, hparams_from_mapping
+    from objectives.data._inputs import data_paths, load_trial_data
+    from objectives.training._loop import fine_tune
+    from objectives.training._workspace import Workspace
 
     quiet_libraries()
     drawn = configs(args.space, args.model, args.configs, args.config_seed)
@@ -190,9 +190,9 @@ def cmd_add_study(args) -> int:
     """The complete trials of a --pruner none study, as rows of this table (once each)."""
     import optuna
 
-    from search.attrs import trial_run
-    from search.simulate.table import table_from_study
-    from storage.reading import open_existing
+    from search._attrs import trial_run
+    from search.simulate._table import table_from_study
+    from storage._reading import open_existing
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(args.out)
@@ -286,8 +286,8 @@ def cmd_pack(args) -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    from search.sampling import suggest
-    from search.space import load_space
+    from search._sampling import suggest
+    from search._space import load_space
 
     study = optuna.create_study()
     trial = study.ask()

@@ -40,9 +40,9 @@ import harness
 import optuna
 from overhead import run_default
 
-from common.cli import quiet_libraries
-from storage.artifacts import open_artifact_store
-from storage.urls import open_storage
+from common._cli import quiet_libraries
+from storage._artifacts import open_artifact_store
+from storage._urls import open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "re-search-bench"

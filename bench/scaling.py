@@ -47,9 +47,9 @@ import harness
 import optuna
 from optuna.trial import TrialState
 
-from common.cli import quiet_libraries
-from storage.opening import open_storage
-from storage.urls import mask_url
+from common._cli import quiet_libraries
+from storage._opening import open_storage
+from storage._urls import mask_url
 
 STORAGES = ("sqlite", "postgres", "journal")
 EVALS_PER_TRIAL = 5  # one epoch of the sample train set at batch 32, 4 evaluations an epoch + end
@@ -124,9 +124,9 @@ def run_service(url: str, workers: int, trials: int, seconds: float, tmp: Path) 
 
 def run_bare(url: str, trials: int, seconds: float, tmp: Path) -> None:
     """A bare Optuna loop: the same space and sampler, the same sleep, both metrics returned."""
-    from objectives.hparams import hparams_from_mapping
-    from search.sampling import suggest
-    from search.space import load_space
+    from objectives._hparams import hparams_from_mapping
+    from search._sampling import suggest
+    from search._space import load_space
     from search.testing import quality
 
     space = load_space(str(tmp / "space.toml"), "tiny")

@@ -3,7 +3,7 @@
 Three contenders train the same tiny model (``cls`` pooling, so the networks are identical) on the
 same built-in sample train set, batch size 32, measured side by side in one process:
 
-- ``ours``: ``objectives.training.loop.fine_tune`` (length-grouped batches, dynamic padding,
+- ``ours``: ``objectives.training._loop.fine_tune`` (length-grouped batches, dynamic padding,
   max_len 128),
   with no evaluation inside the measured window (``RunResult.timings["train"]``);
 - ``trainer``: transformers' ``Trainer`` as a user who knows it would set it up (the same
@@ -41,15 +41,15 @@ import hf_trainer
 import torch
 from transformers import DataCollatorWithPadding
 
-from common.cli import UserError, quiet_libraries, run_main
-from common.paths import cache_root
-from objectives.data.inputs import TrialData
-from objectives.encoding.batching import train_batches
-from objectives.encoding.features import Features
-from objectives.encoding.markers import special_tokens
-from objectives.hparams import HParams, RunSettings
-from objectives.models.loading import load_model, load_tokenizer
-from objectives.training.loop import Workspace, fine_tune
+from common._cli import UserError, quiet_libraries, run_main
+from common._paths import cache_root
+from objectives._hparams import HParams, RunSettings
+from objectives.data._inputs import TrialData
+from objectives.encoding._batching import train_batches
+from objectives.encoding._features import Features
+from objectives.encoding._markers import special_tokens
+from objectives.models._loading import load_model, load_tokenizer
+from objectives.training._loop import Workspace, fine_tune
 
 BATCH = 32
 MAX_LEN = 128

@@ -37,12 +37,12 @@ import harness
 import numpy as np
 import torch
 
-from common.cli import UserError, quiet_libraries, run_main
-from common.paths import cache_root
-from objectives.data.inputs import TrialData
-from objectives.hparams import HParams, RunSettings
-from objectives.metrics import auprc, micro_f1
-from objectives.training.loop import Workspace, fine_tune
+from common._cli import UserError, quiet_libraries, run_main
+from common._paths import cache_root
+from objectives._hparams import HParams, RunSettings
+from objectives._metrics import auprc, micro_f1
+from objectives.data._inputs import TrialData
+from objectives.training._loop import Workspace, fine_tune
 
 PARTS = ("startup", "memory", "learnability")
 STARTUP_GOAL_S = 2.0

@@ -10,7 +10,7 @@ model directory and the same cores, in one run, one after the other:
 - ``hf``: ``Trainer.hyperparameter_search(backend="optuna", direction="maximize")`` as a user
   would set it up: ``model_init`` (``AutoModelForSequenceClassification``, 30 labels), the
   sentences marked with the same ``typed_punct`` scheme
-  (``objectives.encoding.markers.mark_example``) and
+  (``objectives.encoding._markers.mark_example``) and
   tokenized to 128 tokens, ``DataCollatorWithPadding``, length-grouped batches, ``compute_metrics``
   with KLUE's micro-F1 and AUPRC over the whole dev set, ``compute_objective`` = micro-F1 (its
   search is single-objective), evaluation four times per epoch (our cadence) so that optuna's
@@ -74,19 +74,19 @@ from transformers import (
     TrainerCallback,
 )
 
-from common.cli import UserError, quiet_libraries, run_main
-from objectives.data.inputs import TrialData, load_trial_data
-from objectives.data.labels import LabelSet
-from objectives.data.sample_data import ensure_sample_data
-from objectives.encoding.markers import mark_example
-from objectives.metrics import evaluate
-from objectives.models.tiny import ensure_tiny_model
+from common._cli import UserError, quiet_libraries, run_main
+from objectives._metrics import evaluate
+from objectives.data._inputs import TrialData, load_trial_data
+from objectives.data._labels import LabelSet
+from objectives.data._sample_data import ensure_sample_data
+from objectives.encoding._markers import mark_example
+from objectives.models._tiny import ensure_tiny_model
 from search import run as search_run
-from search.attrs import trial_run
-from search.config import cpu_threads
-from search.devices import default_workers
-from search.pruning.evaluations import evals_of
-from storage.opening import open_storage
+from search._attrs import trial_run
+from search._config import cpu_threads
+from search._devices import default_workers
+from search.pruning._evaluations import evals_of
+from storage._opening import open_storage
 
 MAX_LEN = 128
 MARKERS = "typed_punct"

@@ -30,6 +30,6 @@ NOT_COMMANDS = ("search.worker",)
 # The packages whose faces (``__all__``) the API reference documents, with their subpackages.
 PACKAGES = ("common", "objectives", "search", "storage")
 # Study and trial attributes: the constants (with the comment above each) of this module.
-ATTRS_MODULE = "search.attrs"
+ATTRS_MODULE = "search._attrs"
 # The learning-curve table format: this module's docstring.
-TABLE_MODULE = "search.simulate.table"
+TABLE_MODULE = "search.simulate._table"

@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import ArgumentParser, UserError, run_main
-from objectives.data.dataset import Dataset, Example, read_dataset
-from objectives.data.labels import NO_RELATION, LabelSet, check_no_relation, read_label_file
-from objectives.encoding.markers import SCHEMES, char_to_token, mark_example, special_tokens
-from objectives.models.loading import load_tokenizer, max_positions
-from objectives.models.resolve import TINY, resolve_model
+from common._cli import ArgumentParser, UserError, run_main
+from objectives.data._dataset import Dataset, Example, read_dataset
+from objectives.data._labels import NO_RELATION, LabelSet, check_no_relation, read_label_file
+from objectives.encoding._markers import SCHEMES, char_to_token, mark_example, special_tokens
+from objectives.models._loading import load_tokenizer, max_positions
+from objectives.models._resolve import TINY, resolve_model
 
 PERCENTILES: tuple[int, ...] = (50, 75, 90, 95, 99)
 MAX_LENS: tuple[int, ...] = (64, 128, 256)

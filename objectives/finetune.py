@@ -14,7 +14,7 @@ from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
-from common.cli import (
+from common._cli import (
     NOTICE,
     ArgumentParser,
     add_log_flags,
@@ -23,13 +23,13 @@ from common.cli import (
     quiet_libraries,
     run_main,
 )
-from common.paths import cache_root
-from objectives.data.inputs import data_paths, describe_labels, load_trial_data
-from objectives.data.labels import NO_RELATION
-from objectives.hparams import HParams, RunSettings, hparams_from_mapping, read_config
-from objectives.training.loop import fine_tune
-from objectives.training.outputs import write_run
-from objectives.training.runtime import CADENCE, apply_threads, version_drift
+from common._paths import cache_root
+from objectives._hparams import HParams, RunSettings, hparams_from_mapping, read_config
+from objectives.data._inputs import data_paths, describe_labels, load_trial_data
+from objectives.data._labels import NO_RELATION
+from objectives.training._loop import fine_tune
+from objectives.training._outputs import write_run
+from objectives.training._runtime import CADENCE, apply_threads, version_drift
 
 log = logging.getLogger("objectives.finetune")  # its name also when run as __main__
 _TYPES = {"int": int, "float": float, "str": str}

@@ -1,5 +1,5 @@
 """``python -m objectives.sample --out DIR``: the built-in sample data
-(:mod:`objectives.data.sample_data`) written as KLUE JSON and competition CSV, with a summary."""
+(:mod:`objectives.data._sample_data`) written as KLUE JSON and competition CSV, with a summary."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from common.cli import UserError, run_main
-from objectives.data.dataset import Example
-from objectives.data.labels import KLUE_RELATIONS, NO_RELATION
-from objectives.data.sample_data import DEFAULT_SEED, DEFAULT_SIZES, SAMPLE_FILES, SPLITS, generate
-from objectives.data.writing import write_sample
+from common._cli import UserError, run_main
+from objectives.data._dataset import Example
+from objectives.data._labels import KLUE_RELATIONS, NO_RELATION
+from objectives.data._sample_data import DEFAULT_SEED, DEFAULT_SIZES, SAMPLE_FILES, SPLITS, generate
+from objectives.data._writing import write_sample
 
 
 def summarize(splits: Mapping[str, list[Example]], top: int = 5) -> str:

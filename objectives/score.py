@@ -16,22 +16,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from common.cli import ArgumentParser, UserError, run_main
-from objectives.data.dataset import read_dataset
-from objectives.data.labels import (
+from common._cli import ArgumentParser, UserError, run_main
+from objectives._metrics import accuracy, auprc, micro_f1
+from objectives.data._dataset import read_dataset
+from objectives.data._labels import (
     NO_RELATION,
     LabelSet,
     check_no_relation,
     klue_labels,
     read_label_file,
 )
-from objectives.data.predictions import (
+from objectives.data._predictions import (
     Predictions,
     label_order_path,
     read_label_order,
     read_predictions,
 )
-from objectives.metrics import accuracy, auprc, micro_f1
 
 
 def main(argv: list[str] | None = None) -> int:

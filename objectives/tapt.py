@@ -1,7 +1,7 @@
 """``python -m objectives.tapt``: task-adaptive pretraining by hand, into a directory of one's
 choosing (a search's ``--model NAME+tapt`` builds the same under the cache root).
 
-The library is :mod:`objectives.models.adapted`; ``--model`` is resolved like a search's.
+The library is :mod:`objectives.models._adapted`; ``--model`` is resolved like a search's.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common.cli import ArgumentParser, UserError, run_main
-from objectives.models.adapted import TaptParams, adapt, corpus_sentences, tapt_corpus, tapt_key
-from objectives.models.resolve import parse_model, resolve_base
+from common._cli import ArgumentParser, UserError, run_main
+from objectives.models._adapted import TaptParams, adapt, corpus_sentences, tapt_corpus, tapt_key
+from objectives.models._resolve import parse_model, resolve_base
 
 
 def build_parser() -> ArgumentParser:
@@ -36,7 +36,7 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import quiet_libraries
+    from common._cli import quiet_libraries
 
     args = build_parser().parse_args(argv)
     params = TaptParams(

@@ -4,19 +4,19 @@ commands are ``python -m search.run`` (and ``.report``, ``.worker``, ``.simulate
 ``__all__`` is what users may import from here; the modules behind it are implementation.
 """
 
-from common.exports import lazy_exports
+from common._exports import lazy_exports
 
 _EXPORTS = {
-    "Space": "search.space",
-    "load_space": "search.space",
-    "make_sampler": "search.sampling",
-    "suggest": "search.sampling",
-    "Pruner": "search.pruning.pruner",
-    "make_pruner": "search.pruning.pruner",
-    "MOASHAPruner": "search.pruning.pruner",
+    "Space": "search._space",
+    "load_space": "search._space",
+    "make_sampler": "search._sampling",
+    "suggest": "search._sampling",
+    "Pruner": "search.pruning._pruner",
+    "make_pruner": "search.pruning._pruner",
+    "MOASHAPruner": "search.pruning._pruner",
     "run_worker": "search.worker",
-    "trial_record": "search.attrs",
-    "trial_evals": "search.attrs",
+    "trial_record": "search._attrs",
+    "trial_evals": "search._attrs",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

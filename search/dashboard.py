@@ -5,7 +5,7 @@ here: SQLite, Postgres, MySQL, a journal file, Redis with a key prefix, a gRPC s
 optuna-dashboard's own command reads artifacts from a directory only; this one serves them from
 any ``--artifacts`` location (a directory or ``s3://BUCKET/PREFIX``), by default the one the
 storage's studies record. It is optuna-dashboard's application with the live curves first on the
-study page (``search.dashboard_layout``), on loopback unless ``--host`` says otherwise, and
+study page (``search._dashboard_layout``), on loopback unless ``--host`` says otherwise, and
 imports neither torch nor transformers, so it runs from a slim
 image. :func:`watch_commands` gives the lines ``search.run`` prints.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from storage.artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
-from storage.reading import open_existing
-from storage.urls import artifact_dir_for, default_storage_url, mask_url, storage_kind
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from storage._artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
+from storage._reading import open_existing
+from storage._urls import artifact_dir_for, default_storage_url, mask_url, storage_kind
 
 log = logging.getLogger(__name__)
 _STOCK_KINDS = ("sqlite", "postgresql", "mysql")
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     from bottle import run  # optuna-dashboard's own server, as its run_server uses it
     from optuna_dashboard import wsgi
 
-    from search.dashboard_layout import live_first
+    from search._dashboard_layout import live_first
 
     log.warning(
         "optuna-dashboard for %s, artifacts in %s: http://%s:%d/",

@@ -17,22 +17,27 @@ from pathlib import Path
 import numpy as np
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from search import attrs
-from search.analysis.ensemble_checks import (
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from search import _attrs as attrs
+from search._attrs import TEST_PREDICTIONS_ATTR
+from search._config import OBJECTIVES
+from search._study_artifacts import reader_store
+from search.analysis._ensemble_checks import (
     check_fingerprint,
     check_ids,
     check_test,
     dev_ids_source,
     load_dev,
 )
-from search.analysis.ensemble_report import build_ensemble, render_text, test_summary, write_outputs
-from search.analysis.members import load_member, pick_trials, study_labels
-from search.analysis.studies import add_study_flags, open_study
-from search.attrs import TEST_PREDICTIONS_ATTR
-from search.config import OBJECTIVES
-from search.study_artifacts import reader_store
-from storage.urls import mask_url
+from search.analysis._ensemble_report import (
+    build_ensemble,
+    render_text,
+    test_summary,
+    write_outputs,
+)
+from search.analysis._members import load_member, pick_trials, study_labels
+from search.analysis._studies import add_study_flags, open_study
+from storage._urls import mask_url
 
 RANKINGS = ("pareto", "f1", "auprc")
 

@@ -2,12 +2,12 @@
 
 Reads the study (the trial's hyperparameters and model, the data files and label set it was
 searched on), checks every input before training, runs
-:func:`objectives.training.kfold.run_kfold`, and
+:func:`objectives.training.run_kfold`, and
 only when every fold has succeeded writes into ``--out``: the submission (``submission.csv``,
 the K models' mean probabilities), each fold's test probabilities, the out-of-fold predictions
 (scorable with ``python -m objectives.score --gold TRAIN --pred oof_predictions.csv``), the fold
 of each training example, and ``report.json`` (built, with the summary printed, by
-:mod:`search.analysis.kfold_report`).
+:mod:`search.analysis._kfold_report`).
 """
 
 from __future__ import annotations
@@ -25,22 +25,24 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from common.files import write_text_atomic
-from common.paths import cache_root
-from objectives.data.dataset import Dataset, read_dataset
-from objectives.data.labels import LabelSet, check_no_relation, infer_labels
-from objectives.data.predictions import write_predictions
-from objectives.hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
-from objectives.training.kfold import (
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common._files import write_text_atomic
+from common._paths import cache_root
+from objectives._hparams import PRECISIONS, HParams, RunSettings, hparams_from_mapping
+from objectives.data._dataset import Dataset, read_dataset
+from objectives.data._labels import LabelSet, check_no_relation, infer_labels
+from objectives.data._predictions import write_predictions
+from objectives.training._kfold import (
     FoldFailed,
     FoldResult,
     KFoldResult,
     check_folds,
     run_kfold,
 )
-from search import attrs
-from search.analysis.kfold_report import (
+from search import _attrs as attrs
+from search._config import OBJECTIVES
+from search._datafiles import locate, missing
+from search.analysis._kfold_report import (
     FOLDS,
     OOF,
     REPORT,
@@ -49,10 +51,8 @@ from search.analysis.kfold_report import (
     fold_file,
     render_summary,
 )
-from search.analysis.studies import add_study_flags, objective_names, open_study
-from search.config import OBJECTIVES
-from search.datafiles import locate, missing
-from storage.urls import mask_url
+from search.analysis._studies import add_study_flags, objective_names, open_study
+from storage._urls import mask_url
 
 
 def build_parser() -> ArgumentParser:

@@ -3,9 +3,9 @@
 Many workers (``search.run --storage grpc://HOST:PORT``) then share the proxy's few database
 connections instead of opening a pool each. The proxy serves a relational database (SQLite,
 Postgres, MySQL): Optuna's proxy does not support journal storages. On the same port it serves
-the study lock its clients share (:mod:`storage.grpc_lock`): creating a study and starting a
+the study lock its clients share (:mod:`storage._grpc_lock`): creating a study and starting a
 trial are serialised as on a database. Restarting it drops the locks, which are held for
-milliseconds; its clients wait for it as for a restarted database (:mod:`storage.grpc_client`),
+milliseconds; its clients wait for it as for a restarted database (:mod:`storage._grpc_client`),
 and the restarted proxy takes its port back.
 """
 
@@ -19,10 +19,10 @@ import warnings
 
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from storage._opening import open_storage
 from storage._optuna import grpc_server
-from storage.opening import open_storage
-from storage.urls import RDB_KINDS, mask_url, storage_kind
+from storage._urls import RDB_KINDS, mask_url, storage_kind
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 13000
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        from storage.grpc_lock import LockTable, lock_handler
+        from storage._grpc_lock import LockTable, lock_handler
 
         server = grpc_server(storage, args.host, args.port)
     server.add_generic_rpc_handlers((lock_handler(LockTable()),))

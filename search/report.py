@@ -4,8 +4,8 @@ The report holds the trial counts, the Pareto front, the best trial per objectiv
 KLUE-recipe baseline, parameter importances per objective, a verdict per hypothesis, plots (HTML,
 and PNG where a Chrome/Chromium is installed) and the best configurations as files
 ``python -m objectives.finetune --config FILE`` accepts. The data is gathered by
-:mod:`search.analysis.report_data`, rendered by :mod:`search.analysis.report_markdown` and the
-configurations written by :mod:`search.analysis.report_configs`; this module only reads the
+:mod:`search.analysis._report_data`, rendered by :mod:`search.analysis._report_markdown` and the
+configurations written by :mod:`search.analysis._report_configs`; this module only reads the
 flags and writes the directory.
 """
 
@@ -17,16 +17,16 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import ArgumentParser, quiet_libraries, run_main
-from common.files import safe_name
-from search.analysis import plots
-from search.analysis.importances_view import publish_importances
-from search.analysis.report_configs import export_configs
-from search.analysis.report_data import build_report, rankings
-from search.analysis.report_markdown import render_markdown
-from search.analysis.studies import add_study_flags, open_study
-from storage.retry import StorageFull
-from storage.urls import mask_url
+from common._cli import ArgumentParser, quiet_libraries, run_main
+from common._files import safe_name
+from search.analysis import _plots as plots
+from search.analysis._importances_view import publish_importances
+from search.analysis._report_configs import export_configs
+from search.analysis._report_data import build_report, rankings
+from search.analysis._report_markdown import render_markdown
+from search.analysis._studies import add_study_flags, open_study
+from storage._retry import StorageFull
+from storage._urls import mask_url
 
 
 def build_parser() -> ArgumentParser:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import (
+from common._cli import (
     EXIT_USAGE,
     NOTICE,
     configure_logging,
@@ -26,12 +26,10 @@ from common.cli import (
     quiet_libraries,
     run_main,
 )
-from objectives.data.inputs import data_paths, describe_labels, load_trial_data
-from objectives.models.resolve import check_available, tapt_base
-from search.analysis.hypotheses import check_hypothesis
-from search.analysis.summary import print_summary
-from search.attrs import study_attrs
-from search.config import (
+from objectives.data._inputs import data_paths, describe_labels, load_trial_data
+from objectives.models._resolve import check_available, tapt_base
+from search._attrs import study_attrs
+from search._config import (
     REAL_RUNNER,
     DataFiles,
     SearchConfig,
@@ -40,28 +38,30 @@ from search.config import (
     cpu_threads,
     default_study_name,
 )
+from search._datafiles import absolute
+from search._devices import gpu_count
+from search._echo import LogEcho
+from search._flags import build_deployment, build_parser, build_plan, storage_url
+from search._identity import CHANGES_ATTR, describe_changes, study_changes
+from search._interrupts import Interrupts
+from search._processes import WorkerPool, fail_for_workers, log_dir_for
+from search._progress import Progress, best_text
+from search._quota import Quota
+from search._restarts import Restarts, SearchStopped
+from search._runner import choose_runner
+from search._space import load_space
+from search._study import counts, create_or_load
+from search._study_artifacts import location_for_search, save_location
+from search._target import check_total, quota_for
+from search._worker_inputs import Inputs
+from search.analysis._hypotheses import check_hypothesis
+from search.analysis._summary import print_summary
 from search.dashboard import watch_line
-from search.datafiles import absolute
-from search.devices import gpu_count
-from search.echo import LogEcho
-from search.flags import build_deployment, build_parser, build_plan, storage_url
-from search.identity import CHANGES_ATTR, describe_changes, study_changes
-from search.interrupts import Interrupts
-from search.processes import WorkerPool, fail_for_workers, log_dir_for
-from search.progress import Progress, best_text
-from search.quota import Quota
-from search.restarts import Restarts, SearchStopped
-from search.runner import choose_runner
-from search.space import load_space
-from search.study import counts, create_or_load
-from search.study_artifacts import location_for_search, save_location
-from search.target import check_total, quota_for
-from search.worker_inputs import Inputs
-from storage.artifacts import open_artifact_store
-from storage.opening import check_storage, open_storage
-from storage.reserve import drop_reserve, keep_reserve
-from storage.retry import DISK_FULL, StorageFull, StorageUnavailable
-from storage.urls import file_storage_text, mask_url
+from storage._artifacts import open_artifact_store
+from storage._opening import check_storage, open_storage
+from storage._reserve import drop_reserve, keep_reserve
+from storage._retry import DISK_FULL, StorageFull, StorageUnavailable
+from storage._urls import file_storage_text, mask_url
 
 log = logging.getLogger("search.run")  # its name also when run as __main__
 
@@ -230,7 +230,7 @@ def _run_processes(
 
 
 def _poll_restarts(restarts: Restarts, done: bool, answered: bool) -> None:
-    """Start again the workers that exited (:mod:`search.restarts`); when it stops the search,
+    """Start again the workers that exited (:mod:`search._restarts`); when it stops the search,
     let the workers it stopped fail their trials before the one line."""
     try:
         restarts.poll(done, answered)

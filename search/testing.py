@@ -1,10 +1,10 @@
 """A fake trial with the real one's shape, for testing a search without training: the service's
 own tests and benchmarks use it, and so can a user's tests of their own spaces and settings.
 
-``fake_fine_tune`` has ``objectives.training.loop.fine_tune``'s signature and contract: the same
+``fake_fine_tune`` has ``objectives.training._loop.fine_tune``'s signature and contract: the same
 hyperparameters, the same evaluation schedule (steps from the data size, batch size and epochs),
 both metrics at every evaluation through ``report``, early stop when ``report`` says so, and a
-:class:`~objectives.training.loop.RunResult`. Its learning curves come from a smooth function of the
+:class:`~objectives.training.RunResult`. Its learning curves come from a smooth function of the
 hyperparameters with a real trade-off between F1 and AUPRC, so samplers and pruners have
 something to find. Use it as ``search.run --runner search.testing:fake_fine_tune`` (``RUNNER``);
 the JSON object in the environment variable ``RE_SEARCH_FAKE_RUN`` (``ENV``; :func:`fake_env`
@@ -30,10 +30,10 @@ import time
 
 import numpy as np
 
-from objectives.data.inputs import TrialData
-from objectives.hparams import HParams, RunSettings
-from objectives.training.cadence import evaluation_steps
-from objectives.training.loop import Report, RunResult
+from objectives._hparams import HParams, RunSettings
+from objectives.data._inputs import TrialData
+from objectives.training._cadence import evaluation_steps
+from objectives.training._loop import Report, RunResult
 
 RUNNER = "search.testing:fake_fine_tune"
 ENV = "RE_SEARCH_FAKE_RUN"

@@ -18,12 +18,12 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from common.cli import ArgumentParser, configure_logging, quiet_libraries, run_main
-from search.attrs import FAIL_REASON, PRUNED_REASON, REASON_CHARS, STORAGE_FAILED
-from search.config import SearchConfig, cpu_threads
-from search.interrupts import Interrupts
-from search.live import LiveView
-from search.outcome import (
+from common._cli import ArgumentParser, configure_logging, quiet_libraries, run_main
+from search._attrs import FAIL_REASON, PRUNED_REASON, REASON_CHARS, STORAGE_FAILED
+from search._config import SearchConfig, cpu_threads
+from search._interrupts import Interrupts
+from search._live import LiveView
+from search._outcome import (
     MAX_CRASHES,
     Cause,
     Complete,
@@ -33,22 +33,22 @@ from search.outcome import (
     Step,
     failure,
 )
-from search.processes import report_stop, watch_launcher, worker_config
-from search.quota import NoFreeSlot, Quota, SetUpFailed, ask_in_slot
-from search.runner import choose_runner
-from search.study import load_for_worker
-from search.trial import Objective, Runner, build_objective
-from search.trial_log import TrialLog
-from search.worker_inputs import Inputs
-from storage._optuna import storage_of, trial_id
-from storage.artifacts import (
+from search._processes import report_stop, watch_launcher, worker_config
+from search._quota import NoFreeSlot, Quota, SetUpFailed, ask_in_slot
+from search._runner import choose_runner
+from search._study import load_for_worker
+from search._trial import Objective, Runner, build_objective
+from search._trial_log import TrialLog
+from search._worker_inputs import Inputs
+from storage._artifacts import (
     STORE_WAIT_S,
     ArtifactStore,
     wait_until_reachable,
 )
-from storage.liveness import Reaper, beats, enqueue_retry, reap_stale
-from storage.reserve import fail_left_running
-from storage.retry import StorageFull
+from storage._liveness import Reaper, beats, enqueue_retry, reap_stale
+from storage._optuna import storage_of, trial_id
+from storage._reserve import fail_left_running
+from storage._retry import StorageFull
 
 POLL_SECONDS = 1.0
 log = logging.getLogger("search.worker")  # not __main__ under python -m
@@ -151,7 +151,7 @@ def finish(
     study: optuna.Study, trial: optuna.Trial | int, outcome: Outcome, callbacks: list
 ) -> Step:
     """The one place a trial's outcome becomes its state in the study and this worker's next
-    step (:mod:`search.outcome`). Raises the error of a failure that stops the worker."""
+    step (:mod:`search._outcome`). Raises the error of a failure that stops the worker."""
     if isinstance(outcome, Failed) and outcome.cause is Cause.DISK_FULL:
         _stop_for_no_space(study, trial, outcome)
     if isinstance(trial, int):  # its set-up failed for another reason than a full disk
@@ -214,7 +214,7 @@ def _stop_for_no_space(study: optuna.Study, trial: optuna.Trial | int, outcome: 
     """A full (or read-only) disk: fail the trial with that reason where the storage still takes
     the write (its partial artifacts are gone, which may have freed the space), then stop with
     one line. A trial the storage would not let us fail travels with the error, for the launcher
-    to fail (:mod:`storage.reserve`)."""
+    to fail (:mod:`storage._reserve`)."""
     full = outcome.error
     if not isinstance(full, StorageFull):
         full = StorageFull(outcome.reason.removeprefix(STORAGE_FAILED))

@@ -3,21 +3,21 @@
 ``__all__`` is what users may import from here; the modules behind it are implementation.
 """
 
-from common.exports import lazy_exports
+from common._exports import lazy_exports
 
 _EXPORTS = {
-    "open_storage": "storage.opening",
-    "check_storage": "storage.opening",
-    "default_storage_url": "storage.urls",
-    "mask_url": "storage.urls",
-    "storage_kind": "storage.urls",
-    "supports_heartbeat": "storage.urls",
-    "artifact_dir_for": "storage.urls",
-    "ArtifactStore": "storage.artifacts",
-    "open_artifact_store": "storage.artifacts",
-    "StorageUnavailable": "storage.retry",
-    "StorageFull": "storage.retry",
-    "RetryingRDBStorage": "storage.retry",
+    "open_storage": "storage._opening",
+    "check_storage": "storage._opening",
+    "default_storage_url": "storage._urls",
+    "mask_url": "storage._urls",
+    "storage_kind": "storage._urls",
+    "supports_heartbeat": "storage._urls",
+    "artifact_dir_for": "storage._urls",
+    "ArtifactStore": "storage._artifacts",
+    "open_artifact_store": "storage._artifacts",
+    "StorageUnavailable": "storage._retry",
+    "StorageFull": "storage._retry",
+    "RetryingRDBStorage": "storage._retry",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -25,7 +25,7 @@ from optuna.storages._rdb import models as rdb_models
 from optuna.storages._rdb.storage import _create_scoped_session as rdb_session
 from optuna.trial import FrozenTrial
 
-# re-exported for search.simulate and storage.retry
+# re-exported for search.simulate and storage._retry
 HYPERVOLUME = compute_hypervolume
 RDB_MODELS = rdb_models
 RDB_SESSION = rdb_session

@@ -28,6 +28,6 @@ def _isolated_cache(tmp_path_factory):
         os.environ["RE_SEARCH_CACHE"] = previous
 
 
-from common.cli import quiet_libraries  # noqa: E402
+from common._cli import quiet_libraries  # noqa: E402
 
 quiet_libraries()

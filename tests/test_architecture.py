@@ -12,7 +12,7 @@ PACKAGES = ("common", "objectives", "search", "storage")
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 50
 # Data, not logic: the sample data's sentence templates.
-DATA_MODULES = {"objectives/data/sample_templates.py"}
+DATA_MODULES = {"objectives/data/_sample_templates.py"}
 # Still to be split: each may only shrink (its ceiling here is its size when it was listed).
 NOT_YET_SPLIT: dict[str, int] = {}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from objectives.data.dataset import Dataset, Entity, Example
-from objectives.data.inputs import TrialData
-from objectives.data.labels import klue_labels
+from objectives.data._dataset import Dataset, Entity, Example
+from objectives.data._inputs import TrialData
+from objectives.data._labels import klue_labels
 
 PEOPLE = ["김철수", "이영희", "박민수", "최지우", "정우성", "한지민", "윤아름", "장동건"]
 ORGS = ["삼성전자", "엘지화학", "현대자동차", "카카오", "네이버", "한국은행", "서울대학교"]
@@ -45,7 +45,7 @@ def write_toy_files(directory, train: int = 160, dev: int = 48, seed: int = 0):
     """``toy_data`` as KLUE JSON files: (train path, dev path)."""
     from pathlib import Path
 
-    from objectives.data.writing import write_klue_json
+    from objectives.data._writing import write_klue_json
 
     data = toy_data(train, dev, seed)
     directory = Path(directory)

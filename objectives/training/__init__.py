@@ -3,16 +3,16 @@
 ``__all__`` is what users may import from here; the modules behind it are implementation.
 """
 
-from common.exports import lazy_exports
+from common._exports import lazy_exports
 
 _EXPORTS = {
-    "fine_tune": "objectives.training.loop",
-    "RunResult": "objectives.training.loop",
-    "Report": "objectives.training.loop",
-    "Workspace": "objectives.training.loop",
-    "run_kfold": "objectives.training.kfold",
-    "KFoldResult": "objectives.training.kfold",
-    "evaluation_steps": "objectives.training.cadence",
+    "fine_tune": "objectives.training._loop",
+    "RunResult": "objectives.training._loop",
+    "Report": "objectives.training._loop",
+    "Workspace": "objectives.training._loop",
+    "run_kfold": "objectives.training._kfold",
+    "KFoldResult": "objectives.training._kfold",
+    "evaluation_steps": "objectives.training._cadence",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -17,24 +17,25 @@ from pathlib import Path
 
 import optuna
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from search.simulate import metrics, plot
-from search.simulate.bias import render as render_bias
-from search.simulate.bias import schedule_bias
-from search.simulate.render import describe_table, render
-from search.simulate.replay import Budget, Replay, replay
-from search.simulate.schedule import train_rows
-from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
-from search.simulate.surrogate import Surrogate, fit
-from search.simulate.table import export_table, load_table
-from search.simulate.targets import best_known, targets, withhold
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from search.simulate import _metrics as metrics
+from search.simulate import _plot as plot
+from search.simulate._bias import render as render_bias
+from search.simulate._bias import schedule_bias
+from search.simulate._render import describe_table, render
+from search.simulate._replay import Budget, Replay, replay
+from search.simulate._schedule import train_rows
+from search.simulate._strategies import STRATEGIES, Strategy, parse_strategies
+from search.simulate._surrogate import Surrogate, fit
+from search.simulate._table import export_table, load_table
+from search.simulate._targets import best_known, targets, withhold
 
 log = logging.getLogger("search.simulate")
 
 
 def parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m search.simulate", description=__doc__.splitlines()[0])
-    p.add_argument("--table", help="a table export (.jsonl.gz, see search/simulate/table.py)")
+    p.add_argument("--table", help="a table export (.jsonl.gz, see search/simulate/_table.py)")
     p.add_argument("--storage", help="storage URL of a finished study run with --pruner none")
     p.add_argument("--study", help="that study's name")
     p.add_argument(

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import ArgumentParser, UserError, quiet_libraries, run_main
-from search.simulate.metrics import at, progress
-from search.simulate.replay import Budget, Replay
-from search.simulate.schedule import train_rows
-from search.simulate.strategies import STRATEGIES, Strategy, parse_strategies
-from search.simulate.surrogate import fit
-from search.simulate.table import Curve, Table, load_table
+from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
+from search.simulate._metrics import at, progress
+from search.simulate._replay import Budget, Replay
+from search.simulate._schedule import train_rows
+from search.simulate._strategies import STRATEGIES, Strategy, parse_strategies
+from search.simulate._surrogate import fit
+from search.simulate._table import Curve, Table, load_table
 
 BAND = (10, 90)
 AXES = {"examples": "train_examples", "seconds": "seconds"}
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", required=True, help="a table export (.jsonl.gz)")
     p.add_argument("--real", required=True, help="real searches' JSON (bench/real_searches.py)")
     p.add_argument("--seeds", type=int, default=40, help="replays per strategy")
-    p.add_argument("--noise", default="none", help="none, residual or seeds (see surrogate.py)")
+    p.add_argument("--noise", default="none", help="none, residual or seeds (see _surrogate.py)")
     p.add_argument("--processes", type=int, default=1)
     p.add_argument(
         "--as",
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if args.plot:
-        from search.simulate.plot import write_fidelity
+        from search.simulate._plot import write_fidelity
 
         why = write_fidelity(result, Path(args.plot))
         if why:

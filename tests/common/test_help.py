@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import objectives.finetune as finetune
-from objectives.data.inputs import describe_labels, load_trial_data
+from objectives.data._inputs import describe_labels, load_trial_data
 from objectives.describe import _parser as describe_parser
 from objectives.score import _parser as score_parser
 from search.ensemble import build_parser as ensemble_parser

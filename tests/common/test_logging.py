@@ -1,4 +1,4 @@
-"""common.cli.configure_logging: third-party request chatter stays off at any project level, and
+"""common._cli.configure_logging: third-party request chatter stays off at any project level, and
 an exception the user can fix is logged as its one line."""
 
 import io
@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from common.cli import UserError, configure_logging
-from storage.artifacts import ArtifactStoreUnavailable
+from common._cli import UserError, configure_logging
+from storage._artifacts import ArtifactStoreUnavailable
 
 
 @pytest.fixture

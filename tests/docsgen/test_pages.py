@@ -67,7 +67,7 @@ def test_the_mention_check_catches_renamed_names(tmp_path, monkeypatch):
     page = tmp_path / "page.md"
     page.write_text(
         "Use `--trials`, `--no-such-flag`, `search.run`, `search.nothing`, "
-        "`search.attrs.study_attrs`, `search.attrs.nothing`, `scripts/demo.sh`, "
+        "`search._attrs.study_attrs`, `search._attrs.nothing`, `scripts/demo.sh`, "
         "`scripts/nothing.sh` and `test_nothing_here.py`.\n",
         encoding="utf-8",
     )
@@ -79,7 +79,7 @@ def test_the_mention_check_catches_renamed_names(tmp_path, monkeypatch):
     assert wrong == [
         "--no-such-flag",
         "search.nothing",
-        "search.attrs.nothing",
+        "search._attrs.nothing",
         "scripts/nothing.sh",
         "test_nothing_here.py",
     ]

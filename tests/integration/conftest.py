@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from storage.urls import mask_url
+from storage._urls import mask_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"

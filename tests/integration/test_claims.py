@@ -7,8 +7,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.quota import NoFreeSlot, Quota, ask_in_slot
-from storage.opening import open_storage
+from search._quota import NoFreeSlot, Quota, ask_in_slot
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 

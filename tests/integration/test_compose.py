@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy.engine import make_url
 
-from search.config import parse_objectives
+from search._config import parse_objectives
+from search._sampling import SAMPLERS
 from search.dashboard import build_parser as dashboard_parser
-from search.pruning.pruner import PRUNERS
+from search.pruning._pruner import PRUNERS
 from search.run import build_parser
-from search.sampling import SAMPLERS
-from storage.artifacts import parse_s3
-from storage.urls import storage_kind
+from storage._artifacts import parse_s3
+from storage._urls import storage_kind
 from tests.integration.conftest import server_missing
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with transformers")

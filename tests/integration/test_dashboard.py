@@ -27,10 +27,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.data.sample_data import generate, write_sample
-from search.analysis.curves import GRAPH_ID
-from storage.opening import open_storage
-from storage.urls import artifact_dir_for
+from objectives.data._sample_data import generate, write_sample
+from search.analysis._curves import GRAPH_ID
+from storage._opening import open_storage
+from storage._urls import artifact_dir_for
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration

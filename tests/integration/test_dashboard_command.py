@@ -14,7 +14,7 @@ import optuna
 import pytest
 
 from search.dashboard import watch_commands
-from storage.opening import open_storage
+from storage._opening import open_storage
 from tests.integration.test_dashboard import _free_port, _wait_until_up
 
 pytestmark = pytest.mark.integration

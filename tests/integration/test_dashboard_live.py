@@ -18,10 +18,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.analysis.curves import GRAPH_ID, RUNNING_ID
-from search.attrs import trial_record
+from search._attrs import trial_record
+from search.analysis._curves import GRAPH_ID, RUNNING_ID
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 from tests.integration.test_dashboard import (
     WAIT_S,
     _chrome,

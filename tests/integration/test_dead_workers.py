@@ -14,7 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 

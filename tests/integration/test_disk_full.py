@@ -10,10 +10,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR, trial_record
+from search._attrs import PREDICTIONS_ATTR, TEST_PREDICTIONS_ATTR, trial_record
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
-from storage.reading import open_existing
+from storage._opening import open_storage
+from storage._reading import open_existing
 from tests.integration.conftest import server_missing
 
 pytestmark = pytest.mark.integration

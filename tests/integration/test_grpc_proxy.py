@@ -12,13 +12,13 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from common.cli import UserError, run_main
+from common._cli import UserError, run_main
 from search import proxy
 from search import run as search_run
-from search.attrs import BASELINE_ORIGIN, ORIGIN
-from search.study import FINISHED
+from search._attrs import BASELINE_ORIGIN, ORIGIN
+from search._study import FINISHED
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("grpc")

@@ -14,8 +14,8 @@ import pytest
 
 from search.dashboard import build_parser as dashboard_parser
 from search.run import build_parser
-from storage.artifacts import parse_s3
-from storage.urls import storage_kind
+from storage._artifacts import parse_s3
+from storage._urls import storage_kind
 from tests.integration.conftest import server_missing
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with transformers")

@@ -8,10 +8,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import BASELINE_ORIGIN, ORIGIN
-from search.study import FINISHED
+from search._attrs import BASELINE_ORIGIN, ORIGIN
+from search._study import FINISHED
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 

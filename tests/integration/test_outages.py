@@ -18,10 +18,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.study import FINISHED
+from search._study import FINISHED
 from search.testing import RUNNER, fake_env
-from storage.opening import open_storage
-from storage.waits import RETRY_ENV
+from storage._opening import open_storage
+from storage._waits import RETRY_ENV
 from tests.integration.pg_cluster import Cluster
 
 pytestmark = [

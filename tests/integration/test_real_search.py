@@ -7,9 +7,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.data.sample_data import generate, write_sample
-from search.attrs import trial_record, trial_run
-from storage.opening import open_storage
+from objectives.data._sample_data import generate, write_sample
+from search._attrs import trial_record, trial_run
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from search.attrs import STORED_DIGITS
+from search._attrs import STORED_DIGITS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPACE = """

@@ -22,11 +22,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import trial_record
+from search._attrs import trial_record
 from search.testing import RUNNER, fake_env
-from storage.artifact_names import artifact_id_of
-from storage.artifacts import ARTIFACTS_ATTR
-from storage.opening import open_storage
+from storage._artifact_names import artifact_id_of
+from storage._artifacts import ARTIFACTS_ATTR
+from storage._opening import open_storage
 from tests.integration.conftest import S3Server, free_port, start_s3_server
 
 pytestmark = pytest.mark.integration
@@ -76,7 +76,7 @@ def _trials(storage: str, study: str, state: TrialState) -> list[optuna.trial.Fr
 @pytest.fixture(scope="module")
 def s3_study(s3_server, tmp_path_factory):
     """A fake search of 6 trials with --test whose predictions went to S3."""
-    from objectives.data.sample_data import ensure_sample_data
+    from objectives.data._sample_data import ensure_sample_data
 
     s3_server.make_bucket(BUCKET)
     root = tmp_path_factory.mktemp("s3-search")

@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from search.testing import RUNNER
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from common.cli import UserError
-from storage.opening import open_storage
+from common._cli import UserError
+from storage._opening import open_storage
 
 pytestmark = [
     pytest.mark.integration,

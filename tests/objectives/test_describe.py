@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from common.cli import run_main
+from common._cli import run_main
 from objectives import describe as eda
-from objectives.data.dataset import read_dataset
-from objectives.data.labels import LabelSet
-from objectives.encoding.markers import char_to_token, mark_example, special_tokens
-from objectives.models.loading import load_tokenizer
-from objectives.models.tiny import ensure_tiny_model
+from objectives.data._dataset import read_dataset
+from objectives.data._labels import LabelSet
+from objectives.encoding._markers import char_to_token, mark_example, special_tokens
+from objectives.models._loading import load_tokenizer
+from objectives.models._tiny import ensure_tiny_model
 
 FILLER = "그리고 그는 서울에서 오랫동안 일했다"
 SHORT = [

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from common.cli import UserError
+from common._cli import UserError
 from objectives.finetune import main
 from tests.toy import toy_data
 
@@ -121,9 +121,9 @@ def test_unknown_config_key_names_the_file(tmp_path):
 
 
 def test_max_len_beyond_the_model_is_rejected_before_training(tmp_path, monkeypatch):
-    from objectives.hparams import HParams, RunSettings
-    from objectives.training.loop import fine_tune
+    from objectives._hparams import HParams, RunSettings
+    from objectives.training._loop import fine_tune
 
-    monkeypatch.setattr("objectives.training.loop.build_classifier", _must_not_train)
+    monkeypatch.setattr("objectives.training._loop.build_classifier", _must_not_train)
     with pytest.raises(UserError, match="--max_len: 100000 is beyond what tiny takes"):
         fine_tune(HParams(max_len=100000), RunSettings(), toy_data())

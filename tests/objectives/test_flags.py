@@ -8,12 +8,12 @@ import pytest
 import transformers
 from transformers import HfArgumentParser, TrainingArguments
 
-from common.cli import UserError
+from common._cli import UserError
+from objectives._hparams import SCHEDULERS, HParams, hparams_from_mapping
 from objectives.finetune import build_parser, resolve_hparams
-from objectives.hparams import SCHEDULERS, HParams, hparams_from_mapping
+from search._sampling import suggest
+from search._space import load_space
 from search.run import build_parser as search_parser
-from search.sampling import suggest
-from search.space import load_space
 
 
 def test_an_exported_config_loads_as_training_arguments(tmp_path) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.cli import UserError
-from objectives.data.labels import LabelSet
-from objectives.data.predictions import label_order_path, write_predictions
-from objectives.metrics import auprc, micro_f1
+from common._cli import UserError
+from objectives._metrics import auprc, micro_f1
+from objectives.data._labels import LabelSet
+from objectives.data._predictions import label_order_path, write_predictions
 from objectives.score import main
 from tests.objectives.test_score import run_main, write_gold
 
@@ -75,6 +75,6 @@ def test_a_carried_order_with_other_labels_than_labels_is_refused(tmp_path: Path
 def test_pred_labels_that_agree_with_the_probs_pass_even_on_ties(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text('id,pred_label,probs\na,per:title,"[0.5, 0.0, 0.5, 0.0]"\n', encoding="utf-8")
-    from objectives.data.predictions import read_predictions
+    from objectives.data._predictions import read_predictions
 
     assert read_predictions(path, LabelSet(NAMES)).pred_ids.tolist() == [2]

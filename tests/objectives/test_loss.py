@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from objectives.loss import FocalLoss, focal_loss
+from objectives._loss import FocalLoss, focal_loss
 
 C = 5
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_curve
 
-from objectives.data.labels import LabelSet, klue_labels
-from objectives.metrics import (
+from objectives._metrics import (
     NonFiniteLogitsError,
     accuracy,
     auprc,
@@ -18,6 +17,7 @@ from objectives.metrics import (
     micro_f1,
     softmax,
 )
+from objectives.data._labels import LabelSet, klue_labels
 
 # Three samples' probabilities over three classes; the per-class areas are worked out by hand in
 # test_auprc_hand_computed.

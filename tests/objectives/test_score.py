@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.cli import UserError
-from objectives.data.labels import KLUE_RELATIONS, LabelSet, klue_labels
-from objectives.data.predictions import label_order_path, write_predictions
-from objectives.metrics import accuracy, auprc, micro_f1
+from common._cli import UserError
+from objectives._metrics import accuracy, auprc, micro_f1
+from objectives.data._labels import KLUE_RELATIONS, LabelSet, klue_labels
+from objectives.data._predictions import label_order_path, write_predictions
 from objectives.score import main
 
 REPO = Path(__file__).resolve().parents[2]

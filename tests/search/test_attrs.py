@@ -1,11 +1,11 @@
-"""Trial records: written as system attributes, read through search.attrs, also from studies
+"""Trial records: written as system attributes, read through search._attrs, also from studies
 that kept them as user attributes."""
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import (
+from search._attrs import (
     EVALS_ATTR,
     HPARAMS,
     MODEL,

@@ -9,7 +9,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from objectives.hparams import hparams_from_mapping
+from objectives._hparams import hparams_from_mapping
 from search.report import main as report
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "study-0.1.0.db.gz"

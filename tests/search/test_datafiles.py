@@ -10,9 +10,9 @@ from pathlib import Path
 import optuna
 import pytest
 
-from common.cli import UserError
-from search.analysis.ensemble_checks import load_dev
-from search.attrs import study_attrs
+from common._cli import UserError
+from search._attrs import study_attrs
+from search.analysis._ensemble_checks import load_dev
 from search.final import read_inputs
 from search.run import main as run_search
 from search.testing import RUNNER
@@ -67,7 +67,7 @@ def test_a_moved_file_is_found_by_fingerprint_in_a_directory(searched, tmp_path)
 
 
 def read_inputs_labels(study):
-    from objectives.data.labels import LabelSet
+    from objectives.data._labels import LabelSet
 
     recorded = study_attrs(study)["data"]["labels"]
     return LabelSet(tuple(recorded["names"]), recorded["no_relation"])

@@ -1,11 +1,11 @@
 """-v forwards the workers' log lines to the launcher's console, each prefixed with its worker;
-the worker files keep them (search.echo)."""
+the worker files keep them (search._echo)."""
 
 import re
 import subprocess
 import sys
 
-from search.echo import LogEcho, log_file
+from search._echo import LogEcho, log_file
 from search.testing import RUNNER, fake_env
 
 

@@ -10,14 +10,14 @@ import pytest
 from optuna.artifacts import FileSystemArtifactStore, download_artifact
 from optuna.trial import TrialState
 
-from common.cli import UserError, run_main
-from objectives.data.dataset import read_dataset
-from objectives.data.labels import LabelSet
-from objectives.data.predictions import read_predictions
-from objectives.data.sample_data import ensure_sample_data, generate, write_sample
-from objectives.metrics import soft_vote
-from search.analysis.voting import greedy_select, pareto_order, score
-from search.attrs import run_metrics, study_attrs, trial_record
+from common._cli import UserError, run_main
+from objectives._metrics import soft_vote
+from objectives.data._dataset import read_dataset
+from objectives.data._labels import LabelSet
+from objectives.data._predictions import read_predictions
+from objectives.data._sample_data import ensure_sample_data, generate, write_sample
+from search._attrs import run_metrics, study_attrs, trial_record
+from search.analysis._voting import greedy_select, pareto_order, score
 from search.ensemble import main
 from search.run import main as run_search
 from search.testing import RUNNER

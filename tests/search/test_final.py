@@ -11,13 +11,13 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 import search.final as final
-from common.cli import UserError, run_main
-from objectives.data.dataset import Example
-from objectives.data.labels import KLUE_RELATIONS
-from objectives.data.writing import write_klue_json
-from objectives.hparams import HParams
+from common._cli import UserError, run_main
+from objectives._hparams import HParams
+from objectives.data._dataset import Example
+from objectives.data._labels import KLUE_RELATIONS
+from objectives.data._writing import write_klue_json
 from objectives.score import main as score_main
-from objectives.training.kfold import FoldFailed
+from objectives.training._kfold import FoldFailed
 from search.final import choose_trial, main
 from search.run import main as run_search
 from search.testing import RUNNER

@@ -8,11 +8,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from common.cli import UserError
-from search.analysis import report_data, report_markdown
+from common._cli import UserError
+from search._space import default_space_path
+from search.analysis import _report_data as report_data
+from search.analysis import _report_markdown as report_markdown
 from search.final import best_trial
 from search.run import main
-from search.space import default_space_path
 from search.testing import RUNNER
 from tests.toy import write_toy_files
 
@@ -114,7 +115,7 @@ def test_a_tie_on_f1_is_broken_by_auprc():
 def test_another_model_and_no_relation_name_are_named():
     from types import SimpleNamespace
 
-    from search.identity import differences
+    from search._identity import differences
 
     recorded = {
         "model": "klue/roberta-large",

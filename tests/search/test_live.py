@@ -10,11 +10,11 @@ import pytest
 from optuna_dashboard._custom_plot_data import get_plotly_graph_objects
 from optuna_dashboard._note import get_note_from_system_attrs
 
-from search.analysis.curves import GRAPH_ID, RUNNING_ID
-from search.attrs import HYPOTHESES, set_trial_evals
-from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
-from search.live import LiveView
-from search.pruning.pruner import make_pruner
+from search._attrs import HYPOTHESES, set_trial_evals
+from search._config import DataFiles, Deployment, SearchConfig, SearchPlan
+from search._live import LiveView
+from search.analysis._curves import GRAPH_ID, RUNNING_ID
+from search.pruning._pruner import make_pruner
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -108,7 +108,7 @@ def test_a_slow_worker_never_saves_an_older_running_figure_over_a_newer_one(
     """Worker A reads the running trials, then stalls (a busy database, a descheduled process)
     while the trial gains an evaluation and worker B saves its figure: the figure left in the
     study is B's newer one, never A's older one."""
-    from search.analysis import curves
+    from search.analysis import _curves as curves
 
     study, _, _ = _setup(tmp_path, every=0)
     trial = study.ask()

@@ -4,10 +4,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from common.cli import run_main as run_cli
+from common._cli import run_main as run_cli
 from search.report import main as report_main
 from search.run import main as run_main
-from storage.opening import open_storage
+from storage._opening import open_storage
 from tests.toy import write_toy_files
 
 SPACE = """

@@ -2,7 +2,7 @@
 
 import os
 
-from search.processes import REPORT_ENV, WorkerPool, report_stop
+from search._processes import REPORT_ENV, WorkerPool, report_stop
 
 
 def test_a_stopped_workers_error_and_left_trials_reach_the_launcher(monkeypatch):
@@ -36,7 +36,7 @@ def test_a_worker_started_again_keeps_its_launchers_timeout(monkeypatch, tmp_pat
     import json
     import time
 
-    from search.processes import DEADLINE_ENV, TARGET_ENV, worker_config
+    from search._processes import DEADLINE_ENV, TARGET_ENV, worker_config
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"plan": {"timeout": 600.0}}), encoding="utf-8")
@@ -44,7 +44,7 @@ def test_a_worker_started_again_keeps_its_launchers_timeout(monkeypatch, tmp_pat
     monkeypatch.setenv(DEADLINE_ENV, repr(time.time() + 100))
     seen = {}
     monkeypatch.setattr(
-        "search.processes.SearchConfig.from_json", lambda data: seen.setdefault("data", data)
+        "search._processes.SearchConfig.from_json", lambda data: seen.setdefault("data", data)
     )
     worker_config(str(path))
     assert 90 < seen["data"]["plan"]["timeout"] <= 100

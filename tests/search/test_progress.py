@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from search.progress import Progress
+from search._progress import Progress
 
 
 class _Log(io.StringIO):

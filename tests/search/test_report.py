@@ -12,13 +12,14 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from common.cli import UserError
+from common._cli import UserError
 from objectives import finetune
-from objectives.hparams import HParams
+from objectives._hparams import HParams
 from search import report
-from search.analysis import plots, report_data
-from search.attrs import trial_hparams
-from search.pruning.evaluations import evals_of
+from search._attrs import trial_hparams
+from search.analysis import _plots as plots
+from search.analysis import _report_data as report_data
+from search.pruning._evaluations import evals_of
 from search.testing import RUNNER
 
 OBJECTIVES = ["micro_f1", "auprc"]

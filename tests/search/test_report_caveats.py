@@ -9,9 +9,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from search.analysis import report_data, report_markdown
-from search.analysis.plots import learning_curves
-from search.attrs import study_attrs
+from search._attrs import study_attrs
+from search.analysis import _report_data as report_data
+from search.analysis import _report_markdown as report_markdown
+from search.analysis._plots import learning_curves
 from search.run import main as run_search
 from search.testing import RUNNER
 from tests.search.test_report import DISTRIBUTIONS, add_trial

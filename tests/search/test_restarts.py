@@ -1,5 +1,5 @@
 """When the launcher starts a worker again, and when it stops the search instead
-(:mod:`search.restarts`), with a pool of stand-ins for worker processes."""
+(:mod:`search._restarts`), with a pool of stand-ins for worker processes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from search import restarts
-from search.restarts import MAX_QUICK_FAILURES, Restarts, SearchStopped
+from search import _restarts as restarts
+from search._restarts import MAX_QUICK_FAILURES, Restarts, SearchStopped
 
 STORAGE_LINE = "error: --storage postgresql://db: the database did not answer for 60 s: refused"
 

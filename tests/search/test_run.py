@@ -8,11 +8,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from common.cli import UserError
-from search.analysis.curves import learning_curves_figure
-from search.attrs import study_attrs, trial_record, trial_run
-from search.progress import Progress
-from search.pruning.evaluations import evals_of
+from common._cli import UserError
+from search._attrs import study_attrs, trial_record, trial_run
+from search._progress import Progress
+from search.analysis._curves import learning_curves_figure
+from search.pruning._evaluations import evals_of
 from search.run import main
 from search.testing import ENV, RUNNER
 
@@ -156,7 +156,7 @@ def test_worker_processes_log_beside_the_artifacts_or_to_stderr(tmp_path, monkey
 def test_constant_predictions_fail_the_trial():
     import numpy as np
 
-    from search.trial import constant_predictions
+    from search._trial import constant_predictions
 
     assert constant_predictions(np.tile([1.0, 2.0, 3.0], (5, 1)))
     rng = np.random.default_rng(0)
@@ -206,7 +206,7 @@ def test_one_bad_hypothesis_among_several_writes_nothing(tmp_path):
 
 
 def test_the_config_keeps_its_hypotheses_and_devices_through_json():
-    from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
+    from search._config import DataFiles, Deployment, SearchConfig, SearchPlan
 
     config = SearchConfig(
         SearchPlan(trials=1, model="tiny", hypotheses=("a", "b")),
@@ -304,7 +304,7 @@ def test_an_interrupted_recipe_is_enqueued_again_until_it_finishes(tmp_path):
 
 
 def test_a_recipe_that_failed_for_its_own_reason_is_not_retried():
-    from search.study import recipe_needed
+    from search._study import recipe_needed
 
     def trial(state, reason=None):
         attrs = {"origin": "KLUE paper recipe"}
@@ -321,7 +321,7 @@ def test_a_recipe_that_failed_for_its_own_reason_is_not_retried():
 
 
 def test_names_from_a_shared_storage_stay_inside_their_directory():
-    from common.files import safe_name
+    from common._files import safe_name
 
     for hostile in ["/tmp/x", "../../../x", "..", ".", "", "a/../../b", "x\\..\\y"]:
         name = safe_name(hostile)
@@ -333,7 +333,7 @@ def test_names_from_a_shared_storage_stay_inside_their_directory():
 def test_a_worker_in_the_launchers_process_reads_nothing_again(tmp_path, monkeypatch):
     """The launcher has opened the storage and read the space and the data: a worker running in
     its process takes them as they are instead of opening and reading them a second time."""
-    from search import worker_inputs
+    from search import _worker_inputs as worker_inputs
 
     def reload(config):
         raise AssertionError("the in-process worker loaded its inputs again")

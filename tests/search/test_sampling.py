@@ -1,8 +1,8 @@
 import optuna
 import pytest
 
-from search.sampling import SAMPLERS, _FirstDirection, klue_recipe, make_sampler, suggest
-from search.space import load_space
+from search._sampling import SAMPLERS, _FirstDirection, klue_recipe, make_sampler, suggest
+from search._space import load_space
 
 
 def test_recipe_for_base_and_large_models():

@@ -5,11 +5,11 @@ import json
 
 import optuna
 
-from search.analysis.report_data import build_report
-from search.analysis.report_markdown import _header
-from search.attrs import ORIGIN, study_attrs
+from search._attrs import ORIGIN, study_attrs
+from search._sampling import SEED_DERIVATION, worker_seed
+from search.analysis._report_data import build_report
+from search.analysis._report_markdown import _header
 from search.run import main
-from search.sampling import SEED_DERIVATION, worker_seed
 from search.testing import ENV, RUNNER
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import UserError
-from search.space import Choice, FloatRange, IntRange, load_space
+from common._cli import UserError
+from search._space import Choice, FloatRange, IntRange, load_space
 
 
 def write(tmp_path, text):
@@ -165,9 +165,9 @@ def test_tiny_tapt_gets_the_tiny_space():
 
 
 def test_user_files_are_read_one_way_bom_folder_and_bad_bytes(tmp_path: Path) -> None:
-    """The space, a run configuration and a relation list go through common.files.read_text."""
-    from objectives.data.labels import read_label_file
-    from objectives.hparams import read_config
+    """The space, a run configuration and a relation list go through common._files.read_text."""
+    from objectives._hparams import read_config
+    from objectives.data._labels import read_label_file
 
     space = tmp_path / "space.toml"
     space.write_bytes(b"\xef\xbb\xbf" + b"learning_rate = {low = 1e-5, high = 1e-3, log = true}\n")

@@ -5,12 +5,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import FAIL_REASON
-from search.outcome import failure
-from search.quota import LAUNCH_ATTR, NoFreeSlot, Quota, SetUpFailed, ask_in_slot
+from search._attrs import FAIL_REASON
+from search._outcome import failure
+from search._quota import LAUNCH_ATTR, NoFreeSlot, Quota, SetUpFailed, ask_in_slot
 from search.worker import finish
-from storage.opening import open_storage
-from storage.retry import StorageFull
+from storage._opening import open_storage
+from storage._retry import StorageFull
 
 
 class _DiskFullAfterCreation(optuna.samplers.RandomSampler):

@@ -9,10 +9,10 @@ import sys
 import optuna
 import pytest
 
-from common.cli import UserError
+from common._cli import UserError
+from search._study_artifacts import location_for_search, reader_store, save_location
 from search.dashboard import choose_location
-from search.study_artifacts import location_for_search, reader_store, save_location
-from storage.artifacts import ARTIFACTS_ATTR
+from storage._artifacts import ARTIFACTS_ATTR
 
 
 def test_the_study_records_its_location_and_readers_use_it(tmp_path, caplog):

@@ -7,7 +7,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from search.attrs import study_attrs, trial_evals, trial_hparams, trial_record, trial_run
+from search._attrs import study_attrs, trial_evals, trial_hparams, trial_record, trial_run
 from search.run import main
 from search.testing import RUNNER
 
@@ -42,7 +42,7 @@ def _columns(table: str) -> dict[str, int]:
 
 def test_optuna_trials_rows_are_short_and_the_records_are_kept(tmp_path):
     """``optuna trials`` prints every user attribute: they hold only short values (model,
-    worker, origin, a reason), and the runs' records stay readable through search.attrs."""
+    worker, origin, a reason), and the runs' records stay readable through search._attrs."""
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     flags = ["--runner", RUNNER, "--storage", storage, "--trials", "12", "--workers", "1"]
     assert main([*flags, "--quiet", "--study", "t"]) == 0

@@ -1,12 +1,12 @@
-"""--total: the count a study reaches however often its launchers start (search.target)."""
+"""--total: the count a study reaches however often its launchers start (search._target)."""
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
-from common.cli import UserError
+from common._cli import UserError
+from search._target import check_total, quota_for
 from search.run import main
-from search.target import check_total, quota_for
 from search.testing import RUNNER
 
 

@@ -7,18 +7,18 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from objectives.training.result import RunResult
-from search.attrs import FAIL_REASON, PRUNED_REASON
-from search.config import DataFiles, Deployment, SearchConfig, SearchPlan
-from search.interrupts import Interrupts, WorkerInterrupted
-from search.outcome import MAX_CRASHES
-from search.quota import Quota
-from search.space import load_space
+from objectives.training._result import RunResult
+from search._attrs import FAIL_REASON, PRUNED_REASON
+from search._config import DataFiles, Deployment, SearchConfig, SearchPlan
+from search._interrupts import Interrupts, WorkerInterrupted
+from search._outcome import MAX_CRASHES
+from search._quota import Quota
+from search._space import load_space
+from search._worker_inputs import Inputs
 from search.worker import run_worker
-from search.worker_inputs import Inputs
-from storage.artifacts import ArtifactStoreUnavailable
-from storage.opening import open_storage
-from storage.retry import StorageFull, StorageUnavailable
+from storage._artifacts import ArtifactStoreUnavailable
+from storage._opening import open_storage
+from storage._retry import StorageFull, StorageUnavailable
 from tests.toy import toy_data
 
 METRICS = {"micro_f1": 61.23456, "auprc": 52.5}

@@ -1,8 +1,8 @@
-"""storage.artifact_names: readable object names that keep the artifact id findable."""
+"""storage._artifact_names: readable object names that keep the artifact id findable."""
 
 import uuid
 
-from storage.artifact_names import artifact_id_of, object_name
+from storage._artifact_names import artifact_id_of, object_name
 
 
 def test_the_name_says_what_it_is_and_keeps_the_id():

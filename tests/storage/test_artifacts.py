@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import UserError
-from storage.artifacts import (
+from common._cli import UserError
+from storage._artifacts import (
     choose,
     describe,
     is_s3,

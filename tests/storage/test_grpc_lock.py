@@ -1,4 +1,4 @@
-"""The study lock that ``search.proxy`` serves to its gRPC clients (``storage.grpc_lock``)."""
+"""The study lock that ``search.proxy`` serves to its gRPC clients (``storage._grpc_lock``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 grpc = pytest.importorskip("grpc")
 
-from storage.grpc_lock import LockTable, grpc_lock, lock_handler  # noqa: E402
+from storage._grpc_lock import LockTable, grpc_lock, lock_handler  # noqa: E402
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_stock_proxy_without_the_lock_runs_unlocked_with_a_warning(caplog):
     server.start()
     try:
         with (
-            caplog.at_level(logging.WARNING, logger="storage.grpc_lock"),
+            caplog.at_level(logging.WARNING, logger="storage._grpc_lock"),
             grpc_lock("127.0.0.1", port, "study:s"),
         ):
             pass

@@ -9,9 +9,9 @@ from optuna.storages import fail_stale_trials
 from optuna.storages._rdb import models
 from optuna.trial import TrialState
 
-from common.cli import UserError
-from storage.liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
-from storage.opening import open_storage
+from common._cli import UserError
+from storage._liveness import LEASE_ATTR, Lease, Reaper, reap_expired, reap_stale
+from storage._opening import open_storage
 
 
 def running_trial(study, lease_until):

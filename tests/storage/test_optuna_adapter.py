@@ -7,7 +7,7 @@ import optuna
 from optuna.trial import TrialState
 
 from storage import _optuna as adapter
-from storage.opening import open_storage
+from storage._opening import open_storage
 
 
 def test_a_studys_storage_ids_and_cached_trial(tmp_path):

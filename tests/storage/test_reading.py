@@ -3,8 +3,8 @@
 import optuna
 import pytest
 
-from common.cli import UserError
-from storage.reading import open_existing
+from common._cli import UserError
+from storage._reading import open_existing
 
 
 @pytest.mark.parametrize("scheme", ["sqlite:///{path}.db", "journal:///{path}.log"])

@@ -6,8 +6,8 @@ import os
 import optuna
 from optuna.trial import TrialState
 
-from storage.opening import open_storage
-from storage.reserve import (
+from storage._opening import open_storage
+from storage._reserve import (
     RESERVE_BYTES,
     drop_reserve,
     fail_left_running,

@@ -1,4 +1,4 @@
-"""storage.retry: calls that meet a lost database connection are tried again, for a while."""
+"""storage._retry: calls that meet a lost database connection are tried again, for a while."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import optuna
 import pytest
 import sqlalchemy.exc
 
-from common.cli import UserError
-from storage import retry, waits
-from storage.opening import open_storage
-from storage.retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
-from storage.waits import RETRY_FOR_S
+from common._cli import UserError
+from storage import _retry as retry
+from storage import _waits as waits
+from storage._opening import open_storage
+from storage._retry import RetryingRDBStorage, StorageUnavailable, call_with_retry, is_transient
+from storage._waits import RETRY_FOR_S
 
 
 class _DriverError(Exception):
@@ -102,8 +103,8 @@ def test_relational_storages_retry_every_database_call(tmp_path: Path) -> None:
 
 def test_a_grpc_proxy_that_is_away_is_waited_for_like_a_database() -> None:
     grpc = pytest.importorskip("grpc")
-    from storage.grpc_client import RetryingGrpcStorageProxy
-    from storage.grpc_lock import WAIT_S
+    from storage._grpc_client import RetryingGrpcStorageProxy
+    from storage._grpc_lock import WAIT_S
 
     class Unavailable(grpc.RpcError):
         def __init__(self, code) -> None:

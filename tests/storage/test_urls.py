@@ -1,4 +1,4 @@
-"""storage.urls: one URL -> one Optuna storage, with one-line errors that never show a password."""
+"""storage._urls: one URL -> one Optuna storage, with one-line errors that never show a password."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from common.cli import UserError, run_main
-from storage.liveness import RetryStaleTrial
-from storage.opening import check_storage, open_storage
-from storage.urls import (
+from common._cli import UserError, run_main
+from storage._liveness import RetryStaleTrial
+from storage._opening import check_storage, open_storage
+from storage._urls import (
     artifact_dir_for,
     default_storage_url,
     file_storage_text,

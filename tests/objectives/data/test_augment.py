@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.cli import UserError
+from common._cli import UserError
 from objectives import finetune
-from objectives.data.augment import (
+from objectives._hparams import AUGMENTATIONS, HParams, RunSettings
+from objectives.data._augment import (
     PUNCTUATION,
     aeda,
     augment_train,
@@ -22,13 +23,12 @@ from objectives.data.augment import (
     replace_mentions,
     word_starts,
 )
-from objectives.data.dataset import Dataset, Entity, Example, read_dataset
-from objectives.data.sample_data import ensure_sample_data
-from objectives.encoding.features import encode
-from objectives.encoding.markers import check_entities, mark_example
-from objectives.hparams import AUGMENTATIONS, HParams, RunSettings
-from objectives.training.loop import Workspace, fine_tune
-from search.space import load_space
+from objectives.data._dataset import Dataset, Entity, Example, read_dataset
+from objectives.data._sample_data import ensure_sample_data
+from objectives.encoding._features import encode
+from objectives.encoding._markers import check_entities, mark_example
+from objectives.training._loop import Workspace, fine_tune
+from search._space import load_space
 from tests.toy import toy_data
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -247,7 +247,7 @@ def test_dev_and_test_are_never_augmented_in_a_run(workspace, monkeypatch):
         return real_get(dataset, *args, **kwargs)
 
     encoded = []
-    import objectives.training.workspace as train_module
+    import objectives.training._workspace as train_module
 
     real_encode = train_module.encode
 

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from common.cli import UserError
-from objectives.data.dataset import Entity, read_dataset
-from objectives.data.labels import klue_labels
+from common._cli import UserError
+from objectives.data._dataset import Entity, read_dataset
+from objectives.data._labels import klue_labels
 
 SENTENCE = "〈Something〉는 조지 해리슨이 쓰고 비틀즈가 1969년 앨범 《Abbey Road》에 담은 노래다."
 SUBJ = {"word": "비틀즈", "start_idx": 24, "end_idx": 26, "type": "ORG"}

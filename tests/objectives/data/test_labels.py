@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from common.cli import UserError
-from objectives.data.labels import (
+from common._cli import UserError
+from objectives.data._labels import (
     KLUE_RELATIONS,
     LabelSet,
     infer_labels,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import UserError
+from common._cli import UserError
 from objectives import describe as eda
-from objectives.data.inputs import load_trial_data
-from objectives.data.labels import LabelSet, check_no_relation, no_relation_candidate
+from objectives.data._inputs import load_trial_data
+from objectives.data._labels import LabelSet, check_no_relation, no_relation_candidate
 from objectives.finetune import main as finetune_main
 from objectives.score import main as score_main
 from tests.objectives.data.exports import (
@@ -95,7 +95,7 @@ def test_inspect_stops_and_shows_the_no_relation_label(
 def test_score_stops_on_gold_without_the_no_relation_label(tmp_path: Path) -> None:
     import numpy as np
 
-    from objectives.data.predictions import label_order_path, write_predictions
+    from objectives.data._predictions import label_order_path, write_predictions
 
     gold = write_klue_json(tmp_path / "gold.json", records(KOREAN_DEV, "d"))
     # a relation list that keeps KLUE's "no_relation" first, as copied from KLUE's file

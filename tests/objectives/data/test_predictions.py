@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.cli import UserError
-from objectives.data.labels import LabelSet
-from objectives.data.predictions import format_probs, read_predictions, write_predictions
+from common._cli import UserError
+from objectives.data._labels import LabelSet
+from objectives.data._predictions import format_probs, read_predictions, write_predictions
 
 LABELS = LabelSet(("no_relation", "org:founded", "per:title"), "no_relation")
 HEADER = "id,pred_label,probs\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import RowErrors, UserError, run_main
-from objectives.data.dataset import read_dataset
-from objectives.data.entity_text import straighten_quotes
+from common._cli import RowErrors, UserError, run_main
+from objectives.data._dataset import read_dataset
+from objectives.data._entity_text import straighten_quotes
 from objectives.describe import main as inspect_main
 from tests.objectives.data.exports import KOREAN_TRAIN, records, write_competition_csv
 
@@ -126,8 +126,8 @@ def test_csv_rows_with_the_wrong_field_count_are_collected(tmp_path: Path) -> No
 
 
 def test_prediction_rows_are_collected_too(tmp_path: Path) -> None:
-    from objectives.data.labels import LabelSet
-    from objectives.data.predictions import read_predictions
+    from objectives.data._labels import LabelSet
+    from objectives.data._predictions import read_predictions
 
     path = tmp_path / "sub.csv"
     lines = ["id,pred_label,probs", 'a,x,"[0.5, 0.5]"', 'b,no_relation,"[2, 0]"']

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import UserError
+from common._cli import UserError
 from objectives import sample as sample_command
-from objectives.data import sample_data as sample
-from objectives.data import sample_sentences
-from objectives.data import sample_templates as content
-from objectives.data.dataset import read_dataset
-from objectives.data.labels import KLUE_RELATIONS, NO_RELATION, klue_labels
+from objectives.data import _sample_data as sample
+from objectives.data import _sample_sentences as sample_sentences
+from objectives.data import _sample_templates as content
+from objectives.data._dataset import read_dataset
+from objectives.data._labels import KLUE_RELATIONS, NO_RELATION, klue_labels
 
 SMALL = {"train": 240, "dev": 80, "test": 80}
 RELATIONS = [name for name in KLUE_RELATIONS if name != NO_RELATION]

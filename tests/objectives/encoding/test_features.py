@@ -3,10 +3,10 @@ import multiprocessing as mp
 import numpy as np
 import pytest
 
-from objectives.encoding.features import FeatureCache, cache_key, encode, special_layout
-from objectives.encoding.markers import special_tokens
-from objectives.models.loading import load_tokenizer
-from objectives.models.tiny import ensure_tiny_model
+from objectives.encoding._features import FeatureCache, cache_key, encode, special_layout
+from objectives.encoding._markers import special_tokens
+from objectives.models._loading import load_tokenizer
+from objectives.models._tiny import ensure_tiny_model
 from tests.toy import toy_data
 
 

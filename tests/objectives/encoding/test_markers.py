@@ -4,9 +4,9 @@ import random
 
 import pytest
 
-from common.cli import UserError
-from objectives.data.dataset import Entity, Example
-from objectives.encoding.markers import (
+from common._cli import UserError
+from objectives.data._dataset import Entity, Example
+from objectives.encoding._markers import (
     ENTITY_TYPES,
     SCHEMES,
     Marked,

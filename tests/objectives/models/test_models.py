@@ -17,12 +17,13 @@ from transformers import (
     RobertaConfig,
 )
 
-from common import paths
-from common.cli import UserError
-from objectives.data.dataset import Entity
-from objectives.encoding.markers import ENTITY_TYPES, all_special_tokens, mark
-from objectives.models import loading, resolve
-from objectives.models import tiny as tiny_model
+from common import _paths as paths
+from common._cli import UserError
+from objectives.data._dataset import Entity
+from objectives.encoding._markers import ENTITY_TYPES, all_special_tokens, mark
+from objectives.models import _loading as loading
+from objectives.models import _resolve as resolve
+from objectives.models import _tiny as tiny_model
 
 BASE = [
     "이순신은 조선 중기의 무신이었다.",
@@ -95,7 +96,7 @@ def test_two_builds_in_two_processes_give_the_same_tokenizer(tmp_path: Path) -> 
     corpus.write_text(json.dumps(make_corpus(300)), encoding="utf-8")
     script = (
         "import json, sys; from pathlib import Path; "
-        "from objectives.models import tiny as tiny_model; "
+        "from objectives.models import _tiny as tiny_model; "
         "corpus = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
         "print(tiny_model.ensure_tiny_model(corpus, Path(sys.argv[2])))"
     )

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from common import paths
-from common.cli import run_main
-from objectives.data.labels import klue_labels
-from objectives.encoding.markers import special_tokens
-from objectives.models import loading
-from objectives.models import tiny as tiny_model
-from objectives.models.adapted import MANIFEST, TaptParams
-from objectives.models.heads import build_classifier
-from objectives.models.resolve import resolve_model
+from common import _paths as paths
+from common._cli import run_main
+from objectives.data._labels import klue_labels
+from objectives.encoding._markers import special_tokens
+from objectives.models import _loading as loading
+from objectives.models import _tiny as tiny_model
+from objectives.models._adapted import MANIFEST, TaptParams
+from objectives.models._heads import build_classifier
+from objectives.models._resolve import resolve_model
 from objectives.tapt import main
-from objectives.training.loop import Workspace
+from objectives.training._loop import Workspace
 from tests.toy import toy_data, write_toy_files
 
 

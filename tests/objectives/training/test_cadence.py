@@ -1,6 +1,6 @@
-from objectives.hparams import HParams, RunSettings
-from objectives.training.cadence import evaluation_steps
-from objectives.training.loop import fine_tune
+from objectives._hparams import HParams, RunSettings
+from objectives.training._cadence import evaluation_steps
+from objectives.training._loop import fine_tune
 from tests.toy import toy_data
 
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from common.cli import UserError
-from objectives.data.dataset import Dataset, Entity, Example
-from objectives.data.labels import klue_labels
-from objectives.hparams import HParams, RunSettings
-from objectives.metrics import auprc, micro_f1
-from objectives.training.kfold import (
+from common._cli import UserError
+from objectives._hparams import HParams, RunSettings
+from objectives._metrics import auprc, micro_f1
+from objectives.data._dataset import Dataset, Entity, Example
+from objectives.data._labels import klue_labels
+from objectives.training._kfold import (
     FoldFailed,
     check_folds,
     floors,
@@ -17,7 +17,7 @@ from objectives.training.kfold import (
     run_kfold,
     soft_vote,
 )
-from objectives.training.loop import RunResult
+from objectives.training._loop import RunResult
 
 LABELS = klue_labels()
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import objectives.training.loop as train_module
-from objectives.hparams import HParams, RunSettings
-from objectives.training.loop import Workspace, fine_tune
+import objectives.training._loop as train_module
+from objectives._hparams import HParams, RunSettings
+from objectives.training._loop import Workspace, fine_tune
 from tests.toy import toy_data
 
 FAST = dict(learning_rate=2e-3, num_train_epochs=3, per_device_train_batch_size=16, max_len=32)
@@ -145,10 +145,10 @@ def test_gradient_accumulation_matches_one_big_batch(workspace):
 
 
 def _loop(hp, settings, data, workspace):
-    from objectives.encoding.markers import special_tokens
-    from objectives.models.heads import build_classifier
-    from objectives.models.loading import load_tokenizer
-    from objectives.training.accelerator import new_accelerator
+    from objectives.encoding._markers import special_tokens
+    from objectives.models._heads import build_classifier
+    from objectives.models._loading import load_tokenizer
+    from objectives.training._accelerator import new_accelerator
 
     path = workspace.model_path(settings.model, data)
     tokenizer = load_tokenizer(path, special_tokens(hp.markers))
@@ -186,7 +186,7 @@ def test_prepare_does_a_workers_one_time_set_up_before_any_trial(workspace):
         f"""
         import sys
         from pathlib import Path
-        from objectives.training.loop import Workspace
+        from objectives.training._loop import Workspace
         from tests.toy import toy_data
         workspace = Workspace(Path({str(workspace.cache_dir)!r}))
         assert "transformers.models.bert.modeling_bert" not in sys.modules

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from common.cli import UserError
-from objectives.hparams import HParams
-from search.analysis.hypotheses import check_hypothesis, parse_hypothesis
-from search.analysis.verdicts import CONTRADICTED, INCONCLUSIVE, SUPPORTED, evaluate
+from common._cli import UserError
+from objectives._hparams import HParams
+from search.analysis._hypotheses import check_hypothesis, parse_hypothesis
+from search.analysis._verdicts import CONTRADICTED, INCONCLUSIVE, SUPPORTED, evaluate
 
 OBJECTIVES = ("micro_f1", "auprc")
 DISTRIBUTIONS = {

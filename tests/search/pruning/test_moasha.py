@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from search.pruning.moasha import (
+from search.pruning._moasha import (
     MAX_STEP,
     Decision,
     budget_saved,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from search.attrs import EVALS_ATTR, set_trial_evals, trial_record
-from search.pruning.evaluations import evals_of
-from search.pruning.pruner import MOASHAPruner, NoPruner, make_pruner
+from search._attrs import EVALS_ATTR, set_trial_evals, trial_record
+from search.pruning._evaluations import evals_of
+from search.pruning._pruner import MOASHAPruner, NoPruner, make_pruner
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

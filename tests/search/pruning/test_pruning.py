@@ -12,15 +12,15 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search.attrs import EVALS_ATTR, trial_record
-from search.pruning.evaluations import (
+from search._attrs import EVALS_ATTR, trial_record
+from search.pruning._evaluations import (
     add_evaluation,
     evals_of,
     evaluations_run,
     study_budget_saved,
 )
-from search.pruning.moasha import Decision
-from search.pruning.pruner import MOASHAPruner
+from search.pruning._moasha import Decision
+from search.pruning._pruner import MOASHAPruner
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import optuna
 from optuna_dashboard._note import get_note_from_system_attrs
 
-from search.attrs import PRUNED_AT, PRUNED_REASON, set_trial_evals, trial_record
-from search.pruning.pruner import MOASHAPruner
-from search.pruning.why import standing
+from search._attrs import PRUNED_AT, PRUNED_REASON, set_trial_evals, trial_record
+from search.pruning._pruner import MOASHAPruner
+from search.pruning._why import standing
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from search.simulate.schedule import Cadence
-from search.simulate.table import Curve, Table
+from search.simulate._schedule import Cadence
+from search.simulate._table import Curve, Table
 
 ROWS, BATCH = 320, 32  # 10 steps an epoch; 4 evaluations an epoch: one every 2 steps
 

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from common.cli import UserError
+from common._cli import UserError
+from search.simulate._noise import draw, seed_pool
+from search.simulate._surrogate import _key, fit
+from search.simulate._table import Curve, Table, export_table
 from search.simulate.fidelity import main, read_real, real_curves
-from search.simulate.noise import draw, seed_pool
-from search.simulate.surrogate import _key, fit
-from search.simulate.table import Curve, Table, export_table
 from tests.search.simulate.synthetic import agreeing, table
 
 

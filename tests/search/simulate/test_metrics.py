@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from search.simulate.metrics import AXES, pruning_regret, ratio, summarize
-from search.simulate.replay import Replay
-from search.simulate.targets import best_known, targets, withhold
+from search.simulate._metrics import AXES, pruning_regret, ratio, summarize
+from search.simulate._replay import Replay
+from search.simulate._targets import best_known, targets, withhold
 from tests.search.simulate.synthetic import agreeing, table
 
 
@@ -123,9 +123,9 @@ def test_pooled_regret_counts_every_seeds_front_members_together():
 
 def test_the_default_strategy_is_what_search_run_does_unless_told():
     """A replay's ``default`` must be the shipped default, or its figures are another search's."""
-    from search.config import EVALS_PER_RUN, default
-    from search.simulate.schedule import Cadence
-    from search.simulate.strategies import STRATEGIES
+    from search._config import EVALS_PER_RUN, default
+    from search.simulate._schedule import Cadence
+    from search.simulate._strategies import STRATEGIES
 
     shipped = STRATEGIES["default"]
     assert (shipped.sampler, shipped.pruner) == (default("sampler"), default("pruner"))

@@ -4,14 +4,14 @@ shows its regret where they do not; the service's own sampler and pruner code do
 import numpy as np
 import pytest
 
-import search.pruning.pruner
-from search.sampling import PrunedAwareTPESampler
-from search.simulate.bias import schedule_bias
-from search.simulate.metrics import pruning_regret, summarize
-from search.simulate.replay import Budget, replay
-from search.simulate.schedule import train_rows
-from search.simulate.strategies import STRATEGIES, parse_strategies
-from search.simulate.surrogate import fit
+import search.pruning._pruner
+from search._sampling import PrunedAwareTPESampler
+from search.simulate._bias import schedule_bias
+from search.simulate._metrics import pruning_regret, summarize
+from search.simulate._replay import Budget, replay
+from search.simulate._schedule import train_rows
+from search.simulate._strategies import STRATEGIES, parse_strategies
+from search.simulate._surrogate import fit
 from tests.search.simulate.synthetic import agreeing, reversed_, table
 
 
@@ -66,7 +66,7 @@ def test_where_early_ranks_reverse_the_regret_shows(reverse):
 
 def test_the_services_sampler_and_pruner_do_the_work(agree, monkeypatch):
     decisions, samplers = [], []
-    real_keep_going = search.pruning.pruner.MOASHAPruner.keep_going
+    real_keep_going = search.pruning._pruner.MOASHAPruner.keep_going
 
     def spy(self, study, trial, step, values):
         samplers.append(type(study.sampler))
@@ -74,7 +74,7 @@ def test_the_services_sampler_and_pruner_do_the_work(agree, monkeypatch):
         decisions.append(keep)
         return keep
 
-    monkeypatch.setattr(search.pruning.pruner.MOASHAPruner, "keep_going", spy)
+    monkeypatch.setattr(search.pruning._pruner.MOASHAPruner, "keep_going", spy)
     r = replay(agree, STRATEGIES["default"], 0, 2, Budget(trials=30), train_rows(agree))
     assert decisions and False in decisions  # MO-ASHA was asked, and stopped some
     assert set(samplers) == {PrunedAwareTPESampler}

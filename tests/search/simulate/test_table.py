@@ -9,11 +9,11 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from common.cli import UserError
+from common._cli import UserError
 from search.simulate.__main__ import main
-from search.simulate.strategies import parse_strategies
-from search.simulate.surrogate import candidates, curve_rows, fast_predict, fit
-from search.simulate.table import Curve, Table, export_table, load_table, table_from_study
+from search.simulate._strategies import parse_strategies
+from search.simulate._surrogate import candidates, curve_rows, fast_predict, fit
+from search.simulate._table import Curve, Table, export_table, load_table, table_from_study
 from tests.search.simulate.synthetic import agreeing, table
 
 
