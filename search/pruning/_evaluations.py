@@ -80,7 +80,7 @@ def evaluations_run(study: optuna.Study) -> list[int]:
 
 
 def study_budget_saved(study: optuna.Study, max_evaluations: int) -> dict[str, float]:
-    """:func:`search.pruning._moasha.budget_saved` over the study's finished trials (evaluations)."""
+    """:func:`~search.pruning._moasha.budget_saved` over the finished trials (evaluations)."""
     return budget_saved(evaluations_run(study), max_evaluations)
 
 
