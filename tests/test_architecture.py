@@ -1,11 +1,14 @@
 """The floor plan's rules, checked on the source: no import cycles (lazy imports included), the
 training package never imports Optuna or the service, storage never imports the training code,
-and no production module or function grows past what a reader can hold."""
+no production module or function grows past what a reader can hold, and every module that is
+not a command or a package face is private."""
 
 import ast
 from pathlib import Path
 
 import pytest
+
+from docsgen.sources import COMMANDS, NOT_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("common", "objectives", "search", "storage")
@@ -185,6 +188,22 @@ def test_the_optuna_check_finds_a_private_reach():
     )
     found = _reaches_into_optuna(ast.parse(source), private)
     assert sorted(line.split(":")[0] for line in found) == ["1", "2", "2", "3"]
+
+
+# The modules a user names: the commands (``python -m``), the worker the launcher starts, and the
+# fake trial users test their spaces with. Every other module is implementation: ``_name.py``.
+PUBLIC_MODULES = {*COMMANDS, *NOT_COMMANDS, "search.testing"}
+
+
+def test_implementation_modules_are_private():
+    found = modules()
+    public = sorted(
+        f"{path.relative_to(ROOT).as_posix()}: name it _{path.name}, or list it as public"
+        for name, path in found.items()
+        if not path.name.startswith("_") and name not in PUBLIC_MODULES
+    )
+    assert not public, "\n".join(public)
+    assert not PUBLIC_MODULES - set(found), "listed as public but missing"
 
 
 def packages() -> list[str]:
