@@ -14,7 +14,7 @@ _EXPORTS = {
     "Pruner": "search.pruning._pruner",
     "make_pruner": "search.pruning._pruner",
     "MOASHAPruner": "search.pruning._pruner",
-    "run_worker": "search.worker",
+    "run_worker": "search._work",
     "trial_record": "search._attrs",
     "trial_evals": "search._attrs",
 }

@@ -8,7 +8,7 @@ from optuna.trial import TrialState
 from search._attrs import FAIL_REASON
 from search._outcome import failure
 from search._quota import LAUNCH_ATTR, NoFreeSlot, Quota, SetUpFailed, ask_in_slot
-from search.worker import finish
+from search._work import finish
 from storage._opening import open_storage
 from storage._retry import StorageFull
 

@@ -8,6 +8,7 @@ import pytest
 from optuna.trial import TrialState
 
 from objectives.training._result import RunResult
+from search import run_worker
 from search._attrs import FAIL_REASON, PRUNED_REASON
 from search._config import DataFiles, Deployment, SearchConfig, SearchPlan
 from search._interrupts import Interrupts, WorkerInterrupted
@@ -15,7 +16,6 @@ from search._outcome import MAX_CRASHES
 from search._quota import Quota
 from search._space import load_space
 from search._worker_inputs import Inputs
-from search.worker import run_worker
 from storage._artifacts import ArtifactStoreUnavailable
 from storage._opening import open_storage
 from storage._retry import StorageFull, StorageUnavailable
