@@ -7,56 +7,21 @@ any ``--artifacts`` location (a directory or ``s3://BUCKET/PREFIX``), by default
 storage's studies record. It is optuna-dashboard's application with the live curves first on the
 study page (``search._dashboard_layout``), on loopback unless ``--host`` says otherwise, and
 imports neither torch nor transformers, so it runs from a slim
-image. :func:`watch_commands` gives the lines ``search.run`` prints.
+image. ``search.run`` prints the commands that open it (``search._watch``).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import optuna
 
 from common._cli import ArgumentParser, UserError, quiet_libraries, run_main
 from storage._artifacts import ARTIFACTS_ATTR, choose, open_artifact_store
 from storage._reading import open_existing
-from storage._urls import artifact_dir_for, default_storage_url, mask_url, storage_kind
+from storage._urls import artifact_dir_for, default_storage_url, mask_url
 
 log = logging.getLogger(__name__)
-_STOCK_KINDS = ("sqlite", "postgresql", "mysql")
-
-
-def stock_command(url: str, artifacts: str | Path | None) -> str | None:
-    """The exact ``optuna-dashboard`` command for ``url``, where the stock tool can open it."""
-    kind = storage_kind(url)
-    local = artifacts and not str(artifacts).startswith("s3://")
-    flag = f" --artifact-dir {artifacts}" if local else ""
-    if kind in _STOCK_KINDS:
-        return f"optuna-dashboard {mask_url(url)}{flag}"
-    if kind == "journal-file":  # the stock tool takes a journal as a bare path
-        return f"optuna-dashboard {url.removeprefix('journal:///')}{flag}"
-    if kind == "journal-redis" and "prefix=" not in url:
-        return f"optuna-dashboard {mask_url(url)}{flag}"
-    return None  # a Redis key prefix, a gRPC proxy: only search.dashboard opens them
-
-
-def watch_commands(url: str, artifacts: str | Path | None) -> list[str]:
-    """``search.dashboard``'s command for ``url``, then the stock one where there is one."""
-    ours = f"python -m search.dashboard --storage {mask_url(url)}"
-    if artifacts:
-        ours += f" --artifacts {artifacts}"
-    stock = stock_command(url, artifacts)
-    return [ours, *([f"or: {stock}"] if stock else [])]
-
-
-def watch_line(url: str, artifacts: str | Path | None) -> str:
-    """The commands that watch this search, as one line for the search's start; the note on the
-    password only where one was masked."""
-    line = "watch it: " + "; ".join(watch_commands(url, artifacts))
-    return line + (f" ({MASKED_NOTE})" if mask_url(url) != url else "")
-
-
-MASKED_NOTE = "the password is masked; use your full URL"
 
 
 def build_parser() -> ArgumentParser:

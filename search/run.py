@@ -16,7 +16,7 @@ from search._flags import build_parser
 from search._launch import open_search, run_and_sum_up
 from search._study import counts
 from search._target import quota_for
-from search.dashboard import watch_line
+from search._watch import watch_line
 from storage._reserve import drop_reserve, keep_reserve
 from storage._urls import file_storage_text
 

@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 
 from search import _attrs as attrs
 from search._config import SearchConfig
-from search.dashboard import MASKED_NOTE, watch_commands
+from search._watch import MASKED_NOTE, watch_commands
 from storage._urls import mask_url
 
 SHOWN_PARAMS = (

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from search.dashboard import watch_commands
+from search._watch import watch_commands
 from storage._opening import open_storage
 from tests.integration.test_dashboard import _free_port, _wait_until_up
 

@@ -12,8 +12,8 @@ import pytest
 
 from common._cli import UserError
 from search._attrs import study_attrs
+from search._retrain import read_inputs
 from search.analysis._ensemble_checks import load_dev
-from search.final import read_inputs
 from search.run import main as run_search
 from search.testing import RUNNER
 from tests.toy import write_toy_files

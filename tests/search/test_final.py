@@ -18,7 +18,8 @@ from objectives.data._labels import KLUE_RELATIONS
 from objectives.data._writing import write_klue_json
 from objectives.score import main as score_main
 from objectives.training._kfold import FoldFailed
-from search.final import choose_trial, main
+from search._retrain import choose_trial
+from search.final import main
 from search.run import main as run_search
 from search.testing import RUNNER
 from tests.toy import toy_data

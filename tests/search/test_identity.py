@@ -9,10 +9,10 @@ import pytest
 from optuna.trial import TrialState, create_trial
 
 from common._cli import UserError
+from search._retrain import best_trial
 from search._space import default_space_path
 from search.analysis import _report_data as report_data
 from search.analysis import _report_markdown as report_markdown
-from search.final import best_trial
 from search.run import main
 from search.testing import RUNNER
 from tests.toy import write_toy_files

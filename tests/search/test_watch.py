@@ -3,7 +3,7 @@ artifact store the search actually uses; a note on the password only where one w
 
 import pytest
 
-from search.dashboard import MASKED_NOTE, watch_line
+from search._watch import MASKED_NOTE, watch_line
 from search.run import main
 from search.testing import RUNNER
 
