@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import optuna
@@ -23,9 +22,8 @@ from search.simulate import _plot as plot
 from search.simulate._bias import render as render_bias
 from search.simulate._bias import schedule_bias
 from search.simulate._render import describe_table, render
-from search.simulate._replay import Budget, Replay, replay
-from search.simulate._schedule import train_rows
-from search.simulate._strategies import STRATEGIES, Strategy, parse_strategies
+from search.simulate._replay import Budget, run_all
+from search.simulate._strategies import STRATEGIES, parse_strategies
 from search.simulate._surrogate import Surrogate, fit
 from search.simulate._table import export_table, load_table
 from search.simulate._targets import best_known, targets, withhold
@@ -142,43 +140,6 @@ def _about(table, surrogate: Surrogate, args, budget: Budget, elapsed: float) ->
         "wall_seconds": round(elapsed, 1),
         "processes": args.processes,
     }
-
-
-_STATE: dict = {}
-
-
-def _init(surrogate: Surrogate, rows: int) -> None:
-    quiet_libraries()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    _STATE.update(surrogate=surrogate, rows=rows)
-
-
-def _one(job: tuple[Strategy, int, int, Budget]) -> Replay:
-    strategy, seed, workers, budget = job
-    return replay(_STATE["surrogate"], strategy, seed, workers, budget, _STATE["rows"])
-
-
-def run_all(
-    surrogate: Surrogate,
-    strategies: list[Strategy],
-    seeds: int,
-    workers: int,
-    budget: Budget,
-    processes: int,
-) -> dict[str, list[Replay]]:
-    """Every strategy with seeds 0..seeds-1, in ``processes`` processes (the same numbers)."""
-    rows = train_rows(surrogate)
-    jobs = [(s, seed, workers, budget) for s in strategies for seed in range(seeds)]
-    if processes == 1:
-        _init(surrogate, rows)
-        done = [_one(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(processes, initializer=_init, initargs=(surrogate, rows)) as pool:
-            done = list(pool.map(_one, jobs, chunksize=1))
-    out: dict[str, list[Replay]] = {s.name: [] for s in strategies}
-    for r in done:
-        out[r.strategy].append(r)
-    return out
 
 
 def _write_json(path: Path, result: dict) -> None:

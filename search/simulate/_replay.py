@@ -13,6 +13,7 @@ predicted) seconds after the trial started, so workers interleave as they would 
 from __future__ import annotations
 
 import heapq
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,11 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from common._cli import quiet_libraries
 from search._attrs import set_trial_evals
 from search._sampling import klue_recipe, suggest, worker_seed
 from search._space import Choice, FloatRange, IntRange, Space
-from search.simulate._schedule import simulated_run
+from search.simulate._schedule import simulated_run, train_rows
 from search.simulate._strategies import Strategy
 from search.simulate._surrogate import Surrogate
 
@@ -178,3 +180,40 @@ def _finish(run: _Running, complete: bool, strategy: Strategy, spent, now) -> di
         "evaluations": len(done),
         "params": dict(run.trial.params),
     }
+
+
+_STATE: dict = {}
+
+
+def _init(surrogate: Surrogate, rows: int) -> None:
+    quiet_libraries()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _STATE.update(surrogate=surrogate, rows=rows)
+
+
+def _one(job: tuple[Strategy, int, int, Budget]) -> Replay:
+    strategy, seed, workers, budget = job
+    return replay(_STATE["surrogate"], strategy, seed, workers, budget, _STATE["rows"])
+
+
+def run_all(
+    surrogate: Surrogate,
+    strategies: list[Strategy],
+    seeds: int,
+    workers: int,
+    budget: Budget,
+    processes: int,
+) -> dict[str, list[Replay]]:
+    """Every strategy with seeds 0..seeds-1, in ``processes`` processes (the same numbers)."""
+    rows = train_rows(surrogate)
+    jobs = [(s, seed, workers, budget) for s in strategies for seed in range(seeds)]
+    if processes == 1:
+        _init(surrogate, rows)
+        done = [_one(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(processes, initializer=_init, initargs=(surrogate, rows)) as pool:
+            done = list(pool.map(_one, jobs, chunksize=1))
+    out: dict[str, list[Replay]] = {s.name: [] for s in strategies}
+    for r in done:
+        out[r.strategy].append(r)
+    return out

@@ -7,9 +7,10 @@ import pytest
 
 from common._cli import UserError
 from search.simulate._noise import draw, seed_pool
+from search.simulate._real import read_real, real_curves
 from search.simulate._surrogate import _key, fit
 from search.simulate._table import Curve, Table, export_table
-from search.simulate.fidelity import main, read_real, real_curves
+from search.simulate.fidelity import main
 from tests.search.simulate.synthetic import agreeing, table
 
 
