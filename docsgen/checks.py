@@ -154,11 +154,22 @@ def _named(word: str) -> bool:
     return bool(re.fullmatch(r"--[a-z][\w-]*", word) or DOTTED.match(word) or path or test)
 
 
+def bench_flags() -> set[str]:
+    """The flags the benchmark scripts declare (``bench/*.py``: scripts, not commands whose
+    parser docsgen can build), read from their ``add_argument`` calls."""
+    declared = re.compile(r"add_argument\(\s*\"(--[a-z][\w-]*)\"")
+    return {
+        flag
+        for script in (ROOT / "bench").glob("*.py")
+        for flag in declared.findall(script.read_text(encoding="utf-8"))
+    }
+
+
 def mention_problems(page: Path) -> list[str]:
     """Mentions that name nothing: a flag no command takes, a module or attribute that does
     not exist, a repository path that is not there."""
     flags = {flag for command in COMMANDS for flag in option_strings(parser_of(command))}
-    flags |= {_other_spelling(flag) for flag in flags} | OTHER_FLAGS
+    flags |= {_other_spelling(flag) for flag in flags} | OTHER_FLAGS | bench_flags()
     name = page.relative_to(ROOT).as_posix()
     wrong = []
     for word in mentions(page):

@@ -17,6 +17,7 @@ GENERATED = "<!-- generated from bench/results/*.json by docsgen; do not edit --
 _SIMULATE = "python -m search.simulate --table bench/tables/tiny-random.jsonl.gz --seeds 20"
 COMMANDS = {
     "live_curves": "python bench/live_curves.py",
+    "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10",
     "overhead_per_trial": "python bench/overhead.py per-trial",
     "overhead_service": "python bench/overhead.py service",
     "s3_artifacts": "python bench/s3_artifacts.py --trials 32 --workers 4",

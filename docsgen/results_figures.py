@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from docsgen.markdown import table
+from docsgen.results_searches import real_searches
 
 
 def num(value: object, digits: int = 2) -> str:
@@ -260,6 +261,7 @@ FIGURES: dict[str, tuple[str, Renderer]] = {
     "vs_hf_search": ("Against transformers' own search", vs_hf_search),
     "s3_artifacts": ("Predictions in S3", s3_artifacts),
     "live_curves": ("The dashboard's live curves", live_curves),
+    "real_searches": ("Real searches, one per seed", real_searches),
     "simulate_strategies": ("Strategies replayed, 100 trials", simulate),
     "simulate_defaults": ("The default's settings replayed, 100 trials", simulate),
     "simulate_300": ("Strategies replayed, 300 trials", simulate),
