@@ -33,7 +33,9 @@ log = logging.getLogger("search.simulate")
 
 def parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m search.simulate", description=__doc__.splitlines()[0])
-    p.add_argument("--table", help="a table export (.jsonl.gz, see search/simulate/_table.py)")
+    p.add_argument(
+        "--table", help="a table export (.jsonl.gz; its format: the reference's table-format page)"
+    )
     p.add_argument("--storage", help="storage URL of a finished study run with --pruner none")
     p.add_argument("--study", help="that study's name")
     p.add_argument(

@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", required=True, help="a table export (.jsonl.gz)")
     p.add_argument("--real", required=True, help="real searches' JSON (bench/real_searches.py)")
     p.add_argument("--seeds", type=int, default=40, help="replays per strategy")
-    p.add_argument("--noise", default="none", help="none, residual or seeds (see _surrogate.py)")
+    p.add_argument(
+        "--noise",
+        default="none",
+        help="none, residual (held-out residuals) or seeds (repeated-seed runs' spread)",
+    )
     p.add_argument("--processes", type=int, default=1)
     p.add_argument(
         "--as",
