@@ -38,11 +38,21 @@ _LABEL = re.compile(r"trial (\d+) \(running\)")
 
 def snapshot(storage: optuna.storages.BaseStorage, study_id: int) -> tuple[dict, dict | None, set]:
     """(running trial -> evaluations in the database, running trial -> evaluations in the
-    running trials' figure or None when it was read half-written, trials that ended)."""
-    trials = storage.get_all_trials(study_id, deepcopy=False)
-    stored = {t.number: len(t.intermediate_values) for t in trials if t.state == TrialState.RUNNING}
-    ended = {t.number for t in trials if t.state.is_finished()}
+    running trials' figure or None when it was read half-written, trials that ended).
+
+    The trials are read before the figure and again after it: a trial that ended in between is
+    rightly gone from the newer figure, so it is left out of this poll's comparison (a poller
+    slowed between its reads would otherwise count all its evaluations as behind)."""
+    before = storage.get_all_trials(study_id, deepcopy=False)
     system = storage.get_study_system_attrs(study_id)
+    after = storage.get_all_trials(study_id, deepcopy=False)
+    still = {t.number for t in after if t.state == TrialState.RUNNING}
+    stored = {
+        t.number: len(t.intermediate_values)
+        for t in before
+        if t.state == TrialState.RUNNING and t.number in still
+    }
+    ended = {t.number for t in after if t.state.is_finished()}
     try:
         figure = json.loads(get_plotly_graph_objects(system).get(RUNNING_ID, '{"data": []}'))
     except ValueError:  # read while a worker wrote its chunks: the dashboard retries, so do we
