@@ -262,6 +262,7 @@ FIGURES: dict[str, tuple[str, Renderer]] = {
     "s3_artifacts": ("Predictions in S3", s3_artifacts),
     "live_curves": ("The dashboard's live curves", live_curves),
     "real_searches": ("Real searches, one per seed", real_searches),
+    "fidelity": ("The simulator against the real searches", generic),
     "simulate_strategies": ("Strategies replayed, 100 trials", simulate),
     "simulate_defaults": ("The default's settings replayed, 100 trials", simulate),
     "simulate_300": ("Strategies replayed, 300 trials", simulate),
