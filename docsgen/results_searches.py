@@ -10,6 +10,8 @@ from docsgen.markdown import table
 BEFORE = {
     "default-before": "the default before `--min-resource 3` and 16 random start-up trials "
     "(min resource 1, 8 start-up trials), run with the code of its time",
+    "default-random-startup": "the default with 16 random start-up trials, before they followed "
+    "a design (search/_design.py), run with the code of its time",
 }
 
 SUMMARY = [

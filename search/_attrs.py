@@ -88,6 +88,8 @@ OBJECTIVES = "objectives"  # metric names, in the study's objective order
 DATA = "data"  # data files, their fingerprints and the label set
 HYPOTHESES = "hypotheses"  # [{"text", "from_trial"}]
 HYPOTHESIS = "hypothesis"  # the latest hypothesis's text alone: what 0.1.0 studies hold
+# TPE's start-up configurations (search._design): {"seed", "method", "points": [params, ...]}
+STARTUP_DESIGN = "startup_design"
 # study system attribute: when a worker last rebuilt the live figure and note (epoch seconds)
 LIVE_PUBLISHED_AT = "live:published_at"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,18 +26,25 @@ def worker_seed(seed: int, worker: int) -> int:
     return int(np.random.SeedSequence([seed, worker]).generate_state(1)[0])
 
 
-# TPE's random trials before it models: with 8, a search whose first complete trials all share a
-# poor choice (pooling=cls) modelled from them and never left it; 16 hedge against that
-# (README, "A first search that does not lock in")
+# TPE's start-up trials before it models: with 8, a search whose first complete trials all share a
+# poor choice (pooling=cls) modelled from them and never left it; 16 hedge against that, and they
+# follow a design (search._design) rather than random draws (docs/concepts/efficiency.md)
 TPE_STARTUP = 16
 
 
-def make_sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    name: str, seed: int | None, design: Sequence[Mapping[str, Any]] = ()
+) -> optuna.samplers.BaseSampler:
     """A sampler for parallel workers: TPE with the constant liar (running trials count as
-    pessimistic results, so workers do not all sample the same point), NSGA-II, random or GP."""
+    pessimistic results, so workers do not all sample the same point) whose start-up trials
+    follow ``design`` (trial number n takes point n), NSGA-II, random or GP."""
     if name == "tpe":
         return PrunedAwareTPESampler(
-            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=TPE_STARTUP
+            seed=seed,
+            multivariate=True,
+            constant_liar=True,
+            n_startup_trials=TPE_STARTUP,
+            design=design,
         )
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
@@ -85,13 +93,31 @@ def by_evaluation(trial: FrozenTrial) -> FrozenTrial:
 
 
 class PrunedAwareTPESampler(optuna.samplers.TPESampler):
-    """TPE that also works on multi-objective studies with pruned trials (see _FirstDirection)."""
+    """TPE that also works on multi-objective studies with pruned trials (see _FirstDirection),
+    and whose start-up trials take their values from a design: trial number n the values of
+    ``design[n]`` (search._design), where the distribution holds them; a value the design lacks
+    or the distribution does not hold is drawn as TPE's start-up draws it (at random)."""
+
+    def __init__(self, *args: Any, design: Sequence[Mapping[str, Any]] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._design = list(design)
 
     def sample_relative(self, study, trial, search_space):
         return super().sample_relative(_wrap(study), trial, search_space)
 
     def sample_independent(self, study, trial, param_name, param_distribution):
+        if trial.number < len(self._design):
+            value = self._design[trial.number].get(param_name)
+            if value is not None and _holds(param_distribution, value):
+                return value
         return super().sample_independent(_wrap(study), trial, param_name, param_distribution)
+
+
+def _holds(distribution: optuna.distributions.BaseDistribution, value: Any) -> bool:
+    try:
+        return distribution._contains(distribution.to_internal_repr(value))
+    except (ValueError, TypeError):
+        return False
 
 
 def _wrap(study: optuna.Study) -> optuna.Study:

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
@@ -25,14 +26,17 @@ from search._attrs import (
     MODEL,
     OBJECTIVES,
     ORIGIN,
+    STARTUP_DESIGN,
     set_study_metadata,
     study_attrs,
     study_data,
     study_hypotheses,
 )
 from search._config import SearchConfig
+from search._design import METHOD as DESIGN_METHOD
+from search._design import startup_design
 from search._identity import check_identity, save_changes, space_changed
-from search._sampling import SEED_DERIVATION, klue_recipe, make_sampler, worker_seed
+from search._sampling import SEED_DERIVATION, TPE_STARTUP, klue_recipe, make_sampler, worker_seed
 from search._space import Space
 from search.pruning._pruner import optuna_pruner
 from storage._locks import storage_lock
@@ -172,6 +176,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "sampler": config.plan.sampler,
         "seed": config.plan.seed,
         "worker_seeds": None if config.plan.seed is None else SEED_DERIVATION,
+        **_design_metadata(config, space),
         "pruner": config.plan.pruner,
         "reduction_factor": config.plan.reduction_factor,
         "min_resource": config.plan.min_resource,
@@ -182,6 +187,17 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "packages": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def _design_metadata(config: SearchConfig, space: Space) -> dict[str, Any]:
+    """TPE's start-up design, made from the search's seed (a fresh one without --seed)."""
+    if config.plan.sampler != "tpe":
+        return {}
+    seed = config.plan.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    points = startup_design(space, config.plan.model, TPE_STARTUP, seed)
+    return {STARTUP_DESIGN: {"seed": seed, "method": DESIGN_METHOD, "points": points}}
 
 
 def absent_labels(data: TrialData) -> list[str]:
@@ -221,12 +237,16 @@ def save_test_file(study: optuna.Study, config: SearchConfig, data: TrialData) -
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
     """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
     seed = None if config.plan.seed is None else worker_seed(config.plan.seed, _worker_index())
-    return optuna.load_study(
+    study = optuna.load_study(
         study_name=config.deployment.study,
         storage=storage,
         sampler=make_sampler(config.plan.sampler, seed),
         pruner=optuna_pruner(config.plan.pruner),
     )
+    design = (study_attrs(study).get(STARTUP_DESIGN) or {}).get("points") or ()
+    if design:
+        study.sampler = make_sampler(config.plan.sampler, seed, design)
+    return study
 
 
 def _worker_index() -> int:

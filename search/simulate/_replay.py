@@ -23,7 +23,8 @@ from optuna.trial import TrialState
 
 from common._cli import quiet_libraries
 from search._attrs import set_trial_evals
-from search._sampling import klue_recipe, suggest, worker_seed
+from search._design import startup_design
+from search._sampling import TPE_STARTUP, klue_recipe, suggest, worker_seed
 from search._space import Choice, FloatRange, IntRange, Space
 from search.simulate._schedule import simulated_run, train_rows
 from search.simulate._strategies import Strategy
@@ -86,20 +87,26 @@ class _Clock:
 
     def __init__(self, surrogate, strategy, seed, workers, budget, rows) -> None:
         storage = optuna.storages.InMemoryStorage()
+        self.space = space_of(surrogate)
+        model = str(surrogate.table.metadata.get("model") or "tiny")
+        # TPE's start-up design, made from the search's seed as search.run makes it
+        design = (
+            startup_design(self.space, model, TPE_STARTUP, seed)
+            if strategy.sampler == "tpe"
+            else []
+        )
         self.studies = [
             optuna.create_study(
                 storage=storage,
                 study_name="replay",
                 directions=["maximize"] * strategy.objectives,
-                sampler=strategy.new_sampler(worker_seed(seed, w)),
+                sampler=strategy.new_sampler(worker_seed(seed, w), design),
                 pruner=strategy.optuna_pruner(),
                 load_if_exists=True,
             )
             for w in range(workers)
         ]
-        self.space = space_of(surrogate)
         if strategy.recipe:
-            model = str(surrogate.table.metadata.get("model") or "tiny")
             self.studies[0].enqueue_trial(klue_recipe(model, self.space))
         self.pruners = [strategy.new_pruner() for _ in range(workers)]
         self.surrogate, self.strategy, self.budget, self.rows = surrogate, strategy, budget, rows

@@ -11,9 +11,12 @@ last evaluation (``load_best_model_at_end`` off, its default).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import optuna
+from optuna.samplers import BaseSampler
 
 from common._cli import UserError
 from search._config import EVALS_PER_RUN, default
@@ -35,10 +38,12 @@ class Strategy:
     recipe: bool = True  # trial 0 is the KLUE recipe, as search.run enqueues it
     keep_best: bool = True  # a run ends with its evaluation best by F1, or else with its last
 
-    def new_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+    def new_sampler(self, seed: int, design: Sequence[dict[str, Any]] = ()) -> BaseSampler:
+        """A worker's sampler; ``design`` is the study's start-up design (TPE's, as search.run
+        records it)."""
         if self.sampler == "optuna-tpe":
             return optuna.samplers.TPESampler(seed=seed)
-        return make_sampler(self.sampler, seed)
+        return make_sampler(self.sampler, seed, design)
 
     def optuna_pruner(self) -> optuna.pruners.BasePruner:
         """The Optuna pruner each replayed study is opened with."""

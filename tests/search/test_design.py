@@ -1,0 +1,128 @@
+"""TPE's start-up follows a design that tries every pair of categorical choices (a random start-up
+of 16 trials left some pair untried in nearly every seed, and a search whose start-up never
+tried the best pair stayed with the others)."""
+
+import itertools
+import json
+
+import numpy as np
+import optuna
+
+from search._attrs import ORIGIN, STARTUP_DESIGN, study_attrs
+from search._design import startup_design, untried_pairs
+from search._sampling import TPE_STARTUP, make_sampler, suggest, worker_seed
+from search._space import Choice, FloatRange, IntRange, Space, load_space
+from search.run import main
+from search.testing import ENV, RUNNER
+
+TINY = load_space(None, "tiny")
+CHOICES = [n for n, p in TINY.params.items() if isinstance(p, Choice)]
+
+
+def random_startup(seed: int) -> list[dict]:
+    """16 start-up points as a random start-up draws them."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return [suggest(study.ask(), TINY) for _ in range(TPE_STARTUP)]
+
+
+def test_every_pair_of_choices_is_tried_where_a_random_start_up_misses_some():
+    designed = [
+        untried_pairs(startup_design(TINY, "tiny", 16, s), TINY, CHOICES) for s in range(30)
+    ]
+    drawn = [untried_pairs(random_startup(s), TINY, CHOICES) for s in range(30)]
+    assert designed == [0] * 30
+    assert sum(m > 0 for m in drawn) >= 25  # what the design is for
+
+
+def test_points_lie_in_the_space_and_every_range_is_stratified():
+    design = startup_design(TINY, "tiny", 16, 3)
+    for point in design:
+        for name, value in point.items():
+            p = TINY.params[name]
+            if isinstance(p, Choice):
+                assert value in p.choices
+            else:
+                assert p.low <= value <= p.high
+                assert isinstance(value, int) == isinstance(p, IntRange)
+    lr = TINY.params["learning_rate"]
+    assert isinstance(lr, FloatRange) and lr.log
+    strata = sorted(
+        int(16 * np.log(pt["learning_rate"] / lr.low) / np.log(lr.high / lr.low)) for pt in design
+    )
+    assert strata == list(range(16))  # one point in each sixteenth of the log range
+    epochs = [pt["num_train_epochs"] for pt in design]
+    assert {epochs.count(k) for k in (1, 2, 3)} <= {5, 6}
+
+
+def test_the_same_seed_gives_the_same_design_and_another_seed_another():
+    assert startup_design(TINY, "tiny", 16, 5) == startup_design(TINY, "tiny", 16, 5)
+    assert startup_design(TINY, "tiny", 16, 5) != startup_design(TINY, "tiny", 16, 6)
+
+
+def test_a_model_choice_takes_each_points_model_range():
+    space = Space(
+        {
+            "model": Choice(("small", "large")),
+            "learning_rate": FloatRange(
+                1e-4, 1e-3, log=True, by_model={"large": FloatRange(1e-6, 1e-5, log=True)}
+            ),
+        },
+        "test.toml",
+    )
+    design = startup_design(space, None, 8, 0)
+    assert {pt["model"] for pt in design} == {"small", "large"}
+    for pt in design:
+        low, high = (1e-6, 1e-5) if pt["model"] == "large" else (1e-4, 1e-3)
+        assert low <= pt["learning_rate"] <= high
+
+
+def test_workers_sharing_a_study_take_the_design_by_trial_number():
+    design = startup_design(TINY, "tiny", TPE_STARTUP, 1)
+    design[4]["markers"] = "not a choice"  # a space changed since: drawn at random instead
+    storage = optuna.storages.InMemoryStorage()
+    studies = [
+        optuna.create_study(
+            storage=storage,
+            study_name="s",
+            directions=["maximize"] * 2,
+            sampler=make_sampler("tpe", worker_seed(1, w), design),
+            load_if_exists=True,
+        )
+        for w in range(2)
+    ]
+    for i in range(TPE_STARTUP + 4):
+        trial = studies[i % 2].ask()
+        params = {k: v for k, v in suggest(trial, TINY).items() if k in design[0]}
+        if trial.number < TPE_STARTUP and trial.number != 4:
+            assert params == design[trial.number]
+        if trial.number == 4:
+            assert params["markers"] in TINY.params["markers"].choices
+            assert {k: v for k, v in params.items() if k != "markers"} == {
+                k: v for k, v in design[4].items() if k != "markers"
+            }
+        studies[i % 2].tell(trial, [0.1, 0.2])
+
+
+def test_a_search_records_its_design_and_its_workers_follow_it(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, json.dumps({"seconds_per_eval": 0.02}))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "d", "--quiet",
+            "--pruner", "none", "--seed", "4", "--trials", "10", "--workers", "2"]  # fmt: skip
+    assert main(argv) == 0
+    study = optuna.load_study(study_name="d", storage=storage)
+    recorded = study_attrs(study)[STARTUP_DESIGN]
+    assert recorded["seed"] == 4 and len(recorded["points"]) == TPE_STARTUP
+    assert recorded["points"] == json.loads(json.dumps(startup_design(TINY, "tiny", 16, 4)))
+    for trial in study.trials:
+        if ORIGIN in trial.user_attrs:
+            continue
+        point = recorded["points"][trial.number]
+        assert {k: trial.params[k] for k in point} == point
+    workers = {t.user_attrs["worker"] for t in study.trials}
+    assert len(workers) == 2
+
+
+def test_pairs_counted_over_every_two_choices():
+    space = Space({"a": Choice((1, 2)), "b": Choice(("x", "y", "z")), "c": Choice((0,))}, "t")
+    design = [{"a": a, "b": b, "c": 0} for a, b in itertools.product((1, 2), ("x", "y"))]
+    assert untried_pairs(design, space, ["a", "b", "c"]) == 3  # (1, z), (2, z) and (z, 0)
