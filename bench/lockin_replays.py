@@ -8,7 +8,9 @@ them) with one or more levers changed: ``rank=step`` is TPE ranking pruned trial
 optimizer step they reached (how Optuna reads their curves), ``rank=eval`` by the evaluation count
 (the rung) they reached; ``trials=K`` is MO-ASHA's ``min_trials`` (a rung stops nobody until it
 holds K results, so the first K trials run to the end); ``r``/``run`` are ``--min-resource`` and
-``--evals-per-run``. Per variant: best F1 and hypervolume at the end (10th percentile, median,
+``--evals-per-run``; ``design`` has the start-up follow the study's design (search._design),
+as the default does. ``--only`` replays the variants named and keeps the file's others.
+Per variant: best F1 and hypervolume at the end (10th percentile, median,
 10th percentile over median), pruned trials, compute in simulated seconds and training
 examples, and the pruning regret (share of the final front's configurations that were stopped).
 """
@@ -16,6 +18,7 @@ examples, and the pruning regret (share of the final front's configurations that
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -45,10 +48,15 @@ class Variant(Strategy):
     rank: str = "eval"
     startup: int = 8  # TPE's random trials before it models
     exempt: int = 0  # every exempt-th trial is never stopped (a bracket that runs to the end)
+    design: bool = False  # the start-up follows the study's design (search._design), not draws
 
-    def new_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+    def new_sampler(self, seed: int, design=()) -> optuna.samplers.BaseSampler:
         return search._sampling.PrunedAwareTPESampler(
-            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=self.startup
+            seed=seed,
+            multivariate=True,
+            constant_liar=True,
+            n_startup_trials=self.startup,
+            design=design if self.design else (),
         )
 
     def new_pruner(self):
@@ -67,11 +75,12 @@ class _Exempt:
         return keep or trial.number % self.every == 0
 
 
-def variant(name, rank, trials=3, r=1, run=12, startup=8, exempt=0) -> Variant:
+def variant(name, rank, trials=3, r=1, run=12, startup=8, exempt=0, design=False) -> Variant:
     base = STRATEGIES["default"]
     fields = {f: getattr(base, f) for f in ("sampler", "pruner", "objectives", "reduction_factor")}
     return Variant(name, **fields, min_resource=r, cadence=Cadence(evals_per_run=run),
-                   min_trials=trials, rank=rank, startup=startup, exempt=exempt)  # fmt: skip
+                   min_trials=trials, rank=rank, startup=startup, exempt=exempt,
+                   design=design)  # fmt: skip
 
 
 VARIANTS = [
@@ -96,6 +105,8 @@ VARIANTS = [
     variant("rank=eval,exempt=3", "eval", exempt=3),
     variant("rank=eval,r=3,exempt=3", "eval", r=3, exempt=3),
     variant("rank=eval,r=3,exempt=2", "eval", r=3, exempt=2),
+    # the default: the 16 start-up trials follow the study's design
+    variant("rank=eval,r=3,startup=16,design", "eval", r=3, startup=16, design=True),
     replace(STRATEGIES["random-moasha"]),
     replace(STRATEGIES["random"]),
     replace(STRATEGIES["tpe"]),
@@ -175,6 +186,8 @@ def main() -> None:
         results = list(pool.map(_one, jobs, chunksize=4))
     out = {"table": TABLE, "seeds": args.seeds, "trials": args.trials, "workers": 2,
            "reference_f1": round(surrogate.reference_f1(), 2), "variants": {}}  # fmt: skip
+    if args.only and args.json and args.json.exists():  # the other variants' runs are kept
+        out["variants"] = json.loads(args.json.read_text(encoding="utf-8"))["variants"]
     for i, v in enumerate(chosen):
         runs = results[i * args.seeds : (i + 1) * args.seeds]
         out["variants"][v.name] = {"summary": summarize(runs), "runs": runs}

@@ -17,10 +17,11 @@ GENERATED = "<!-- generated from bench/results/*.json by docsgen; do not edit --
 _SIMULATE = "python -m search.simulate --table bench/tables/tiny-random.jsonl.gz --seeds 20"
 COMMANDS = {
     "live_curves": "python bench/live_curves.py",
-    "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10",
+    "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10; "
+    "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random",
     "fidelity": "python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz "
     "--real bench/results/real_searches.json --seeds 40 --processes 2 "
-    "--as 'default-before=default:r=1' --learn-real --noise residual "
+    "--learn-real --noise residual "
     "--json bench/results/fidelity.json --plot bench/results/fidelity.png",
     "overhead_per_trial": "python bench/overhead.py per-trial",
     "overhead_service": "python bench/overhead.py service",

@@ -7,11 +7,9 @@ import statistics
 
 from docsgen.markdown import table
 
-BEFORE = {
-    "default-before": "the default before `--min-resource 3` and 16 random start-up trials "
-    "(min resource 1, 8 start-up trials), run with the code of its time",
-    "default-random-startup": "the default with 16 random start-up trials, before they followed "
-    "a design (search/_design.py), run with the code of its time",
+FLAGS = {
+    "startup-random": "`-- --startup random`: TPE's 16 start-up trials drawn at random rather "
+    "than from the design",
 }
 
 SUMMARY = [
@@ -36,7 +34,7 @@ def real_searches(d: dict) -> str:
         "stepped over.\n\n",
         table(SUMMARY, [_summary(name, group) for name, group in by_strategy.items()]),
     ]
-    notes = [f"- `{name}`: {text}\n" for name, text in BEFORE.items() if name in by_strategy]
+    notes = [f"- `{name}`: {text}\n" for name, text in FLAGS.items() if name in by_strategy]
     if notes:
         out.append("\n" + "".join(notes))
     out.append("\nEvery search (load averages over 1, 5 and 15 minutes at its start and end):\n\n")

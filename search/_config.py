@@ -25,6 +25,7 @@ RUNNER_SPEC = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 # run (the k-th evaluation of every run at the same point of its schedule). Chosen by replaying
 # the committed learning-curve table: README, "How efficient is the search".
 EVALS_PER_RUN = 12
+STARTUPS = ("design", "random")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class SearchPlan:
     model: str
     space: str | None = None
     sampler: str = "tpe"
+    # TPE's 16 start-up trials: a design that tries every pair of categorical choices
+    # (search._design), or "random" draws as Optuna's TPE makes them
+    startup: str = "design"
     pruner: str = "moasha"
     objectives: tuple[str, ...] = ("micro_f1", "auprc")
     hypotheses: tuple[str, ...] = ()  # --hypothesis, repeatable; each is checked in search.run
@@ -131,6 +135,8 @@ def _check_plan(c: SearchPlan) -> None:
     check_trials(c.trials)
     if c.sampler not in SAMPLERS:
         raise UserError(f"--sampler: {c.sampler!r} is not one of {', '.join(SAMPLERS)}")
+    if c.startup not in STARTUPS:
+        raise UserError(f"--startup: {c.startup!r} is not one of {', '.join(STARTUPS)}")
     if c.pruner not in PRUNERS:
         raise UserError(f"--pruner: {c.pruner!r} is not one of {', '.join(PRUNERS)}")
     if not c.objectives or len(set(c.objectives)) != len(c.objectives):

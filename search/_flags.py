@@ -96,6 +96,11 @@ def _data_flags(p: ArgumentParser) -> None:
 def _search_flags(p: ArgumentParser) -> None:
     p.add_argument("--space", type=Path, help="search space TOML (default: the shipped one)")
     p.add_argument("--sampler", default=default("sampler"), help=f"one of {', '.join(SAMPLERS)}")
+    p.add_argument(
+        "--startup",
+        default=default("startup"),
+        help="TPE's first 16 trials: design (every pair of categorical choices tried) or random",
+    )
     p.add_argument("--pruner", default=default("pruner"), help=f"one of {', '.join(PRUNERS)}")
     p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
     p.add_argument(
@@ -176,6 +181,7 @@ def build_plan(args) -> SearchPlan:
         model=args.model,
         space=absolute(args.space),
         sampler=args.sampler,
+        startup=args.startup,
         pruner=args.pruner,
         objectives=parse_objectives(args.objectives),
         hypotheses=tuple(dict.fromkeys(h.strip() for h in args.hypothesis)),

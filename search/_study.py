@@ -174,6 +174,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "space": space.to_json(),
         "space_file": space.source,
         "sampler": config.plan.sampler,
+        "startup": config.plan.startup if config.plan.sampler == "tpe" else None,
         "seed": config.plan.seed,
         "worker_seeds": None if config.plan.seed is None else SEED_DERIVATION,
         **_design_metadata(config, space),
@@ -191,7 +192,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
 
 def _design_metadata(config: SearchConfig, space: Space) -> dict[str, Any]:
     """TPE's start-up design, made from the search's seed (a fresh one without --seed)."""
-    if config.plan.sampler != "tpe":
+    if config.plan.sampler != "tpe" or config.plan.startup != "design":
         return {}
     seed = config.plan.seed
     if seed is None:

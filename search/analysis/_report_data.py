@@ -50,6 +50,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "sampler": recorded.get("sampler"),
         "seed": recorded.get("seed"),
         "worker_seeds": recorded.get("worker_seeds"),
+        "startup_design": _design_summary(recorded.get(attrs.STARTUP_DESIGN)),
         "pruner": recorded.get("pruner"),
         "code_version": recorded.get("code_version"),
         "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),
@@ -203,4 +204,16 @@ def _unchecked(text: str, since: int, reason: str) -> dict[str, Any]:
         "checked": False,
         "verdict": "not checkable",
         "reason": reason,
+    }
+
+
+def _design_summary(design: Any) -> dict[str, Any] | None:
+    """How TPE's start-up trials were chosen: the design's method, seed and size (not its points,
+    which the study keeps)."""
+    if not isinstance(design, dict):
+        return None
+    return {
+        "method": design.get("method"),
+        "seed": design.get("seed"),
+        "trials": len(design.get("points") or []),
     }

@@ -53,6 +53,12 @@ def _header(report: Mapping[str, Any]) -> list[str]:
     if report.get("seed") is not None:
         derived = report.get("worker_seeds")
         parts.append(f"seed {report['seed']} (a worker's sampler seed: `{derived}`)")
+    design = report.get("startup_design")
+    if design:
+        parts.append(
+            f"TPE's first {design['trials']} trials from a design ({design['method']}, "
+            f"seed {design['seed']})"
+        )
     if report.get("code_version"):
         parts.append(f"code {report['code_version']}")
     lines = ["; ".join(parts) + "."]

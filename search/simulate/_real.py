@@ -139,7 +139,7 @@ def counts(judged: list[dict[str, Any]]) -> dict[str, Any]:
 
 def aliases(text: str | None) -> dict[str, Strategy]:
     """``real-name=SPEC;...``: the simulator's strategy (any --strategies item) for real searches
-    recorded under another name, e.g. ``default-before=default:epoch=4``."""
+    recorded under another name, e.g. ``mine=default:epoch=4``."""
     out: dict[str, Strategy] = {}
     for item in [part.strip() for part in (text or "").split(";") if part.strip()]:
         name, sep, spec = item.partition("=")

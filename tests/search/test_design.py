@@ -7,11 +7,15 @@ import json
 
 import numpy as np
 import optuna
+import pytest
 
+from common._cli import UserError
 from search._attrs import ORIGIN, STARTUP_DESIGN, study_attrs
 from search._design import startup_design, untried_pairs
 from search._sampling import TPE_STARTUP, make_sampler, suggest, worker_seed
 from search._space import Choice, FloatRange, IntRange, Space, load_space
+from search.analysis._report_data import build_report
+from search.analysis._report_markdown import _header
 from search.run import main
 from search.testing import ENV, RUNNER
 
@@ -120,9 +124,23 @@ def test_a_search_records_its_design_and_its_workers_follow_it(tmp_path, monkeyp
         assert {k: trial.params[k] for k in point} == point
     workers = {t.user_attrs["worker"] for t in study.trials}
     assert len(workers) == 2
+    header = " ".join(_header(build_report(study)))
+    assert "TPE's first 16 trials from a design (Latin hypercube" in header and "seed 4)" in header
 
 
 def test_pairs_counted_over_every_two_choices():
     space = Space({"a": Choice((1, 2)), "b": Choice(("x", "y", "z")), "c": Choice((0,))}, "t")
     design = [{"a": a, "b": b, "c": 0} for a, b in itertools.product((1, 2), ("x", "y"))]
     assert untried_pairs(design, space, ["a", "b", "c"]) == 3  # (1, z), (2, z) and (z, 0)
+
+
+def test_startup_random_records_no_design_and_a_wrong_value_is_refused(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "r", "--quiet",
+            "--pruner", "none", "--seed", "4", "--trials", "3", "--startup", "random"]  # fmt: skip
+    assert main(argv) == 0
+    attrs = study_attrs(optuna.load_study(study_name="r", storage=storage))
+    assert STARTUP_DESIGN not in attrs and attrs["startup"] == "random"
+    with pytest.raises(UserError, match="--startup: 'latin' is not one of design, random"):
+        main([*argv[:-1], "latin"])
+    assert len(optuna.get_all_study_summaries(storage)) == 1  # nothing written
