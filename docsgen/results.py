@@ -17,6 +17,12 @@ GENERATED = "<!-- generated from bench/results/*.json by docsgen; do not edit --
 _SIMULATE = "python -m search.simulate --table bench/tables/tiny-random.jsonl.gz --seeds 20"
 COMMANDS = {
     "live_curves": "python bench/live_curves.py",
+    "live_lag": "python bench/live_lag.py",
+    "lockin_replays": "python bench/lockin_replays.py --seeds 40 "
+    "--json bench/results/lockin_replays.json",
+    "simulate_seeds_40": "python -m search.simulate --table bench/tables/tiny-seeds.jsonl.gz "
+    "--seeds 20 --workers 2 --budget 40 --noise residual --strategies 'default;random;tpe;trainer' "
+    "--json bench/results/simulate_seeds_40.json",
     "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10; "
     "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random",
     "fidelity": "python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz "
@@ -105,35 +111,21 @@ def _provenance(stem: str, data: dict) -> str:
     if recorded and recorded != command:
         lines.append(f"\nWhat it runs: `{recorded}`.\n")
     lines.append(f"\nThe numbers: `bench/results/{stem}.json`. {machine_line(data)}\n")
-    lines.append(_older_replay_note(data))
     return "".join(lines)
-
-
-def _older_replay_note(data: dict) -> str:
-    """A replay file whose targets are of the surrogate's best (it records ``reference_f1``, not
-    ``targets``) was written with targets and worker seeds that `search.simulate` no longer uses."""
-    simulation = data.get("simulation") or {}
-    if "reference_f1" not in simulation or "targets" in simulation:
-        return ""
-    return (
-        f"\nThis file's 95% and 99% targets are of the surrogate's best "
-        f"({simulation['reference_f1']}, `reference_f1`) and its replays' workers were seeded "
-        "seed + worker. `python -m search.simulate` sets the targets from the best full run "
-        "known, refusing a target closer to it than the surrogate's error, and seeds worker k of "
-        "replay r with `SeedSequence([r, k])`: rerunning the command gives other best-F1 and "
-        "hypervolume figures, and `refused` where this page gives compute to 95% and 99%.\n"
-    )
 
 
 def machine_line(data: dict) -> str:
     """The machine and its load as the JSON records them (simulated seconds need neither)."""
     machine = data.get("machine")
+    runs = [s["machine"] for s in data.get("searches") or [] if isinstance(s.get("machine"), dict)]
+    if not machine and runs:  # one record per search: the machine, and each search's load below
+        machine = {k: v for k, v in runs[0].items() if not k.startswith("load_average")}
     if not machine:
-        if "simulation" in data:
-            return (
-                "Figures in simulated seconds: they do not depend on the machine or its load "
-                f"(the replay itself took {data['simulation'].get('wall_seconds', '?')} s of wall "
-                "time)."
+        replay = data.get("simulation") or data.get("about")
+        if replay is not None:
+            took = replay.get("wall_seconds")
+            return "Figures in simulated seconds: they do not depend on the machine or its load" + (
+                f" (the replay itself took {took} s of wall time)." if took else "."
             )
         return "The JSON records no machine."
     versions = machine.get("versions") or {}

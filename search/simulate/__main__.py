@@ -42,7 +42,8 @@ def parser() -> ArgumentParser:
         "--strategies",
         default=",".join(STRATEGIES),
         help=f"separated by ';' or ',', of {', '.join(STRATEGIES)}; NAME:eta=N,r=N,run=N,epoch=N "
-        "varies reduction factor, min resource, evaluations a run or an epoch",
+        "varies reduction factor, min resource, evaluations a run or an epoch; design=0 draws "
+        "TPE's start-up at random",
     )
     p.add_argument("--seeds", type=int, default=20, help="replays per strategy")
     p.add_argument("--workers", type=int, default=4, help="simulated workers (devices)")

@@ -92,7 +92,7 @@ class _Clock:
         # TPE's start-up design, made from the search's seed as search.run makes it
         design = (
             startup_design(self.space, model, TPE_STARTUP, seed)
-            if strategy.sampler == "tpe"
+            if strategy.sampler == "tpe" and strategy.design
             else []
         )
         self.studies = [

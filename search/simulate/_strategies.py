@@ -37,6 +37,7 @@ class Strategy:
     cadence: Cadence = field(default_factory=Cadence)
     recipe: bool = True  # trial 0 is the KLUE recipe, as search.run enqueues it
     keep_best: bool = True  # a run ends with its evaluation best by F1, or else with its last
+    design: bool = True  # TPE's start-up follows the study's design (search.run --startup design)
 
     def new_sampler(self, seed: int, design: Sequence[dict[str, Any]] = ()) -> BaseSampler:
         """A worker's sampler; ``design`` is the study's start-up design (TPE's, as search.run
@@ -86,7 +87,8 @@ STRATEGIES = {
 
 def parse_strategies(text: str, base: dict[str, Strategy] | None = None) -> list[Strategy]:
     """Names separated by ``;`` or ``,``; ``NAME:eta=2,r=2,run=9`` varies a strategy's
-    reduction factor, min resource and evaluations a run (``epoch=K``: K an epoch)."""
+    reduction factor, min resource and evaluations a run (``epoch=K``: K an epoch); ``design=0``
+    has TPE's start-up drawn at random (``--startup random``)."""
     known = base or STRATEGIES
     chosen = []
     for item in split_items(text):
@@ -119,9 +121,13 @@ def split_items(text: str) -> list[str]:
 def _vary(strategy: Strategy, options: str, item: str) -> Strategy:
     for option in [o for o in options.split(",") if o]:
         key, _, value = option.partition("=")
+        if key == "design" and value in ("0", "1"):
+            strategy = replace(strategy, design=value == "1")
+            continue
         if key not in ("eta", "r", "run", "epoch") or not value.isdigit() or int(value) < 1:
             raise UserError(
-                f"--strategies: {item!r}: {option!r} is not eta=N, r=N, run=N or epoch=N"
+                f"--strategies: {item!r}: {option!r} is not eta=N, r=N, run=N, epoch=N or "
+                "design=0|1"
             )
         n = int(value)
         if key == "eta":

@@ -125,3 +125,22 @@ def test_per_run_evaluations_remove_the_regret_the_epoch_cadence_causes():
         for name, st in (("epoch", per_epoch), ("run", per_run))
     }
     assert regret["run"] < regret["epoch"]
+
+
+def test_the_default_replays_the_start_up_design_and_design_0_draws_it(agree):
+    """Trial n of the start-up takes point n of the design made from the replay's seed, as a
+    search.run study does; ``design=0`` is ``--startup random``."""
+    from search._design import startup_design
+    from search._sampling import TPE_STARTUP
+    from search.simulate._replay import space_of
+
+    designed, drawn = parse_strategies("default;default:design=0")
+    points = startup_design(space_of(agree), "tiny", TPE_STARTUP, 3)
+    budget = Budget(TPE_STARTUP)
+    by_design = replay(agree, designed, 3, 2, budget, train_rows(agree)).trials
+    at_random = replay(agree, drawn, 3, 2, budget, train_rows(agree)).trials
+    matches = [
+        sum(all(t["params"][k] == v for k, v in points[t["number"]].items()) for t in run[1:])
+        for run in (by_design, at_random)
+    ]
+    assert matches == [TPE_STARTUP - 1, 0]
