@@ -27,7 +27,7 @@ COMMANDS = {
     "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random",
     "fidelity": "python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz "
     "--real bench/results/real_searches.json --seeds 40 --processes 2 "
-    "--learn-real --noise residual "
+    "--as 'startup-random=default:design=0' --learn-real --noise residual "
     "--json bench/results/fidelity.json --plot bench/results/fidelity.png",
     "overhead_per_trial": "python bench/overhead.py per-trial",
     "overhead_service": "python bench/overhead.py service",

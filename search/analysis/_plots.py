@@ -185,7 +185,11 @@ def write_png(figs: Mapping[str, go.Figure], out_dir: Path) -> tuple[list[Path],
         )
     except Exception as exc:  # PNGs are optional: the HTML plots stand alone
         return [], f"the browser could not render them ({type(exc).__name__}: {_message(exc)})"
-    return [spec["path"] for spec in specs if spec["path"].exists()], None
+    written = [spec["path"] for spec in specs if spec["path"].exists()]
+    if len(written) < len(specs):  # kaleido can return without a file and without an error
+        missing = ", ".join(spec["path"].name for spec in specs if spec["path"] not in written)
+        return written, f"the browser returned without writing {missing}"
+    return written, None
 
 
 def _message(exc: BaseException) -> str:
