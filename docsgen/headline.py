@@ -22,8 +22,6 @@ def headline_rows(available: dict[str, dict]) -> list[tuple[str, str, str]]:
     return rows
 
 
-
-
 def _scaling16(d: dict) -> str:
     most = [max(r["runs"], key=lambda run: run["workers"]) for r in d["results"]]
     return f"{most[0]['workers']} workers: " + ", ".join(
