@@ -49,6 +49,13 @@ def _real(strategy: str) -> Callable[[dict], str]:
 
 def _to95(d: dict) -> str:
     r = d["default"]["compute_to_95_vs_random"]
+    if "refused" in r:
+        target = d["simulation"]["targets"]["95"]
+        error = d["simulation"]["surrogate"]["mae_final_f1"]
+        return (
+            f"not measured: the target lies {target['below_best']} F1 below the best run, "
+            f"within the surrogate's error ({error})"
+        )
     return f"{r['kind']} {r['ratio']}x"
 
 
