@@ -28,6 +28,7 @@ from search._attrs import (
     ORIGIN,
     STARTUP_DESIGN,
     set_study_metadata,
+    stored_study_attrs,
     study_attrs,
     study_data,
     study_hypotheses,
@@ -236,18 +237,17 @@ def save_test_file(study: optuna.Study, config: SearchConfig, data: TrialData) -
 
 
 def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) -> optuna.Study:
-    """The study as a worker sees it: its own sampler and pruner objects, shared storage."""
+    """The study as a worker sees it: its own sampler (following the study's start-up design,
+    where it has one) and pruner objects, shared storage."""
     seed = None if config.plan.seed is None else worker_seed(config.plan.seed, _worker_index())
-    study = optuna.load_study(
+    study_id = storage.get_study_id_from_name(config.deployment.study)
+    design = (stored_study_attrs(storage, study_id).get(STARTUP_DESIGN) or {}).get("points")
+    return optuna.load_study(
         study_name=config.deployment.study,
         storage=storage,
-        sampler=make_sampler(config.plan.sampler, seed),
+        sampler=make_sampler(config.plan.sampler, seed, design or ()),
         pruner=optuna_pruner(config.plan.pruner),
     )
-    design = (study_attrs(study).get(STARTUP_DESIGN) or {}).get("points") or ()
-    if design:
-        study.sampler = make_sampler(config.plan.sampler, seed, design)
-    return study
 
 
 def _worker_index() -> int:
