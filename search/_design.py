@@ -7,12 +7,12 @@ a search whose start-up never tried the best pair (``pooling=entity_start`` with
 So the start-up is a design instead: a Latin hypercube (scipy's), each parameter's range cut into
 as many strata as there are start-up trials and each stratum tried once, chosen among
 :data:`CANDIDATES` hypercubes for the most pairs of categorical choices tried together (every
-pair, where the trials allow it: in the tiny space, 200 of 200 seeds).
+pair, where the trials allow it: in the tiny space, every seed tests/search/test_design.py checks).
 
 The design is made once per study from the search's seed, recorded in the study
 (:data:`search._attrs.STARTUP_DESIGN`), and every worker's sampler reads it from there: trial
 number ``n`` of the start-up takes point ``n`` (trial 0 is the KLUE recipe, enqueued with its own
-values). A point that a changed space no longer holds is sampled at random as before.
+values). A value that a changed space no longer holds is drawn at random, as TPE draws it.
 """
 
 from __future__ import annotations
