@@ -49,6 +49,7 @@ class Variant(Strategy):
     startup: int = 8  # TPE's random trials before it models
     exempt: int = 0  # every exempt-th trial is never stopped (a bracket that runs to the end)
     design: bool = False  # the start-up follows the study's design (search._design), not draws
+    explore: int = 0  # every explore-th trial after the start-up is drawn at random
 
     def new_sampler(self, seed: int, design=()) -> optuna.samplers.BaseSampler:
         return search._sampling.PrunedAwareTPESampler(
@@ -57,6 +58,7 @@ class Variant(Strategy):
             constant_liar=True,
             n_startup_trials=self.startup,
             design=design if self.design else (),
+            explore=self.explore,
         )
 
     def new_pruner(self):
@@ -75,14 +77,15 @@ class _Exempt:
         return keep or trial.number % self.every == 0
 
 
-def variant(name, rank, trials=3, r=1, run=12, startup=8, exempt=0, design=False) -> Variant:
+def variant(name, rank, trials=3, r=1, run=12, startup=8, exempt=0, design=False, explore=0):
     base = STRATEGIES["default"]
     fields = {f: getattr(base, f) for f in ("sampler", "pruner", "objectives", "reduction_factor")}
     return Variant(name, **fields, min_resource=r, cadence=Cadence(evals_per_run=run),
                    min_trials=trials, rank=rank, startup=startup, exempt=exempt,
-                   design=design)  # fmt: skip
+                   design=design, explore=explore)  # fmt: skip
 
 
+DESIGN = "rank=eval,r=3,startup=16,design"
 VARIANTS = [
     variant("rank=step", "step"),
     variant("rank=eval", "eval"),
@@ -106,7 +109,12 @@ VARIANTS = [
     variant("rank=eval,r=3,exempt=3", "eval", r=3, exempt=3),
     variant("rank=eval,r=3,exempt=2", "eval", r=3, exempt=2),
     # the default: the 16 start-up trials follow the study's design
-    variant("rank=eval,r=3,startup=16,design", "eval", r=3, startup=16, design=True),
+    variant(DESIGN, "eval", r=3, startup=16, design=True),
+    # ... and every K-th trial after it is drawn at random
+    *(
+        variant(f"{DESIGN},explore={k}", "eval", r=3, startup=16, design=True, explore=k)
+        for k in (2, 3, 5)
+    ),
     replace(STRATEGIES["random-moasha"]),
     replace(STRATEGIES["random"]),
     replace(STRATEGIES["tpe"]),

@@ -39,6 +39,10 @@ class SearchPlan:
     # TPE's 16 start-up trials: a design that tries every pair of categorical choices
     # (search._design), or "random" draws as Optuna's TPE makes them
     startup: str = "design"
+    # after the start-up, every explore-th TPE trial is drawn at random (0: none), as BOHB and SMAC
+    # interleave random configurations: a model misled by its first good trials (the best pair of
+    # choices tried only at a poor learning rate) still gets evidence from elsewhere
+    explore: int = 3
     pruner: str = "moasha"
     objectives: tuple[str, ...] = ("micro_f1", "auprc")
     hypotheses: tuple[str, ...] = ()  # --hypothesis, repeatable; each is checked in search.run
@@ -137,6 +141,8 @@ def _check_plan(c: SearchPlan) -> None:
         raise UserError(f"--sampler: {c.sampler!r} is not one of {', '.join(SAMPLERS)}")
     if c.startup not in STARTUPS:
         raise UserError(f"--startup: {c.startup!r} is not one of {', '.join(STARTUPS)}")
+    if c.explore < 0:
+        raise UserError(f"--explore: must be 0 (never) or a positive count, got {c.explore}")
     if c.pruner not in PRUNERS:
         raise UserError(f"--pruner: {c.pruner!r} is not one of {', '.join(PRUNERS)}")
     if not c.objectives or len(set(c.objectives)) != len(c.objectives):

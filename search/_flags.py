@@ -101,6 +101,13 @@ def _search_flags(p: ArgumentParser) -> None:
         default=default("startup"),
         help="TPE's first 16 trials: design (every pair of categorical choices tried) or random",
     )
+    p.add_argument(
+        "--explore",
+        type=int,
+        default=default("explore"),
+        metavar="K",
+        help="after TPE's start-up, every K-th trial is drawn at random (0: none)",
+    )
     p.add_argument("--pruner", default=default("pruner"), help=f"one of {', '.join(PRUNERS)}")
     p.add_argument("--objectives", default="f1,auprc", help="f1, auprc or f1,auprc")
     p.add_argument(
@@ -182,6 +189,7 @@ def build_plan(args) -> SearchPlan:
         space=absolute(args.space),
         sampler=args.sampler,
         startup=args.startup,
+        explore=args.explore,
         pruner=args.pruner,
         objectives=parse_objectives(args.objectives),
         hypotheses=tuple(dict.fromkeys(h.strip() for h in args.hypothesis)),

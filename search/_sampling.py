@@ -12,6 +12,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search._space import Choice, Fixed, FloatRange, IntRange, Param, Space
+from storage._liveness import RETRIED_FROM
 from storage._optuna import study_trials
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
@@ -33,11 +34,15 @@ TPE_STARTUP = 16
 
 
 def make_sampler(
-    name: str, seed: int | None, design: Sequence[Mapping[str, Any]] = ()
+    name: str,
+    seed: int | None,
+    design: Sequence[Mapping[str, Any]] = (),
+    explore: int = 0,
 ) -> optuna.samplers.BaseSampler:
     """A sampler for parallel workers: TPE with the constant liar (running trials count as
     pessimistic results, so workers do not all sample the same point) whose start-up trials
-    follow ``design`` (trial number n takes point n), NSGA-II, random or GP."""
+    follow ``design`` (trial number n takes point n) and whose every ``explore``-th trial after
+    them is drawn at random; NSGA-II, random or GP."""
     if name == "tpe":
         return PrunedAwareTPESampler(
             seed=seed,
@@ -45,6 +50,7 @@ def make_sampler(
             constant_liar=True,
             n_startup_trials=TPE_STARTUP,
             design=design,
+            explore=explore,
         )
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=20)
@@ -94,22 +100,51 @@ def by_evaluation(trial: FrozenTrial) -> FrozenTrial:
 
 class PrunedAwareTPESampler(optuna.samplers.TPESampler):
     """TPE that also works on multi-objective studies with pruned trials (see _FirstDirection),
-    and whose start-up trials take their values from a design: trial number n the values of
-    ``design[n]`` (search._design), where the distribution holds them; a value the design lacks
-    or the distribution does not hold is drawn as TPE's start-up draws it (at random)."""
+    whose start-up trials take their values from a design, and which keeps exploring after them.
 
-    def __init__(self, *args: Any, design: Sequence[Mapping[str, Any]] = (), **kwargs: Any):
+    Trial number n takes the values of ``design[n]`` (search._design), where the distribution
+    holds them; a value the design lacks or the distribution does not hold is drawn as TPE's
+    start-up draws it (at random). After the design, with ``explore`` K > 0, trial numbers K-1,
+    2K-1, ... are drawn at random. Both go by trial number, so they hold across workers. A
+    retried trial counts as the trial it retries (``failed_trial``): a trial failed before it
+    drew its values (a storage outage at its start) leaves no point of the design untried.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        design: Sequence[Mapping[str, Any]] = (),
+        explore: int = 0,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self._design = list(design)
+        self._explore = explore
+
+    def _point(self, trial: FrozenTrial) -> int:
+        point = trial.system_attrs.get(RETRIED_FROM, trial.number)
+        return point if isinstance(point, int) else trial.number
+
+    def explores(self, trial: FrozenTrial) -> bool:
+        """Whether ``trial`` is drawn at random after the design."""
+        n, k = self._point(trial), self._explore
+        return k > 0 and n >= len(self._design) and n % k == k - 1
 
     def sample_relative(self, study, trial, search_space):
+        if self.explores(trial):
+            return {}
         return super().sample_relative(_wrap(study), trial, search_space)
 
     def sample_independent(self, study, trial, param_name, param_distribution):
-        if trial.number < len(self._design):
-            value = self._design[trial.number].get(param_name)
+        n = self._point(trial)
+        if 0 <= n < len(self._design):
+            value = self._design[n].get(param_name)
             if value is not None and _holds(param_distribution, value):
                 return value
+        if self.explores(trial):
+            return self._random_sampler.sample_independent(
+                study, trial, param_name, param_distribution
+            )
         return super().sample_independent(_wrap(study), trial, param_name, param_distribution)
 
 

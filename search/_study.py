@@ -176,6 +176,7 @@ def study_metadata(config: SearchConfig, space: Space, data: TrialData) -> dict[
         "space_file": space.source,
         "sampler": config.plan.sampler,
         "startup": config.plan.startup if config.plan.sampler == "tpe" else None,
+        "explore": config.plan.explore if config.plan.sampler == "tpe" else None,
         "seed": config.plan.seed,
         "worker_seeds": None if config.plan.seed is None else SEED_DERIVATION,
         **_design_metadata(config, space),
@@ -245,7 +246,7 @@ def load_for_worker(storage: optuna.storages.BaseStorage, config: SearchConfig) 
     return optuna.load_study(
         study_name=config.deployment.study,
         storage=storage,
-        sampler=make_sampler(config.plan.sampler, seed, design or ()),
+        sampler=make_sampler(config.plan.sampler, seed, design or (), config.plan.explore),
         pruner=optuna_pruner(config.plan.pruner),
     )
 

@@ -68,6 +68,8 @@ class Lease:
 # the trial attribute that says why a trial failed, and the beginning of its text when the
 # trial's worker died (no heartbeat, or a lease not renewed)
 FAIL_REASON = "fail_reason"
+# the first trial of a chain of retries, named as Optuna's RetryFailedTrialCallback names it
+RETRIED_FROM = "failed_trial"
 WORKER_DIED = "worker died: "
 
 
@@ -90,7 +92,7 @@ def retry_stale(
 
 def enqueue_retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retry: int) -> None:
     """A WAITING copy of a failed trial: its parameters and user attributes, less its reason."""
-    system_attrs = {"failed_trial": trial.number, "retry_history": [], **trial.system_attrs}
+    system_attrs = {RETRIED_FROM: trial.number, "retry_history": [], **trial.system_attrs}
     system_attrs.pop(LEASE_ATTR, None)
     system_attrs["retry_history"] = [*system_attrs["retry_history"], trial.number]
     if max_retry < len(system_attrs["retry_history"]):

@@ -51,6 +51,7 @@ def build_report(study: optuna.Study) -> dict[str, Any]:
         "seed": recorded.get("seed"),
         "worker_seeds": recorded.get("worker_seeds"),
         "startup_design": _design_summary(recorded.get(attrs.STARTUP_DESIGN)),
+        "explore": recorded.get("explore"),
         "pruner": recorded.get("pruner"),
         "code_version": recorded.get("code_version"),
         "changes": describe_changes(recorded.get(CHANGES_ATTR, [])),

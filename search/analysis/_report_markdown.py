@@ -59,6 +59,8 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"TPE's first {design['trials']} trials from a design ({design['method']}, "
             f"seed {design['seed']})"
         )
+    if report.get("explore"):
+        parts.append(f"every {report['explore']}th trial after them drawn at random")
     if report.get("code_version"):
         parts.append(f"code {report['code_version']}")
     lines = ["; ".join(parts) + "."]

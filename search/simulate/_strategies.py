@@ -38,13 +38,14 @@ class Strategy:
     recipe: bool = True  # trial 0 is the KLUE recipe, as search.run enqueues it
     keep_best: bool = True  # a run ends with its evaluation best by F1, or else with its last
     design: bool = True  # TPE's start-up follows the study's design (search.run --startup design)
+    explore: int = default("explore")  # every explore-th TPE trial after it at random (--explore)
 
     def new_sampler(self, seed: int, design: Sequence[dict[str, Any]] = ()) -> BaseSampler:
         """A worker's sampler; ``design`` is the study's start-up design (TPE's, as search.run
         records it)."""
         if self.sampler == "optuna-tpe":
             return optuna.samplers.TPESampler(seed=seed)
-        return make_sampler(self.sampler, seed, design)
+        return make_sampler(self.sampler, seed, design, self.explore)
 
     def optuna_pruner(self) -> optuna.pruners.BasePruner:
         """The Optuna pruner each replayed study is opened with."""
@@ -88,7 +89,8 @@ STRATEGIES = {
 def parse_strategies(text: str, base: dict[str, Strategy] | None = None) -> list[Strategy]:
     """Names separated by ``;`` or ``,``; ``NAME:eta=2,r=2,run=9`` varies a strategy's
     reduction factor, min resource and evaluations a run (``epoch=K``: K an epoch); ``design=0``
-    has TPE's start-up drawn at random (``--startup random``)."""
+    has TPE's start-up drawn at random (``--startup random``), ``explore=N`` every N-th trial
+    after it (``--explore N``, 0: none)."""
     known = base or STRATEGIES
     chosen = []
     for item in split_items(text):
@@ -124,10 +126,13 @@ def _vary(strategy: Strategy, options: str, item: str) -> Strategy:
         if key == "design" and value in ("0", "1"):
             strategy = replace(strategy, design=value == "1")
             continue
+        if key == "explore" and value.isdigit():
+            strategy = replace(strategy, explore=int(value))
+            continue
         if key not in ("eta", "r", "run", "epoch") or not value.isdigit() or int(value) < 1:
             raise UserError(
-                f"--strategies: {item!r}: {option!r} is not eta=N, r=N, run=N, epoch=N or "
-                "design=0|1"
+                f"--strategies: {item!r}: {option!r} is not eta=N, r=N, run=N, epoch=N, "
+                "design=0|1 or explore=N"
             )
         n = int(value)
         if key == "eta":

@@ -18,6 +18,7 @@ from search.analysis._report_data import build_report
 from search.analysis._report_markdown import _header
 from search.run import main
 from search.testing import ENV, RUNNER
+from storage._liveness import enqueue_retry
 
 TINY = load_space(None, "tiny")
 CHOICES = [n for n, p in TINY.params.items() if isinstance(p, Choice)]
@@ -143,4 +144,75 @@ def test_startup_random_records_no_design_and_a_wrong_value_is_refused(tmp_path)
     assert STARTUP_DESIGN not in attrs and attrs["startup"] == "random"
     with pytest.raises(UserError, match="--startup: 'latin' is not one of design, random"):
         main([*argv[:-1], "latin"])
+    assert len(optuna.get_all_study_summaries(storage)) == 1  # nothing written
+
+
+def _ask_tell(study, n, objective):
+    for _ in range(n):
+        trial = study.ask()
+        params = suggest(trial, TINY)
+        study.tell(trial, objective(params))
+
+
+def test_every_third_trial_after_the_design_explores_where_tpe_exploits():
+    """A model sure of its best learning rate samples near it; the explored trials do not."""
+    design = startup_design(TINY, "tiny", TPE_STARTUP, 2)
+    study = optuna.create_study(
+        directions=["maximize"] * 2, sampler=make_sampler("tpe", 2, design, explore=3)
+    )
+    lr = TINY.params["learning_rate"]
+    best = np.log(lr.low)  # F1 falls with the distance from the lowest learning rate
+
+    def objective(params):
+        score = 1.0 - abs(np.log(params["learning_rate"]) - best) / (np.log(lr.high) - best)
+        return [score, score]
+
+    _ask_tell(study, 64, objective)
+    after = [t for t in study.trials if t.number >= TPE_STARTUP]
+    explored = [t for t in after if t.number % 3 == 2]
+    modelled = [t for t in after if t.number % 3 != 2]
+    high = np.exp((np.log(lr.low) + np.log(lr.high)) / 2)  # the upper half of the range
+
+    def share_high(trials):
+        return np.mean([t.params["learning_rate"] > high for t in trials])
+
+    assert share_high(modelled) < 0.15 < 0.3 < share_high(explored)
+    # none of the design's trials is replaced by a random one
+    for t in study.trials[:TPE_STARTUP]:
+        assert {k: t.params[k] for k in design[t.number]} == design[t.number]
+
+
+def test_explore_0_keeps_every_trial_after_the_design_modelled():
+    sampler = make_sampler("tpe", 0, startup_design(TINY, "tiny", TPE_STARTUP, 0), explore=0)
+    study = optuna.create_study(directions=["maximize"] * 2, sampler=sampler)
+    _ask_tell(study, TPE_STARTUP + 6, lambda p: [0.5, 0.5])
+    assert not any(sampler.explores(t) for t in study.trials)
+
+
+def test_a_retried_trial_takes_the_design_point_of_the_trial_it_retries():
+    """A trial failed before it drew its values (a storage outage at its start) is retried with
+    none: the retry takes the failed trial's point, so no point of the design goes untried."""
+    design = startup_design(TINY, "tiny", TPE_STARTUP, 3)
+    sampler = make_sampler("tpe", 3, design, explore=3)
+    study = optuna.create_study(directions=["maximize"] * 2, sampler=sampler)
+    failed = study.ask()
+    study.tell(failed, state=optuna.trial.TrialState.FAIL)
+    enqueue_retry(study, study.trials[0], max_retry=2)
+    retry = study.ask()
+    params = suggest(retry, TINY)
+    assert retry.number == 1
+    assert {k: params[k] for k in design[0]} == design[0]
+    assert not sampler.explores(study.trials[1])  # counted as trial 0
+
+
+def test_a_search_records_explore_and_a_negative_value_is_refused(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    argv = ["--runner", RUNNER, "--storage", storage, "--study", "e", "--quiet",
+            "--pruner", "none", "--seed", "4", "--trials", "2", "--explore", "5"]  # fmt: skip
+    assert main(argv) == 0
+    study = optuna.load_study(study_name="e", storage=storage)
+    assert study_attrs(study)["explore"] == 5
+    assert "every 5th trial after them drawn at random" in " ".join(_header(build_report(study)))
+    with pytest.raises(UserError, match=r"--explore: must be 0 .* got -1"):
+        main([*argv[:-1], "-1"])
     assert len(optuna.get_all_study_summaries(storage)) == 1  # nothing written
