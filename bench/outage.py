@@ -16,11 +16,7 @@ lines. Saves ``bench/results/NAME.json``.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import pwd
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,47 +32,7 @@ from optuna.trial import TrialState
 from search._study import FINISHED
 from search.testing import RUNNER, fake_env
 from storage._opening import open_storage
-
-
-def _tool(name: str) -> str:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:]
-    return found if isinstance(found, str) else found[0]
-
-
-class Cluster:
-    """A fresh PostgreSQL cluster on a free port, stopped and started at will."""
-
-    def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-        self.dir = Path(tempfile.mkdtemp(prefix="re-search-pg-"))
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # the server refuses to run as root
-            os.chown(self.dir, pwd.getpwnam("postgres").pw_uid, -1)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        data = str(self.dir / "data")
-        self._ctl(_tool("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-        self.start()
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        data, log = str(self.dir / "data"), str(self.dir / "server.log")
-        self._ctl(_tool("pg_ctl"), "-D", data, "-o", options, "-l", log, "-w", "start")
-
-    def stop(self) -> None:
-        self._ctl(_tool("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
-
-    def remove(self) -> None:
-        subprocess.run(
-            [*self.as_user, _tool("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(self.dir, ignore_errors=True)
+from storage.testing import Cluster
 
 
 def trials_of(url: str, study: str) -> list[optuna.trial.FrozenTrial]:
@@ -104,7 +60,11 @@ def _run_again(failed: optuna.trial.FrozenTrial, trials: list) -> bool:
 
 
 def one_outage(outage: float, trials: int, workers: int, work: Path) -> dict:
-    cluster = Cluster()
+    with Cluster() as cluster:
+        return _through(cluster, outage, trials, workers, work)
+
+
+def _through(cluster: Cluster, outage: float, trials: int, workers: int, work: Path) -> dict:
     command = [
         sys.executable, "-m", "search.run", "--runner", RUNNER, "--storage", cluster.url,
         "--study", "outage", "--trials", str(trials), "--workers", str(workers),
@@ -134,7 +94,6 @@ def one_outage(outage: float, trials: int, workers: int, work: Path) -> dict:
     finally:
         if proc.poll() is None:
             proc.kill()
-        cluster.remove()
     failed = [t for t in found if t.state == TrialState.FAIL]
     lost = [t.number for t in failed if not _run_again(t, found)]
     errors = [line for line in err.splitlines() if line.startswith("error: ")]

@@ -191,8 +191,9 @@ def test_the_optuna_check_finds_a_private_reach():
 
 
 # The modules a user names: the commands (``python -m``), the worker the launcher starts, and the
-# fake trial users test their spaces with. Every other module is implementation: ``_name.py``.
-PUBLIC_MODULES = {*COMMANDS, *NOT_COMMANDS, "search.testing"}
+# fake trial users test their spaces with and the throwaway Postgres cluster fault tests stop and
+# start. Every other module is implementation: ``_name.py``.
+PUBLIC_MODULES = {*COMMANDS, *NOT_COMMANDS, "search.testing", "storage.testing"}
 
 
 def test_implementation_modules_are_private():

@@ -22,7 +22,7 @@ from search._study import FINISHED
 from search.testing import RUNNER, fake_env
 from storage._opening import open_storage
 from storage._waits import RETRY_ENV
-from tests.integration.pg_cluster import Cluster
+from storage.testing import Cluster
 
 pytestmark = [
     pytest.mark.integration,

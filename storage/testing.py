@@ -1,6 +1,7 @@
-"""A throwaway PostgreSQL cluster on a port of its own, for tests that stop and start the server
-(the shared test server stays up). Needs PostgreSQL's ``initdb`` and ``pg_ctl``; as root the
-cluster runs as the ``postgres`` user."""
+"""A throwaway PostgreSQL cluster on a port of its own, for tests and benchmarks that stop and
+start the server (a shared server stays up): the service's fault tests and ``bench/outage.py`` use
+it, and so can a user's own. Needs PostgreSQL's ``initdb`` and ``pg_ctl``; as root the cluster
+runs as the ``postgres`` user."""
 
 from __future__ import annotations
 
