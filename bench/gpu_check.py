@@ -136,10 +136,19 @@ def check_search(gpus: int, cwd: Path) -> dict[str, Any]:
         return {"devices": devices, "ok": False, "error": done.stderr[-2000:]}
     study = optuna.load_study(study_name="gpu-check", storage=storage)
     finished = [t for t in study.trials if t.state.is_finished() and t.values]
-    on_cuda = all(trial_record(t, "runtime").get("device") == "cuda" for t in finished)
+    runtimes = [trial_record(t, "runtime") for t in finished]
+    on_cuda = all(r.get("device") == "cuda" for r in runtimes)
     workers = {t.user_attrs.get("worker") for t in study.trials}
-    ok = on_cuda and len(workers) == len(devices.split(","))
-    return {"devices": devices, "ok": ok, "trials": len(finished), "workers": len(workers)}
+    # each worker on a GPU of its own: the trials saw every asked device, one per worker
+    gpus = sorted({str((r.get("gpu") or {}).get("visible_devices")) for r in runtimes})
+    ok = on_cuda and len(workers) == len(devices.split(",")) and gpus == devices.split(",")
+    return {
+        "devices": devices,
+        "ok": ok,
+        "trials": len(finished),
+        "workers": len(workers),
+        "gpus_seen": gpus,
+    }
 
 
 def check_oom(setup, cuda: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ bit-identical on CPU."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import torch
@@ -32,6 +33,17 @@ def runtime_record(settings: RunSettings) -> dict[str, Any]:
         "precision": precision,
         **{name: getattr(settings, name) for name in CADENCE},
         "versions": {name: versions[name] for name in VERSIONED if name in versions},
+        **(_gpu() if cuda else {}),
+    }
+
+
+def _gpu() -> dict[str, Any]:
+    """Which GPU the run had: the launcher gives each worker its own (CUDA_VISIBLE_DEVICES)."""
+    return {
+        "gpu": {
+            "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "name": torch.cuda.get_device_name(torch.cuda.current_device()),
+        }
     }
 
 
