@@ -11,14 +11,16 @@ pair, where the trials allow it: in the tiny space, every seed tests/search/test
 
 The design is made once per study from the search's seed, recorded in the study
 (:data:`search._attrs.STARTUP_DESIGN`), and every worker's sampler reads it from there: trial
-number ``n`` of the start-up takes point ``n`` (trial 0 is the KLUE recipe, enqueued with its own
-values). A value that a changed space no longer holds is drawn at random, as TPE draws it.
+number ``n`` of the start-up takes point ``n``. Trial 0 is the KLUE recipe, enqueued with its own
+values, so the design's point 0 is the recipe and the pairs it tries count as tried. A value
+that a changed space no longer holds is drawn at random, as TPE draws it.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,26 +29,35 @@ from scipy.stats import qmc
 from search._space import Choice, FloatRange, IntRange, Param, Space
 
 # hypercubes drawn per design; the first that tries every pair of choices is taken
-CANDIDATES = 64
+CANDIDATES = 256
 # how a study's design was made, as the study records it
 METHOD = f"Latin hypercube (scipy.stats.qmc), best of {CANDIDATES} by pairs of choices tried"
 
 
-def startup_design(space: Space, model: str | None, points: int, seed: int) -> list[dict[str, Any]]:
+def startup_design(
+    space: Space,
+    model: str | None,
+    points: int,
+    seed: int,
+    first: Sequence[Mapping[str, Any]] = (),
+) -> list[dict[str, Any]]:
     """``points`` configurations of ``space``, one per start-up trial, drawn from ``seed``.
 
-    Fixed parameters are left out (a trial takes them as they are). Where the space chooses the
-    model, each point's other parameters come from that model's ranges.
+    ``first`` are the configurations the first trials take whatever the design says (the KLUE
+    recipe, enqueued as trial 0): they are the design's first points, and the pairs they try
+    count as tried. Fixed parameters are left out (a trial takes them as they are). Where the
+    space chooses the model, each point's other parameters come from that model's ranges.
     """
     names = [n for n, p in space.params.items() if isinstance(p, (FloatRange, IntRange, Choice))]
     if not names or points < 1:
         return []
+    given = [{n: point[n] for n in names if n in point} for point in first][:points]
     rng = np.random.default_rng(seed)
     choices = [n for n in names if isinstance(space.params[n], Choice)]
     best: tuple[int, list[dict[str, Any]]] | None = None
     for _ in range(CANDIDATES):
         unit = qmc.LatinHypercube(len(names), rng=rng).random(points)
-        design = [_point(space, model, names, row) for row in unit]
+        design = given + [_point(space, model, names, row) for row in unit[len(given) :]]
         missed = untried_pairs(design, space, choices)
         if best is None or missed < best[0]:
             best = (missed, design)

@@ -199,7 +199,9 @@ def _design_metadata(config: SearchConfig, space: Space) -> dict[str, Any]:
     seed = config.plan.seed
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
-    points = startup_design(space, config.plan.model, TPE_STARTUP, seed)
+    # trial 0 of a new study is the KLUE recipe (create_study enqueues it): the design's point 0
+    recipe = klue_recipe(config.plan.model, space)
+    points = startup_design(space, config.plan.model, TPE_STARTUP, seed, first=[recipe])
     return {STARTUP_DESIGN: {"seed": seed, "method": DESIGN_METHOD, "points": points}}
 
 

@@ -90,8 +90,9 @@ class _Clock:
         self.space = space_of(surrogate)
         model = str(surrogate.table.metadata.get("model") or "tiny")
         # TPE's start-up design, made from the search's seed as search.run makes it
+        recipe = [klue_recipe(model, self.space)] if strategy.recipe else []
         design = (
-            startup_design(self.space, model, TPE_STARTUP, seed)
+            startup_design(self.space, model, TPE_STARTUP, seed, first=recipe)
             if strategy.sampler == "tpe" and strategy.design
             else []
         )
@@ -106,8 +107,8 @@ class _Clock:
             )
             for w in range(workers)
         ]
-        if strategy.recipe:
-            self.studies[0].enqueue_trial(klue_recipe(model, self.space))
+        for config in recipe:
+            self.studies[0].enqueue_trial(config)
         self.pruners = [strategy.new_pruner() for _ in range(workers)]
         self.surrogate, self.strategy, self.budget, self.rows = surrogate, strategy, budget, rows
         self.noise = np.random.default_rng(seed)

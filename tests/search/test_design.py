@@ -10,9 +10,9 @@ import optuna
 import pytest
 
 from common._cli import UserError
-from search._attrs import ORIGIN, STARTUP_DESIGN, study_attrs
+from search._attrs import STARTUP_DESIGN, study_attrs
 from search._design import startup_design, untried_pairs
-from search._sampling import TPE_STARTUP, make_sampler, suggest, worker_seed
+from search._sampling import TPE_STARTUP, klue_recipe, make_sampler, suggest, worker_seed
 from search._space import Choice, FloatRange, IntRange, Space, load_space
 from search.analysis._report_data import build_report
 from search.analysis._report_markdown import _header
@@ -37,6 +37,16 @@ def test_every_pair_of_choices_is_tried_where_a_random_start_up_misses_some():
     drawn = [untried_pairs(random_startup(s), TINY, CHOICES) for s in range(30)]
     assert designed == [0] * 30
     assert sum(m > 0 for m in drawn) >= 25  # what the design is for
+
+
+def test_the_recipe_is_the_designs_first_point_and_the_rest_still_try_every_pair():
+    """Trial 0 is the KLUE recipe: its pairs count as tried, and no point of the design is one
+    that no trial takes."""
+    recipe = klue_recipe("tiny", TINY)
+    for seed in range(30):
+        design = startup_design(TINY, "tiny", 16, seed, first=[recipe])
+        assert design[0] == {k: recipe[k] for k in design[0]} and len(design) == 16
+        assert untried_pairs(design, TINY, CHOICES) == 0, seed
 
 
 def test_points_lie_in_the_space_and_every_range_is_stratified():
@@ -117,11 +127,11 @@ def test_a_search_records_its_design_and_its_workers_follow_it(tmp_path, monkeyp
     study = optuna.load_study(study_name="d", storage=storage)
     recorded = study_attrs(study)[STARTUP_DESIGN]
     assert recorded["seed"] == 4 and len(recorded["points"]) == TPE_STARTUP
-    assert recorded["points"] == json.loads(json.dumps(startup_design(TINY, "tiny", 16, 4)))
+    recipe = klue_recipe("tiny", TINY)
+    expected = startup_design(TINY, "tiny", 16, 4, first=[recipe])
+    assert recorded["points"] == json.loads(json.dumps(expected))
     for trial in study.trials:
-        if ORIGIN in trial.user_attrs:
-            continue
-        point = recorded["points"][trial.number]
+        point = recorded["points"][trial.number]  # trial 0, the recipe, included
         assert {k: trial.params[k] for k in point} == point
     workers = {t.user_attrs["worker"] for t in study.trials}
     assert len(workers) == 2
