@@ -46,6 +46,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _every(k: int) -> str:
+    """``every 3rd trial``; ``every trial`` for 1."""
+    if k == 1:
+        return "every trial"
+    suffix = "th" if k % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"every {k}{suffix} trial"
+
+
 def _header(report: Mapping[str, Any]) -> list[str]:
     parts = [f"Objectives {', '.join(report['objectives'])}"]
     labels = {"model": "model", "sampler": "sampler", "pruner": "pruner", "storage": "storage"}
@@ -60,7 +68,7 @@ def _header(report: Mapping[str, Any]) -> list[str]:
             f"seed {design['seed']})"
         )
     if report.get("explore"):
-        parts.append(f"every {report['explore']}th trial after them drawn at random")
+        parts.append(f"{_every(int(report['explore']))} after them drawn at random")
     if report.get("code_version"):
         parts.append(f"code {report['code_version']}")
     lines = ["; ".join(parts) + "."]

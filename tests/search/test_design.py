@@ -226,3 +226,12 @@ def test_a_search_records_explore_and_a_negative_value_is_refused(tmp_path):
     with pytest.raises(UserError, match=r"--explore: must be 0 .* got -1"):
         main([*argv[:-1], "-1"])
     assert len(optuna.get_all_study_summaries(storage)) == 1  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("k", "words"), [(1, "every trial"), (2, "every 2nd trial"), (3, "every 3rd trial"),
+                     (11, "every 11th trial"), (21, "every 21st trial")],
+)  # fmt: skip
+def test_the_report_says_how_often_trials_are_drawn_at_random(k, words):
+    header = " ".join(_header({"objectives": ["micro_f1"], "explore": k}))
+    assert f"{words} after them drawn at random" in header
