@@ -9,10 +9,11 @@ optimizer step they reached (how Optuna reads their curves), ``rank=eval`` by th
 (the rung) they reached; ``trials=K`` is MO-ASHA's ``min_trials`` (a rung stops nobody until it
 holds K results, so the first K trials run to the end); ``r``/``run`` are ``--min-resource`` and
 ``--evals-per-run``; ``design`` has the start-up follow the study's design (search._design),
-as the default does. ``--only`` replays the variants named and keeps the file's others.
-Per variant: best F1 and hypervolume at the end (10th percentile, median,
-10th percentile over median), pruned trials, compute in simulated seconds and training
-examples, and the pruning regret (share of the final front's configurations that were stopped).
+as the default does, and ``explore=K`` draws every K-th trial after it at random (``--explore``;
+the default is ``design,explore=3``). ``--only`` replays the variants named and keeps the file's
+others. Per variant: best F1 and hypervolume at the end (10th percentile, median, 10th
+percentile over median), pruned trials, compute in simulated seconds and training examples, and
+the pruning regret (share of the final front's configurations that were stopped).
 """
 
 from __future__ import annotations
