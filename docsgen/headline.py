@@ -84,8 +84,18 @@ _HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
     ),
     (
         "real_searches",
-        "the same with `--startup random` (TPE's start-up drawn, not designed)",
+        "the same with `--explore 0` (no random trials after TPE's start-up)",
+        _real("explore-0"),
+    ),
+    (
+        "real_searches",
+        "the same with `--startup random --explore 0` (TPE's start-up drawn, not designed)",
         _real("startup-random"),
+    ),
+    (
+        "real_searches",
+        "random search without pruning (`--sampler random --pruner none`), the same figure",
+        _real("random"),
     ),
     ("simulate_300", "compute to 95% of the best F1, the default against random (replayed)", _to95),
 ]

@@ -24,10 +24,13 @@ COMMANDS = {
     "--seeds 20 --workers 2 --budget 40 --noise residual --strategies 'default;random;tpe;trainer' "
     "--json bench/results/simulate_seeds_40.json",
     "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10; "
-    "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random",
+    "python bench/real_searches.py --strategy explore-0 --seeds 1-10 -- --explore 0; "
+    "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random "
+    "--explore 0",
     "fidelity": "python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz "
     "--real bench/results/real_searches.json --seeds 40 --processes 2 "
-    "--as 'startup-random=default:design=0' --learn-real --noise residual "
+    "--as 'explore-0=default:explore=0;startup-random=default:design=0,explore=0' --learn-real "
+    "--noise residual "
     "--json bench/results/fidelity.json --plot bench/results/fidelity.png",
     "overhead_per_trial": "python bench/overhead.py per-trial",
     "overhead_service": "python bench/overhead.py service",

@@ -8,8 +8,11 @@ import statistics
 from docsgen.markdown import table
 
 FLAGS = {
-    "startup-random": "`-- --startup random`: TPE's 16 start-up trials drawn at random rather "
-    "than from the design",
+    "explore-0": "`-- --explore 0`: every trial after TPE's 16 start-up trials from its model, "
+    "none drawn at random; these ten ran with a design chosen from 64 hypercubes, not 256, whose "
+    "point 0 no trial took (trial 0 is the recipe)",
+    "startup-random": "`-- --startup random --explore 0`: TPE's 16 start-up trials drawn at random "
+    "rather than from the design, and none after them",
 }
 
 SUMMARY = [
