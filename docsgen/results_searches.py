@@ -13,6 +13,7 @@ FLAGS = {
     "point 0 no trial took (trial 0 is the recipe)",
     "startup-random": "`-- --startup random --explore 0`: TPE's 16 start-up trials drawn at random "
     "rather than from the design, and none after them",
+    "random": "`-- --sampler random --pruner none`: random search, every trial run to the end",
 }
 
 SUMMARY = [
