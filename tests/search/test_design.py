@@ -164,11 +164,12 @@ def _ask_tell(study, n, objective):
         study.tell(trial, objective(params))
 
 
-def test_every_third_trial_after_the_design_explores_where_tpe_exploits():
-    """A model sure of its best learning rate samples near it; the explored trials do not."""
+def _learning_rates_after_the_design(explore: int) -> tuple[list, list]:
+    """Learning rates TPE drew after the design for an objective best at the lowest rate: those of
+    trials drawn at random (numbers K-1, 2K-1, ...) and those of the others."""
     design = startup_design(TINY, "tiny", TPE_STARTUP, 2)
     study = optuna.create_study(
-        directions=["maximize"] * 2, sampler=make_sampler("tpe", 2, design, explore=3)
+        directions=["maximize"] * 2, sampler=make_sampler("tpe", 2, design, explore=explore)
     )
     lr = TINY.params["learning_rate"]
     best = np.log(lr.low)  # F1 falls with the distance from the lowest learning rate
@@ -178,25 +179,26 @@ def test_every_third_trial_after_the_design_explores_where_tpe_exploits():
         return [score, score]
 
     _ask_tell(study, 64, objective)
-    after = [t for t in study.trials if t.number >= TPE_STARTUP]
-    explored = [t for t in after if t.number % 3 == 2]
-    modelled = [t for t in after if t.number % 3 != 2]
-    high = np.exp((np.log(lr.low) + np.log(lr.high)) / 2)  # the upper half of the range
-
-    def share_high(trials):
-        return np.mean([t.params["learning_rate"] > high for t in trials])
-
-    assert share_high(modelled) < 0.15 < 0.3 < share_high(explored)
     # none of the design's trials is replaced by a random one
     for t in study.trials[:TPE_STARTUP]:
         assert {k: t.params[k] for k in design[t.number]} == design[t.number]
+    high = np.exp((np.log(lr.low) + np.log(lr.high)) / 2)  # the upper half of the range
+    after = [t for t in study.trials if t.number >= TPE_STARTUP]
+    random = [t.params["learning_rate"] > high for t in after if explore and t.number % 3 == 2]
+    modelled = [t.params["learning_rate"] > high for t in after if not explore or t.number % 3 != 2]
+    return random, modelled
 
 
-def test_explore_0_keeps_every_trial_after_the_design_modelled():
-    sampler = make_sampler("tpe", 0, startup_design(TINY, "tiny", TPE_STARTUP, 0), explore=0)
-    study = optuna.create_study(directions=["maximize"] * 2, sampler=sampler)
-    _ask_tell(study, TPE_STARTUP + 6, lambda p: [0.5, 0.5])
-    assert not any(sampler.explores(t) for t in study.trials)
+def test_every_third_trial_after_the_design_explores_where_tpe_exploits():
+    """A model sure of its best learning rate samples near it; the explored trials do not."""
+    random, modelled = _learning_rates_after_the_design(explore=3)
+    assert np.mean(modelled) < 0.15 < 0.3 < np.mean(random)
+
+
+def test_explore_0_keeps_every_trial_after_the_design_near_the_models_best():
+    random, modelled = _learning_rates_after_the_design(explore=0)
+    assert not random and len(modelled) == 64 - TPE_STARTUP
+    assert np.mean(modelled) < 0.15
 
 
 def test_a_retried_trial_takes_the_design_point_of_the_trial_it_retries():
