@@ -4,22 +4,27 @@ simulator's replays are checked against.
 
     python bench/real_searches.py --strategy default --seeds 1-10
     python bench/real_searches.py --strategy random --seeds 1-5 -- --sampler random --pruner none
+    python bench/real_searches.py --strategy trainer --seeds 1-5 --runner trainer
 
-Everything after ``--`` goes to ``search.run`` as it is. Each search runs under
-``flock /work/cpu.lock`` (two heavy measurements never share the 2 cores) in a fresh temporary
-directory with its own SQLite study, and is recorded as soon as it ends; a (strategy, seed) pair
-already in the file is skipped, so an interrupted run resumes where it stopped.
+Everything after ``--`` goes to ``search.run`` as it is. ``--runner trainer`` runs
+bench/trainer_search.py instead: the search ``Trainer.hyperparameter_search`` runs (Optuna's TPE
+and median pruner on F1, a trial's value its last evaluation's) on the service's space and loop.
+Each search runs under ``flock /work/cpu.lock`` (two heavy measurements never share the 2 cores)
+in a fresh temporary directory with its own SQLite study, and is recorded as soon as it ends; a
+(strategy, seed) pair already in the file is skipped, so an interrupted run resumes where it
+stopped.
 
 The file (``bench/results/real_searches.json``) holds ``{"format": ..., "searches": [...]}``; each
-search: ``strategy``, ``seed``, ``flags`` (given to search.run after the common ones), ``trials``,
-``workers``, ``machine`` (load averages at start and end), ``wall_s`` (the command's, waiting
-for the lock included), ``span_s`` (first trial's start to last trial's end, where recorded);
-``best_f1`` and ``hypervolume`` (COMPLETE trials' (F1, AUPRC) front against the origin, as
-the simulator's metrics), ``complete``/``pruned``/``fail`` counts; ``compute`` = ``train_s``,
-``eval_s`` (sums over trials of the run's own timings) and ``train_examples`` (train examples
-stepped over); ``trials``: per trial ``number``, ``state``, ``params``, ``values``, ``evals``
-(``{step: [f1, auprc]}``), ``eval_costs`` (``{step: [seconds since training started,
-train examples]}``), ``timings_s``, ``pruned_at`` and ``worker``.
+search: ``strategy``, ``runner``, ``seed``, ``flags`` (given to the runner after the common ones),
+``trials``, ``workers``, ``machine`` (load averages at start and end), ``wall_s`` (the command's,
+waiting for the lock included), ``span_s`` (first trial's start to last trial's end, where
+recorded); ``best_f1`` and ``hypervolume`` (COMPLETE trials' (F1, AUPRC) front against the origin,
+as the simulator's metrics; a single-objective trial's pair is its last evaluation's, as its value
+is), ``complete``/``pruned``/``fail`` counts; ``compute`` = ``train_s``, ``eval_s`` (sums over
+trials of the run's own timings) and ``train_examples`` (train examples stepped over); ``trials``:
+per trial ``number``, ``state``, ``params``, ``values``, ``evals`` (``{step: [f1, auprc]}``),
+``eval_costs`` (``{step: [seconds since training started, train examples]}``), ``timings_s``,
+``pruned_at`` and ``worker``.
 """
 
 from __future__ import annotations
@@ -62,13 +67,22 @@ def load(path: Path) -> dict[str, Any]:
     return {"format": FORMAT, "searches": []}
 
 
-def run_one(strategy: str, seed: int, trials: int, workers: int, flags: list[str], lock: str):
+RUNNERS = {
+    "search.run": ["-m", "search.run", "--quiet"],
+    "trainer": [str(harness.ROOT / "bench" / "trainer_search.py")],
+}
+
+
+def run_one(
+    strategy: str, seed: int, trials: int, workers: int, flags: list[str], lock: str,
+    runner: str = "search.run",
+) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="real-search-") as tmp:
         storage = f"sqlite:///{Path(tmp) / 'study.db'}"
         cmd = ["flock", lock] if lock else []
-        cmd += [sys.executable, "-m", "search.run", "--trials", str(trials),
+        cmd += [sys.executable, *RUNNERS[runner], "--trials", str(trials),
                "--workers", str(workers), "--seed", str(seed), "--storage", storage,
-               "--study", "s", "--quiet", *flags]  # fmt: skip
+               "--study", "s", *flags]  # fmt: skip
         load_start = harness.load_average()
         started = time.time()
         subprocess.run(cmd, check=True, cwd=tmp, env=ENV)
@@ -76,14 +90,14 @@ def run_one(strategy: str, seed: int, trials: int, workers: int, flags: list[str
         study = optuna.load_study(study_name="s", storage=storage)
         record = summary(study)
     machine = harness.machine_record(load_start)
-    return {"strategy": strategy, "seed": seed, "flags": flags, "trials": trials,
+    return {"strategy": strategy, "runner": runner, "seed": seed, "flags": flags, "trials": trials,
             "workers": workers, "machine": machine, "wall_s": round(wall, 1), **record}  # fmt: skip
 
 
 def summary(study: optuna.Study) -> dict[str, Any]:
     rows = [trial_row(t) for t in study.get_trials(deepcopy=False)]
     complete = [r for r in rows if r["state"] == "complete" and r["values"]]
-    points = [(r["values"][0], r["values"][1]) for r in complete]
+    points = [front_point(r) for r in complete]
     timings = [r["timings_s"] or {} for r in rows]
     examples = [max((c[1] for c in r["eval_costs"].values()), default=0) for r in rows]
     trials = study.get_trials(deepcopy=False)
@@ -102,6 +116,15 @@ def summary(study: optuna.Study) -> dict[str, Any]:
         },
         "trials": rows,
     }
+
+
+def front_point(row: dict[str, Any]) -> tuple[float, float]:
+    """A complete trial's (F1, AUPRC): its values, or for a single-objective trial (F1 alone)
+    its last evaluation's pair."""
+    if len(row["values"]) >= 2:
+        return row["values"][0], row["values"][1]
+    last = row["evals"][str(max(int(s) for s in row["evals"]))] if row["evals"] else [0.0, 0.0]
+    return last[0], last[1]
 
 
 def trial_row(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
@@ -154,6 +177,7 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=40)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--runner", choices=sorted(RUNNERS), default="search.run")
     p.add_argument("--lock", default=LOCK, help="file each search holds with flock ('' for none)")
     args = p.parse_args(argv)
     if args.summary or not (args.strategy and args.seeds):
@@ -163,7 +187,9 @@ def main() -> None:
         data = load(args.out)
         if any(s["strategy"] == args.strategy and s["seed"] == seed for s in data["searches"]):
             continue
-        found = run_one(args.strategy, seed, args.trials, args.workers, flags, args.lock)
+        found = run_one(
+            args.strategy, seed, args.trials, args.workers, flags, args.lock, args.runner
+        )
         data = load(args.out)  # another invocation may have appended meanwhile
         data["searches"].append(found)
         harness.save_result(args.out, data)

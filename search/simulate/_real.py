@@ -85,11 +85,25 @@ def real_curves(search: dict[str, Any], rows: int, fixed: dict | None = None) ->
     return out
 
 
+def source_of(search: dict[str, Any]) -> str:
+    """How a table names the runs of a real search (bench/record_table.py add-real)."""
+    return f"real:{search['strategy']}:{search['seed']}"
+
+
+def without(table: Table, search: dict[str, Any]) -> Table:
+    """``table`` less the runs it holds of ``search`` (a search is never checked on its own)."""
+    own = source_of(search)
+    return replace(table, curves=tuple(c for c in table.curves if c.source != own))
+
+
 def with_others(table: Table, real: list[dict], left_out: dict, rows: int) -> Table:
-    """``table`` plus the runs of every real search but ``left_out`` (no search sees its own)."""
+    """``table`` plus the runs of every real search but ``left_out`` (no search sees its own,
+    nor twice another's: runs the table holds of a search in ``real`` come from ``real``)."""
     fixed = table.metadata.get("fixed")
+    listed = {source_of(r) for r in real}
+    kept = tuple(c for c in table.curves if c.source not in listed)
     extra = [c for r in real if r is not left_out for c in real_curves(r, rows, fixed)]
-    return replace(table, curves=table.curves + tuple(extra), name=f"{table.name}+real")
+    return replace(table, curves=kept + tuple(extra), name=f"{table.name}+real")
 
 
 def band(replays: list[Replay], axis: str, compute: float) -> dict[str, list[float]]:
@@ -166,7 +180,12 @@ def check(
         if strategy is None:
             skipped.append(r["strategy"])
             continue
-        fitted = fit(with_others(table, real, r, rows), noise=noise) if learn_real else surrogate
+        if learn_real:
+            fitted = fit(with_others(table, real, r, rows), noise=noise)
+        elif any(c.source == source_of(r) for c in table.curves):
+            fitted = fit(without(table, r), noise=noise)
+        else:
+            fitted = surrogate
         errors.append(fitted.error["mae_final_f1"])
         budget = Budget(r["trials"])
         runs = _replays(fitted, strategy, seeds, r["workers"], budget, processes)

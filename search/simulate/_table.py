@@ -15,6 +15,8 @@ then one line per trial
      "evals": [[step, seconds, examples, micro_f1, auprc], ...]}
 
 where ``seconds`` and ``examples`` are cumulative and ``eval_seconds`` is one evaluation's cost.
+A line may name its ``source`` (bench/record_table.py's ``seeds``, or ``real:STRATEGY:SEED`` for
+the full runs of a real search): checks against real searches leave a search's own runs out.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Curve:
     eval_seconds: float
     evals: np.ndarray
     partial: bool = False  # a pruned trial: its curve stops before its schedule's end
+    source: str | None = None  # where the run came from, where the table says
 
     @property
     def fractions(self) -> np.ndarray:
@@ -188,6 +191,8 @@ def export_table(table: Table, path: Path) -> None:
         }
         if c.partial:
             row["partial"] = True
+        if c.source:
+            row["source"] = c.source
         lines.append(json.dumps(row))
     tmp = path.with_name(path.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as out:
@@ -236,4 +241,5 @@ def _curve_from_json(record: dict[str, Any]) -> Curve:
         eval_seconds=float(record["eval_seconds"]),
         evals=evals,
         partial=bool(record.get("partial", False)),
+        source=str(record["source"]) if record.get("source") else None,
     )

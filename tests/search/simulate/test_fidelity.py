@@ -1,15 +1,16 @@
 """Real searches against the replays' bands, and the noise models the bands come from."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from common._cli import UserError
 from search.simulate._noise import draw, seed_pool
-from search.simulate._real import read_real, real_curves
+from search.simulate._real import read_real, real_curves, with_others, without
 from search.simulate._surrogate import _key, fit
-from search.simulate._table import Curve, Table, export_table
+from search.simulate._table import Curve, Table, export_table, load_table
 from search.simulate.fidelity import main
 from tests.search.simulate.synthetic import agreeing, table
 
@@ -138,3 +139,21 @@ def test_each_search_learns_from_the_other_searches_runs_never_its_own(tmp_path)
     base = about["surrogate"]["held_out"]
     assert "36 runs" in base  # the table alone
     assert about["learn_real"] and len(about["surrogate_final_f1_mae_per_search"]) == 2
+
+
+def test_a_table_holding_real_searches_runs_never_shows_a_search_its_own(tmp_path):
+    base = seeded(table(agreeing, trials=6), 1.0)
+    own = [replace(c, number=900 + i, source="real:random:1") for i, c in enumerate(base.curves)]
+    other = [replace(c, source="real:random:2", number=c.number + 50) for c in own[:2]]
+    own = own[:4]
+    held = replace(base, curves=base.curves + tuple(own) + tuple(other))
+    export_table(held, tmp_path / "t.jsonl.gz")
+    back = load_table(str(tmp_path / "t.jsonl.gz"))
+    assert sum(c.source == "real:random:1" for c in back.curves) == 4  # the source survives
+    one, two = search(1, 50.0, 2000.0, 9000.0), search(2, 50.0, 2000.0, 9000.0)
+    assert all(c.source != "real:random:1" for c in without(back, one).curves)
+    assert len(without(back, one).curves) == len(base.curves) + 2
+    # from the file, not twice: the table's copies of searches in the file are dropped
+    mixed = with_others(back, [one, two], one, rows=320)
+    assert {c.source for c in mixed.curves} == {None}
+    assert len(mixed.curves) == len(base.curves)  # search 2 has no trials in this file
