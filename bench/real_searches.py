@@ -142,6 +142,81 @@ def trial_row(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
     }
 
 
+SHARES = (90, 95, 99)  # 90: a level most 40-trial searches reach; 95 and 99 are the targets
+
+
+def trial_cost(row: dict[str, Any]) -> dict[str, float]:
+    """What one trial spent: train examples, and training and evaluation seconds apart."""
+    timings = row.get("timings_s") or {}
+    examples = max((c[1] for c in (row.get("eval_costs") or {}).values()), default=0)
+    return {"train_examples": float(examples), "train_s": float(timings.get("train", 0.0)),
+            "eval_s": float(timings.get("eval", 0.0))}  # fmt: skip
+
+
+def compute_to(search: dict[str, Any], target: float) -> dict[str, float] | None:
+    """The compute a search spent until it held a run of F1 >= ``target``: every trial up to and
+    including the first COMPLETE one whose result reaches it, in trial-number order (the order
+    trials start; with two workers a trial still running beside it is counted whole), or None
+    where no trial did. A trial's result is what ``front_point`` says it ended with."""
+    spent = {"train_examples": 0.0, "train_s": 0.0, "eval_s": 0.0}
+    for row in sorted(search["trials"], key=lambda r: r["number"]):
+        for key, value in trial_cost(row).items():
+            spent[key] += value
+        if row["state"] == "complete" and row["values"] and front_point(row)[0] >= target:
+            return {**{k: round(v, 1) for k, v in spent.items()},
+                    "seconds": round(spent["train_s"] + spent["eval_s"], 1)}  # fmt: skip
+    return None
+
+
+def to_best(searches: list[dict[str, Any]]) -> dict[str, Any]:
+    """Compute to 95% and 99% of the best run any real search in the file found, per strategy:
+    how many searches reached each target and the median compute (a search that never reached
+    it counts as more than any that did, so the median exists only where over half reached it);
+    and the default's medians over random's and the Trainer equivalent's."""
+    best = max((s["best_f1"] for s in searches), default=0.0)
+    by: dict[str, list[dict]] = {}
+    for found in searches:
+        by.setdefault(found["strategy"], []).append(found)
+    out: dict[str, Any] = {"best_f1": best, "source": "the best complete run of any search here",
+                           "targets": {}}  # fmt: skip
+    for share in SHARES:
+        target = best * share / 100
+        entry: dict[str, Any] = {"f1": round(target, 2), "strategies": {}}
+        for name, group in by.items():
+            reached = [compute_to(s, target) for s in group]
+            done = [r for r in reached if r is not None]
+            median = None
+            if 2 * len(done) > len(group):
+                median = {
+                    key: round(float(np.median([r[key] if r else np.inf for r in reached])), 1)
+                    for key in ("train_examples", "train_s", "eval_s", "seconds")
+                }
+            entry["strategies"][name] = {
+                "reached": len(done), "searches": len(group), "median": median,
+            }  # fmt: skip
+        entry["ratios"] = _ratios(entry["strategies"])
+        out["targets"][str(share)] = entry
+    return out
+
+
+def _ratios(strategies: dict[str, Any]) -> dict[str, Any]:
+    """The default's median compute over random's and the Trainer equivalent's, where recorded."""
+    mine = (strategies.get("default") or {}).get("median")
+    out: dict[str, Any] = {}
+    for other in ("random", "trainer"):
+        if other not in strategies or "default" not in strategies:
+            continue
+        theirs = strategies[other]["median"]
+        if mine is None or theirs is None:
+            why = "the default" if mine is None else other
+            out[f"default_over_{other}"] = {"none": f"{why}: not reached by over half"}
+            continue
+        out[f"default_over_{other}"] = {
+            key: round(mine[key] / theirs[key], 3) for key in ("train_examples", "seconds")
+        }
+    return out
+
+
 def summarize(path: Path) -> dict[str, dict[str, Any]]:
     """Per strategy: the seeds run, best F1 (min, median, min over median), hypervolume, pruned
     trials and compute (medians)."""
@@ -181,7 +256,11 @@ def main() -> None:
     p.add_argument("--lock", default=LOCK, help="file each search holds with flock ('' for none)")
     args = p.parse_args(argv)
     if args.summary or not (args.strategy and args.seeds):
-        print(json.dumps(summarize(args.out), indent=1))
+        data = load(args.out)
+        if data["searches"]:  # the derived figures, from the code as it is
+            data["to_best"] = to_best(data["searches"])
+            harness.save_result(args.out, data)
+        print(json.dumps({**summarize(args.out), "to_best": data.get("to_best")}, indent=1))
         return
     for seed in seeds_of(args.seeds):
         data = load(args.out)
@@ -192,6 +271,7 @@ def main() -> None:
         )
         data = load(args.out)  # another invocation may have appended meanwhile
         data["searches"].append(found)
+        data["to_best"] = to_best(data["searches"])
         harness.save_result(args.out, data)
         print(
             f"{args.strategy} seed {seed}: best F1 {found['best_f1']:.2f}, hypervolume "

@@ -31,17 +31,24 @@ def _scaling16(d: dict) -> str:
 
 
 def _real(strategy: str) -> Callable[[dict], str]:
-    """Best micro-F1 of the real searches of ``strategy``: worst / median / best, and the worst
-    as a share of the median (the lock-in figure)."""
+    """Best micro-F1 of the real searches of ``strategy``: worst / median / best, the worst as a
+    share of the median (the lock-in figure), and a search's compute (medians) in both units."""
 
     def figure(d: dict) -> str:
-        best = sorted(s["best_f1"] for s in d["searches"] if s["strategy"] == strategy)
+        group = [s for s in d["searches"] if s["strategy"] == strategy]
+        best = sorted(s["best_f1"] for s in group)
         if not best:
             raise KeyError(strategy)
         middle = float(np.median(best))
+
+        def median(key: str) -> float:
+            return float(np.median([s["compute"][key] for s in group]))
+
         return (
             f"{len(best)} seeds: {best[0]:.1f} / {middle:.1f} / {best[-1]:.1f}; "
-            f"worst = {best[0] / middle:.2f} of the median"
+            f"worst = {best[0] / middle:.2f} of the median; a search "
+            f"{median('train_examples') / 1000:.0f}k train examples, "
+            f"{median('train_s'):.0f} s training + {median('eval_s'):.0f} s evaluation"
         )
 
     return figure
@@ -96,6 +103,12 @@ _HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
         "real_searches",
         "random search without pruning (`--sampler random --pruner none`), the same figure",
         _real("random"),
+    ),
+    (
+        "real_searches",
+        "the search `Trainer.hyperparameter_search` runs, on the same space and loop, the same "
+        "figure",
+        _real("trainer"),
     ),
     ("simulate_300", "compute to 95% of the best F1, the default against random (replayed)", _to95),
 ]

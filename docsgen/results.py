@@ -27,7 +27,7 @@ COMMANDS = {
     "python bench/real_searches.py --strategy explore-0 --seeds 1-10 -- --explore 0; "
     "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random "
     "--explore 0; python bench/real_searches.py --strategy random --seeds 1-5 -- --sampler random "
-    "--pruner none",
+    "--pruner none; python bench/real_searches.py --strategy trainer --seeds 1-5 --runner trainer",
     "fidelity": "python -m search.simulate.fidelity --table bench/tables/tiny-seeds.jsonl.gz "
     "--real bench/results/real_searches.json --seeds 40 --processes 2 "
     "--as 'explore-0=default:explore=0;startup-random=default:design=0,explore=0' --learn-real "
