@@ -7,6 +7,7 @@
     python bench/record_table.py add-real --out bench/tables/tiny-seeds.jsonl.gz \\
         --real bench/results/real_searches.json --strategy random
     python bench/record_table.py pack --out bench/tables/tiny-seeds.jsonl.gz
+    python bench/record_table.py stats --out bench/tables/tiny-seeds.jsonl.gz
 
 ``run`` draws ``--configs`` configurations from the space with a fixed random sampler
 (``--config-seed``) and trains each with every training seed in ``--seeds`` at the shipped
@@ -18,7 +19,11 @@ there, so the recording can go on over many sessions in chunks (``--minutes``: s
 after that). ``add-study`` appends the complete trials of a study run with ``--pruner none``
 (a real random search: its runs are full runs too), ``add-real`` those of real searches that
 bench/real_searches.py recorded. ``pack`` writes ``OUT`` (a
-``search-table/1`` export, see search/simulate/_table.py) from the parts.
+``search-table/1`` export, see search/simulate/_table.py) from the parts. ``stats`` prints what
+the packed table holds (runs by source, best F1, runs ending at F1 0, the spread between a
+configuration's training seeds, training and evaluation seconds apart, train examples) and its
+surrogate's held-out error on a run's final F1, the error that decides which targets a replay
+may report.
 
 Each line: the table's fields (number, params, total_steps, eval_seconds, evals) plus
 ``source`` (``seeds`` or ``search:STUDY``), ``config`` and ``seed`` (repeated-seed runs),
@@ -319,10 +324,62 @@ def cmd_pack(args) -> int:
     return 0
 
 
+def _spread(triples: list[list[float]]) -> dict[str, float | None]:
+    """How far a configuration's training seeds land apart in final F1."""
+    import numpy as np
+
+    if not triples:
+        return {"seed_range_mean": None, "seed_sd_median": None, "seed_sd_max": None}
+    sds = [float(np.std(v, ddof=1)) for v in triples]
+    return {
+        "seed_range_mean": round(float(np.mean([max(v) - min(v) for v in triples])), 2),
+        "seed_sd_median": round(float(np.median(sds)), 2),
+        "seed_sd_max": round(max(sds), 2),
+    }
+
+
+def cmd_stats(args) -> int:
+    """The packed table's figures, as bench/README.md quotes them, printed as JSON."""
+
+    from search.simulate._surrogate import fit
+    from search.simulate._table import load_table
+
+    rows = read_parts(Path(args.out))
+    finals = [max(r["evals"], key=lambda e: e[3])[3] for r in rows]
+    by_config: dict[int, list[float]] = {}
+    for r, final in zip(rows, finals, strict=True):
+        if r["source"] == "seeds":
+            by_config.setdefault(r["config"], []).append(final)
+    triples = [v for v in by_config.values() if len(v) >= 3]
+    train = sum(float(r.get("train_seconds", 0.0)) for r in rows)
+    evals = sum(float(r.get("eval_seconds_total", 0.0)) for r in rows)
+    sources: dict[str, int] = {}
+    for r in rows:
+        kind = r["source"] if r["source"] == "seeds" else r["source"].rsplit(":", 1)[0]
+        sources[kind] = sources.get(kind, 0) + 1
+    error = fit(load_table(args.out)).error
+    out = {
+        "table": args.out,
+        "runs": len(rows),
+        "sources": sources,
+        "configurations_with_3_seeds": len(triples),
+        "best_f1": round(max(finals), 2),
+        "share_ending_at_f1_0": round(sum(f == 0 for f in finals) / len(finals), 3),
+        **_spread(triples),
+        "train_s": round(train, 1),
+        "eval_s": round(evals, 1),
+        "eval_share": round(evals / (train + evals), 3) if train + evals else None,
+        "train_examples": int(sum(int(r.get("examples", 0)) for r in rows)),
+        "surrogate": {k: error[k] for k in ("model", "held_out", "mae_final_f1")},
+    }
+    print(json.dumps(out, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/record_table.py")
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "_shard", "add-study", "add-real", "pack"):
+    for name in ("run", "_shard", "add-study", "add-real", "pack", "stats"):
         s = sub.add_parser(name)
         s.add_argument("--out", required=True)
         s.add_argument("--model", default="tiny")
@@ -347,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("--study", required=True)
     args = p.parse_args(argv)
     run = {"run": cmd_run, "_shard": cmd_shard, "add-study": cmd_add_study, "pack": cmd_pack}
-    run["add-real"] = cmd_add_real
+    run["add-real"], run["stats"] = cmd_add_real, cmd_stats
     return run[args.cmd](args)
 
 
