@@ -23,6 +23,9 @@ COMMANDS = {
     "simulate_seeds_40": "python -m search.simulate --table bench/tables/tiny-seeds.jsonl.gz "
     "--seeds 20 --workers 2 --budget 40 --noise residual --strategies 'default;random;tpe;trainer' "
     "--json bench/results/simulate_seeds_40.json",
+    "simulate_half_seeds_40": "python -m search.simulate --table "
+    "bench/tables/tiny-half-seeds.jsonl.gz --seeds 20 --workers 2 --budget 40 --noise residual "
+    "--strategies 'default;random;tpe;trainer' --json bench/results/simulate_half_seeds_40.json",
     "real_searches": "python bench/real_searches.py --strategy default --seeds 1-10; "
     "python bench/real_searches.py --strategy explore-0 --seeds 1-10 -- --explore 0; "
     "python bench/real_searches.py --strategy startup-random --seeds 1-10 -- --startup random "
