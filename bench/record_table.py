@@ -235,8 +235,10 @@ def cmd_add_study(args) -> int:
 
 
 def cmd_add_real(args) -> int:
-    """The COMPLETE trials of real searches run without pruning (bench/real_searches.py's JSON,
-    searches of ``--strategy``), as full runs of this table (once each)."""
+    """The COMPLETE trials of real searches (bench/real_searches.py's JSON, searches of
+    ``--strategy``), as full runs of this table (once each): a trial the pruner let finish ran
+    its whole schedule, like every trial of a search without pruning. Only searches at the
+    table's cadence belong here (search.run's; not the Trainer equivalent's)."""
     out = Path(args.out)
     have = {r["source"] for r in read_parts(out)}
     data = json.loads(Path(args.real).read_text(encoding="utf-8"))
