@@ -180,20 +180,21 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=40)
     p.add_argument("--trials", type=int, default=40)
-    p.add_argument("--only", help="comma-separated variant names")
+    p.add_argument("--only", help="variant names separated by ';'")
+    p.add_argument("--table", default=TABLE, help=f"the learning-curve table (default {TABLE})")
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     quiet_libraries()
     load_start = harness.load_average()
-    table = load_table(TABLE)
+    table = load_table(args.table)
     surrogate = fit(table)
     chosen = [v for v in VARIANTS if not args.only or v.name in args.only.split(";")]
     jobs = [(v, seed, args.trials) for v in chosen for seed in range(args.seeds)]
     with ProcessPoolExecutor(args.processes, initializer=_init,
                              initargs=(surrogate, train_rows(surrogate))) as pool:  # fmt: skip
         results = list(pool.map(_one, jobs, chunksize=4))
-    out = {"table": TABLE, "seeds": args.seeds, "trials": args.trials, "workers": 2,
+    out = {"table": args.table, "seeds": args.seeds, "trials": args.trials, "workers": 2,
            "reference_f1": round(surrogate.reference_f1(), 2), "variants": {}}  # fmt: skip
     if args.only and args.json and args.json.exists():  # the other variants' runs are kept
         out["variants"] = json.loads(args.json.read_text(encoding="utf-8"))["variants"]

@@ -20,9 +20,17 @@ COMMANDS = {
     "live_lag": "python bench/live_lag.py",
     "lockin_replays": "python bench/lockin_replays.py --seeds 40 "
     "--json bench/results/lockin_replays.json",
+    "lockin_replays_seeds": "python bench/lockin_replays.py --seeds 40 "
+    "--table bench/tables/tiny-seeds.jsonl.gz --only 'rank=eval,r=3,startup=16,design;"
+    "rank=eval,r=3,startup=16,design,explore=3;random-moasha;random;tpe' "
+    "--json bench/results/lockin_replays_seeds.json",
     "simulate_seeds_40": "python -m search.simulate --table bench/tables/tiny-seeds.jsonl.gz "
     "--seeds 20 --workers 2 --budget 40 --noise residual --strategies 'default;random;tpe;trainer' "
     "--json bench/results/simulate_seeds_40.json",
+    "simulate_seeds_300": "python -m search.simulate --table bench/tables/tiny-seeds.jsonl.gz "
+    "--seeds 20 --workers 4 --budget 300 --processes 2 --noise residual "
+    "--strategies 'default;random;tpe;trainer' --json bench/results/simulate_seeds_300.json "
+    "--plot bench/results/simulate_seeds_300.png",
     "simulate_half_seeds_40": "python -m search.simulate --table "
     "bench/tables/tiny-half-seeds.jsonl.gz --seeds 20 --workers 2 --budget 40 --noise residual "
     "--strategies 'default;random;tpe;trainer' --json bench/results/simulate_half_seeds_40.json",
