@@ -31,6 +31,10 @@ COMMANDS = {
     "--seeds 20 --workers 4 --budget 300 --processes 2 --noise residual "
     "--strategies 'default;random;tpe;trainer' --json bench/results/simulate_seeds_300.json "
     "--plot bench/results/simulate_seeds_300.png",
+    "simulate_seeds_pruners_300": "python -m search.simulate --table "
+    "bench/tables/tiny-seeds.jsonl.gz --seeds 20 --workers 4 --budget 300 --processes 2 "
+    "--noise residual --strategies 'default;default:eta=2;default:eta=4;default:r=6;random' "
+    "--json bench/results/simulate_seeds_pruners_300.json",
     "simulate_half_seeds_40": "python -m search.simulate --table "
     "bench/tables/tiny-half-seeds.jsonl.gz --seeds 20 --workers 2 --budget 40 --noise residual "
     "--strategies 'default;random;tpe;trainer' --json bench/results/simulate_half_seeds_40.json",

@@ -305,6 +305,7 @@ FIGURES: dict[str, tuple[str, Renderer]] = {
     "simulate_seeds_40": ("Replayed on the table with the real runs, 40 trials", simulate),
     "simulate_seeds_300": ("Replayed on the table with the real runs, 300 trials", simulate),
     "simulate_half_seeds_40": ("Replayed on half the training data, 40 trials", simulate),
+    "simulate_seeds_pruners_300": ("The pruner's settings replayed, 300 trials", simulate),
     "lockin_replays": ("The default's variants at a first search (the old table)", generic),
     "lockin_replays_seeds": ("The default's variants at a first search", generic),
 }
