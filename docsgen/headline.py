@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from docsgen.results_figures import num, pct
+from docsgen.results_searches import ratio_phrases
 
 
 def headline_rows(available: dict[str, dict]) -> list[tuple[str, str, str]]:
@@ -80,16 +81,7 @@ def _real_to(share: str) -> Callable[[dict], str]:
 
     def figure(d: dict) -> str:
         entry = d["to_best"]["targets"][share]
-        parts = []
-        for name, ratio in entry["ratios"].items():
-            other = name.removeprefix("default_over_")
-            if "none" in ratio:
-                parts.append(f"against {other}: none ({ratio['none']})")
-            else:
-                parts.append(
-                    f"{ratio['train_examples']:.2f}x {other}'s train examples "
-                    f"({ratio['seconds']:.2f}x its seconds)"
-                )
+        parts = [f"against {other}, {phrase}" for other, phrase in ratio_phrases(entry)]
         return f"target {entry['f1']:.1f}: " + "; ".join(parts)
 
     return figure

@@ -59,6 +59,20 @@ TO_BEST = [
 ]  # fmt: skip
 
 
+def ratio_phrases(entry: dict) -> list[tuple[str, str]]:
+    """(other strategy, "0.40x its train examples (0.35x its seconds)" or "none (why)") for
+    each ratio of one target in real_searches.json's ``to_best``."""
+    out = []
+    for name, ratio in entry["ratios"].items():
+        other = name.removeprefix("default_over_")
+        if "none" in ratio:
+            out.append((other, f"none ({ratio['none']})"))
+        else:
+            out.append((other, f"{ratio['train_examples']:.2f}x its train examples "
+                               f"({ratio['seconds']:.2f}x its seconds)"))  # fmt: skip
+    return out
+
+
 def _to_best(d: dict) -> str:
     rows = []
     for share, entry in d["targets"].items():
@@ -70,18 +84,11 @@ def _to_best(d: dict) -> str:
                 f"{median['train_examples']:.0f}" if median else "not reached by over half",
                 f"{median['train_s']:.0f} / {median['eval_s']:.0f}" if median else "",
             ])  # fmt: skip
-    ratios = []
-    for share, entry in d["targets"].items():
-        for name, ratio in entry["ratios"].items():
-            other = name.removeprefix("default_over_")
-            if "none" in ratio:
-                ratios.append(f"- {share}%, the default over `{other}`: none ({ratio['none']})\n")
-            else:
-                ratios.append(
-                    f"- {share}%, the default over `{other}`: {ratio['train_examples']:.2f}x its "
-                    f"train examples, {ratio['seconds']:.2f}x its seconds (training and "
-                    "evaluation)\n"
-                )
+    ratios = [
+        f"- {share}%, the default against `{other}`: {phrase}\n"
+        for share, entry in d["targets"].items()
+        for other, phrase in ratio_phrases(entry)
+    ]
     return (
         f"\nCompute to a share of the best run known ({d['best_f1']:.2f} F1, {d['source']}), "
         "real searches only, no surrogate: the compute of every trial up to and including the "
