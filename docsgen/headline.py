@@ -87,6 +87,48 @@ def _real_to(share: str) -> Callable[[dict], str]:
     return figure
 
 
+DEFAULT_VARIANT = "rank=eval,r=3,startup=16,design,explore=3"  # bench/lockin_replays.py's name
+
+
+def _verdict(met: bool, target: str) -> str:
+    return f"target {target}: {'met' if met else 'missed'}"
+
+
+def _lockin_replayed(d: dict) -> str:
+    """The default's 10th percentile of best F1 over its median, beside the other strategies'."""
+    variants = d["variants"]
+    mine = variants[DEFAULT_VARIANT]["summary"]["p10_over_median"]
+    others = ", ".join(
+        f"{name} {v['summary']['p10_over_median']:.3f}"
+        for name, v in variants.items()
+        if name in ("random", "tpe", "random-moasha")
+    )
+    return f"{mine:.3f} ({_verdict(mine >= 0.95, '0.95')}); the others on this table: {others}"
+
+
+def _regret300(d: dict) -> str:
+    regret = d["default"]["pruning_regret"]["median"]
+    lost = d["default"]["pruning_regret_f1_lost"]["median"]
+    return (
+        f"{regret:.2f} of the final front stopped ({_verdict(regret <= 0.10, 'at most 0.10')}); "
+        f"best F1 lost {lost:.2f} in the median seed"
+    )
+
+
+def _fidelity(d: dict) -> str:
+    c = d["counts"]["default"]
+    inside = c["examples:best_f1"]
+    return (
+        f"{inside} of {c['searches']} best F1, {c['examples:hypervolume']} of {c['searches']} "
+        f"hypervolumes ({_verdict(inside >= 8, 'at least 8 of 10')})"
+    )
+
+
+def _to99(d: dict) -> str:
+    target = d["simulation"]["targets"]["99"]
+    return f"refused: {target['refused']}" if target.get("refused") else "reported"
+
+
 _HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
     (
         "overhead_service",
@@ -148,5 +190,22 @@ _HEADLINES: list[tuple[str, str, Callable[[dict], str]]] = [
         "of the best real run in seconds, evaluation included, the default against random and "
         "the Trainer equivalent",
         _to95,
+    ),
+    ("simulate_seeds_300", "the same to 99%", _to99),
+    (
+        "simulate_seeds_300",
+        "pruning regret, the default replayed at 300 trials on the same table (median)",
+        _regret300,
+    ),
+    (
+        "lockin_replays_seeds",
+        "lock-in replayed (40 trials, 2 workers, 40 seeds): 10th percentile of best F1 over the "
+        "median",
+        _lockin_replayed,
+    ),
+    (
+        "fidelity",
+        "real default searches inside the simulator's 10-90% band at their training examples",
+        _fidelity,
     ),
 ]
