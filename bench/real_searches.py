@@ -98,8 +98,7 @@ def summary(study: optuna.Study) -> dict[str, Any]:
     rows = [trial_row(t) for t in study.get_trials(deepcopy=False)]
     complete = [r for r in rows if r["state"] == "complete" and r["values"]]
     points = [front_point(r) for r in complete]
-    timings = [r["timings_s"] or {} for r in rows]
-    examples = [max((c[1] for c in r["eval_costs"].values()), default=0) for r in rows]
+    costs = [trial_cost(r) for r in rows]
     trials = study.get_trials(deepcopy=False)
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
@@ -110,9 +109,9 @@ def summary(study: optuna.Study) -> dict[str, Any]:
         "hypervolume": round(hypervolume(points), 2),
         **{s: sum(r["state"] == s for r in rows) for s in ("complete", "pruned", "fail")},
         "compute": {
-            "train_s": round(sum(t.get("train", 0.0) for t in timings), 1),
-            "eval_s": round(sum(t.get("eval", 0.0) for t in timings), 1),
-            "train_examples": int(sum(examples)),
+            "train_s": round(sum(c["train_s"] for c in costs), 1),
+            "eval_s": round(sum(c["eval_s"] for c in costs), 1),
+            "train_examples": int(sum(c["train_examples"] for c in costs)),
         },
         "trials": rows,
     }
@@ -169,7 +168,8 @@ def compute_to(search: dict[str, Any], target: float) -> dict[str, float] | None
 
 
 def to_best(searches: list[dict[str, Any]]) -> dict[str, Any]:
-    """Compute to 95% and 99% of the best run any real search in the file found, per strategy:
+    """Compute to each share in ``SHARES`` of the best run any real search in the file found, per
+    strategy:
     how many searches reached each target and the median compute (a search that never reached
     it counts as more than any that did, so the median exists only where over half reached it);
     and the default's medians over random's and the Trainer equivalent's."""

@@ -58,20 +58,16 @@ def _real(strategy: str) -> Callable[[dict], str]:
 def _to95(d: dict) -> str:
     """The default's compute to 95% of the best run over random's and the Trainer equivalent's,
     or why it is not measured."""
-    parts = []
-    for other in ("random", "trainer"):
-        r = d["default"].get(f"compute_to_95_vs_{other}")
-        if not r or other not in d:
-            continue
-        if "refused" in r:
-            target = d["simulation"]["targets"]["95"]
-            error = d["simulation"]["surrogate"]["mae_final_f1"]
-            return (
-                f"not measured: the target lies {target['below_best']} F1 below the best run, "
-                f"within the surrogate's error ({error})"
-            )
-        parts.append(f"{r['kind']} {r['ratio']}x {other}'s")
+    target = d["simulation"]["targets"]["95"]
     error = d["simulation"]["surrogate"]["mae_final_f1"]
+    if target.get("refused"):
+        return (
+            f"not measured: the target lies {target['below_best']} F1 below the best run, "
+            f"within the surrogate's error ({error})"
+        )
+    others = [other for other in ("random", "trainer") if other in d]
+    ratios = [(other, d["default"].get(f"compute_to_95_vs_{other}")) for other in others]
+    parts = [f"{r['kind']} {r['ratio']}x {other}'s" for other, r in ratios if r and "ratio" in r]
     return "; ".join(parts) + f" (surrogate error {error:.2f} F1)"
 
 
